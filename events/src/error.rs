@@ -1,0 +1,42 @@
+//! Errors of the event store, each saying what happened and what to do.
+
+use crate::validate::Invalid;
+use std::path::PathBuf;
+use uuid::Uuid;
+
+/// Why an append was not made. Whatever the error, nothing of the append was acknowledged,
+/// and for every variant but [`AppendError::Storage`] nothing was written at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AppendError {
+    #[error("event {index}: {invalid}")]
+    Invalid { index: usize, invalid: Invalid },
+    #[error("version conflict on stream {stream}: expected version {expected}, but it is at version {actual}; re-read the stream and retry")]
+    Conflict {
+        stream: Uuid,
+        expected: u64,
+        actual: u64,
+    },
+    #[error("idempotency key {key:?} was already used for a different request; use a new key for a new request")]
+    KeyReused { key: String },
+    #[error("nothing to append: give at least one event")]
+    Empty,
+    #[error("the store could not write ({0}); nothing was acknowledged, so retry with the same idempotency key")]
+    Storage(String),
+    #[error("the store is shutting down; nothing was written")]
+    Closed,
+}
+
+/// Why the store could not be opened or read.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the data directory {} is in use by another ragtrail process (sled locks it); stop that process, or manage it through its HTTP API", path.display())]
+    Locked { path: PathBuf },
+    #[error("cannot open the event store in {}: {source}", path.display())]
+    Open { path: PathBuf, source: sled::Error },
+    #[error("cannot read the event store: {0}")]
+    Read(#[from] sled::Error),
+    #[error("stored event at position {position} is unreadable: {detail}; run `ragtrail verify` to check the log")]
+    Corrupt { position: u64, detail: String },
+    #[error("cannot start the store's writer thread: {0}")]
+    Thread(std::io::Error),
+}

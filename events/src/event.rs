@@ -1,0 +1,276 @@
+//! The typed payload of every stored event: one variant per kind of fact a
+//! programme records.
+//!
+//! Stored with bincode, which is not self-describing. The rules that keep old
+//! logs readable forever: variants are only appended at the end of [`Event`],
+//! fields are never reordered or removed, and none of serde's `flatten`,
+//! `skip`, `tag`, `untagged` or `default` attributes appear on stored types.
+//! The golden fixtures in `events/tests/fixtures/` hold every variant's bytes.
+
+use crate::vocab::*;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A metric value as a report gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Value {
+    /// A count, percentage, number of days or ratio. Must be finite.
+    Number(f64),
+    /// Money in integer pence; never a float.
+    Pence(i64),
+    /// A yes/no measure.
+    YesNo(bool),
+}
+
+impl Value {
+    /// The value as a number for arithmetic (deltas, tolerance checks).
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Value::Number(n) => n,
+            Value::Pence(p) => p as f64,
+            Value::YesNo(b) => f64::from(u8::from(b)),
+        }
+    }
+}
+
+/// One month of a planned project timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlannedPhase {
+    /// First day of the month.
+    pub month: NaiveDate,
+    pub phase: Phase,
+}
+
+/// The payload of an event. The `stream` of the envelope says what it is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Event {
+    /// A programme (the stream) is set up.
+    ProgrammeRegistered {
+        name: String,
+        authority: String,
+        sponsor: Option<String>,
+    },
+    /// A board meeting was held; its date is what users pick as "as at".
+    BoardMeetingHeld { board: String, date: NaiveDate },
+    /// An item (the stream) is added to a programme.
+    ItemRegistered {
+        programme: Uuid,
+        parent: Option<Uuid>,
+        kind: ItemKind,
+        /// The report's own numbering: "4.7", "Priority 4", "R01".
+        reference: String,
+        title: String,
+        owner: Option<String>,
+        target_date: Option<NaiveDate>,
+        /// A timeframe that is not a date: "Ongoing", "April 2018 onwards".
+        timeframe: Option<String>,
+    },
+    /// Some of an item's details change; absent fields stay as they were.
+    ItemAmended {
+        title: Option<String>,
+        owner: Option<String>,
+        description: Option<String>,
+        priority: Option<Priority>,
+    },
+    /// A RAG status is set. The envelope's reason is required.
+    RagChanged { dimension: Dimension, rag: Rag },
+    /// The item moves to a new phase.
+    PhaseChanged { phase: Phase },
+    /// The planned month-by-month phases of a project (the D/P/I/S timeline).
+    TimelinePlanned { months: Vec<PlannedPhase> },
+    /// The target date is revised. The envelope's reason is required.
+    TargetDateRevised { target_date: NaiveDate },
+    /// A dated activity and its state.
+    MilestoneRecorded {
+        date: NaiveDate,
+        /// The date as the report wrote it, when not a plain date ("March – July 2020").
+        when: Option<String>,
+        activity: String,
+        state: MilestoneState,
+    },
+    /// A section of narrative for the reporting period.
+    NarrativeRecorded { section: Section, text: String },
+    /// A metric (the stream) is defined.
+    MetricDefined {
+        item: Option<Uuid>,
+        reference: Option<String>,
+        name: String,
+        unit: Unit,
+        good_direction: Direction,
+        target: Option<Value>,
+        /// Percentage either side of target still rated Green; enables the derived rating rule.
+        tolerance_pct: Option<f64>,
+    },
+    /// A reading of a metric (the stream) for a period. A missing value is kept as missing.
+    MetricReadingRecorded {
+        /// The period as reported: "July 2020", "2018-19 Q1".
+        period: String,
+        /// Last day of the period, for ordering trends.
+        period_end: NaiveDate,
+        value: Option<Value>,
+        /// The RAG the report gave, kept as given.
+        rag: Option<Rag>,
+        /// The target for this period, when the report states one.
+        target: Option<Value>,
+        note: Option<String>,
+    },
+    /// Money for an item, in integer pence. Budget and spend are never negative;
+    /// savings may be (a negative saving target is a cost reduction written as the reports write it).
+    FinanceRecorded {
+        budget: Option<i64>,
+        spent: Option<i64>,
+        savings_target: Option<i64>,
+        savings_achieved: Option<i64>,
+    },
+    /// A risk (the stream) is raised.
+    RiskRaised {
+        programme: Uuid,
+        item: Option<Uuid>,
+        reference: String,
+        description: String,
+        owner: Option<String>,
+        mitigation: Option<String>,
+        rag: Option<Rag>,
+    },
+    RiskUpdated {
+        description: Option<String>,
+        owner: Option<String>,
+        mitigation: Option<String>,
+        rag: Option<Rag>,
+    },
+    RiskClosed { note: Option<String> },
+    /// An issue (the stream) is escalated to the board.
+    IssueEscalated {
+        programme: Uuid,
+        item: Option<Uuid>,
+        reference: String,
+        description: String,
+        owner: Option<String>,
+        action: Option<String>,
+    },
+    IssueResolved { note: Option<String> },
+    /// An inspection judgement for an area.
+    JudgementRecorded {
+        inspection: String,
+        area: String,
+        grade: Grade,
+        date: NaiveDate,
+    },
+    /// Supersedes an earlier event of the same stream. With no replacement the
+    /// target is withdrawn. The envelope's reason is required.
+    Corrected {
+        target: Uuid,
+        replacement: Option<Box<Event>>,
+    },
+    /// A person is named in a role for a programme or item ("Project Manager").
+    RoleAssigned { role: String, person: String },
+    /// An item is closed: completed or withdrawn.
+    ItemClosed { closure: Closure },
+}
+
+impl Event {
+    /// The name clients use in the `type` field.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Event::ProgrammeRegistered { .. } => "ProgrammeRegistered",
+            Event::BoardMeetingHeld { .. } => "BoardMeetingHeld",
+            Event::ItemRegistered { .. } => "ItemRegistered",
+            Event::ItemAmended { .. } => "ItemAmended",
+            Event::RagChanged { .. } => "RagChanged",
+            Event::PhaseChanged { .. } => "PhaseChanged",
+            Event::TimelinePlanned { .. } => "TimelinePlanned",
+            Event::TargetDateRevised { .. } => "TargetDateRevised",
+            Event::MilestoneRecorded { .. } => "MilestoneRecorded",
+            Event::NarrativeRecorded { .. } => "NarrativeRecorded",
+            Event::MetricDefined { .. } => "MetricDefined",
+            Event::MetricReadingRecorded { .. } => "MetricReadingRecorded",
+            Event::FinanceRecorded { .. } => "FinanceRecorded",
+            Event::RiskRaised { .. } => "RiskRaised",
+            Event::RiskUpdated { .. } => "RiskUpdated",
+            Event::RiskClosed { .. } => "RiskClosed",
+            Event::IssueEscalated { .. } => "IssueEscalated",
+            Event::IssueResolved { .. } => "IssueResolved",
+            Event::JudgementRecorded { .. } => "JudgementRecorded",
+            Event::Corrected { .. } => "Corrected",
+            Event::RoleAssigned { .. } => "RoleAssigned",
+            Event::ItemClosed { .. } => "ItemClosed",
+        }
+    }
+
+    /// Every type name, in variant order.
+    pub const TYPE_NAMES: [&'static str; 22] = [
+        "ProgrammeRegistered",
+        "BoardMeetingHeld",
+        "ItemRegistered",
+        "ItemAmended",
+        "RagChanged",
+        "PhaseChanged",
+        "TimelinePlanned",
+        "TargetDateRevised",
+        "MilestoneRecorded",
+        "NarrativeRecorded",
+        "MetricDefined",
+        "MetricReadingRecorded",
+        "FinanceRecorded",
+        "RiskRaised",
+        "RiskUpdated",
+        "RiskClosed",
+        "IssueEscalated",
+        "IssueResolved",
+        "JudgementRecorded",
+        "Corrected",
+        "RoleAssigned",
+        "ItemClosed",
+    ];
+
+    /// Whether the envelope must carry a reason for this event.
+    pub fn needs_reason(&self) -> bool {
+        matches!(
+            self,
+            Event::RagChanged { .. } | Event::TargetDateRevised { .. } | Event::Corrected { .. }
+        )
+    }
+
+    /// Builds an event from the API's `type` and `data` fields. Errors name the
+    /// offending field, e.g. `data.rag: unknown variant "purple", expected one of ...`.
+    pub fn from_type_and_data(
+        type_name: &str,
+        data: serde_json::Value,
+    ) -> Result<Event, crate::Invalid> {
+        if !Self::TYPE_NAMES.contains(&type_name) {
+            return Err(crate::Invalid::new(
+                "type",
+                format!(
+                    "unknown event type {type_name:?}; expected one of {}",
+                    Self::TYPE_NAMES.join(", ")
+                ),
+            ));
+        }
+        let tagged = serde_json::Value::Object(
+            [(type_name.to_string(), data)].into_iter().collect(),
+        );
+        serde_path_to_error::deserialize::<_, Event>(tagged).map_err(|e| {
+            let path = e.path().to_string();
+            // The path starts with the variant name; users call that part `data`.
+            let field = match path.split_once('.') {
+                Some((_, rest)) => format!("data.{rest}"),
+                None => "data".to_string(),
+            };
+            crate::Invalid::new(field, e.into_inner().to_string())
+        })
+    }
+
+    /// The `data` part of the API form: the payload's fields as JSON.
+    pub fn data_json(&self) -> serde_json::Value {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(mut m)) => m
+                .remove(self.type_name())
+                .unwrap_or(serde_json::Value::Null),
+            _ => serde_json::Value::Null,
+        }
+    }
+}

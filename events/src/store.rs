@@ -1,0 +1,338 @@
+//! The event store: a sled tree of hash-chained events, appended to by one
+//! group-committing writer thread and read by anyone without waiting for it.
+//!
+//! An append returns only after its events are durable: applied in one sled
+//! batch, flushed, and the store's files fsynced (sled's own flush uses
+//! `sync_file_range`, which is not enough against power loss, sled#1452).
+
+use crate::envelope::{self, Digest32, Envelope};
+use crate::error::{AppendError, StoreError};
+use crate::event::Event;
+use crate::keys;
+use crate::validate::{self, Invalid};
+use crate::writer::{self, Job};
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, RwLock};
+use tokio::sync::{broadcast, oneshot};
+use uuid::Uuid;
+
+/// One event to append.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub stream: Uuid,
+    pub event: Event,
+    pub effective: NaiveDate,
+    pub reason: Option<String>,
+    /// The version the caller believes the stream is at (0 for a new stream).
+    pub expected_version: Option<u64>,
+}
+
+/// An atomic append of one or more events by one actor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Append {
+    pub actor: String,
+    /// A retried append with the same key returns the first result.
+    pub idempotency_key: Option<String>,
+    pub events: Vec<NewEvent>,
+}
+
+/// What the store assigned to an appended event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Receipt {
+    pub position: u64,
+    pub stream: Uuid,
+    pub version: u64,
+    pub id: Uuid,
+    pub hash: Digest32,
+}
+
+impl Receipt {
+    pub fn of(e: &Envelope) -> Receipt {
+        Receipt {
+            position: e.position,
+            stream: e.stream,
+            version: e.version,
+            id: e.id,
+            hash: e.hash,
+        }
+    }
+}
+
+/// The last durable event: its position and hash (0 and the zero hash when empty).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Head {
+    pub position: u64,
+    pub hash: Digest32,
+}
+
+impl Head {
+    pub const EMPTY: Head = Head {
+        position: 0,
+        hash: Digest32::GENESIS,
+    };
+}
+
+/// How the store is opened.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// fsync the store's files after each flush (default). Turning it off is for
+    /// measuring its cost only: acknowledged appends may then be lost on power loss.
+    pub sync_files: bool,
+    /// How many events a slow live subscriber may fall behind before it lags.
+    pub live_capacity: usize,
+    /// The most appends one group commit takes from the queue.
+    pub max_group: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            sync_files: true,
+            live_capacity: 4096,
+            max_group: 1024,
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    pub(crate) db: sled::Db,
+    pub(crate) head: RwLock<Head>,
+    pub(crate) live: broadcast::Sender<Arc<Envelope>>,
+    pub(crate) dir: PathBuf,
+}
+
+impl Shared {
+    pub(crate) fn head(&self) -> Head {
+        match self.head.read() {
+            Ok(h) => *h,
+            Err(poisoned) => *poisoned.into_inner(),
+        }
+    }
+
+    pub(crate) fn set_head(&self, h: Head) {
+        match self.head.write() {
+            Ok(mut g) => *g = h,
+            Err(poisoned) => *poisoned.into_inner() = h,
+        }
+    }
+}
+
+/// A handle to an open store. Cheap to clone; the writer stops when the last handle is dropped.
+#[derive(Clone)]
+pub struct Store {
+    shared: Arc<Shared>,
+    jobs: mpsc::Sender<Job>,
+}
+
+/// Opens sled at `dir`, translating a held lock into a clear error.
+pub(crate) fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
+    sled::Config::new()
+        .path(dir)
+        .open()
+        .map_err(|source| match &source {
+            sled::Error::Io(io)
+                if io.kind() == std::io::ErrorKind::WouldBlock
+                    || io.to_string().contains("lock") =>
+            {
+                StoreError::Locked {
+                    path: dir.to_path_buf(),
+                }
+            }
+            _ => StoreError::Open {
+                path: dir.to_path_buf(),
+                source,
+            },
+        })
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir` with default options.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Store, StoreError> {
+        Store::open_with(dir, Options::default())
+    }
+
+    pub fn open_with(dir: impl AsRef<Path>, options: Options) -> Result<Store, StoreError> {
+        let dir = dir.as_ref().to_path_buf();
+        let db = open_db(&dir)?;
+        let state = writer::State::load(&db)?;
+        let (live, _) = broadcast::channel(options.live_capacity.max(1));
+        let shared = Arc::new(Shared {
+            db,
+            head: RwLock::new(state.head),
+            live,
+            dir,
+        });
+        let jobs = writer::spawn(shared.clone(), state, &options)?;
+        Ok(Store { shared, jobs })
+    }
+
+    /// The directory the store lives in.
+    pub fn dir(&self) -> &Path {
+        &self.shared.dir
+    }
+
+    /// Appends events atomically: all are stored, or none. Returns once they are durable.
+    pub async fn append(&self, append: Append) -> Result<Vec<Receipt>, AppendError> {
+        let fingerprint = check(&append)?;
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job {
+                append,
+                fingerprint,
+                reply,
+            })
+            .map_err(|_| AppendError::Closed)?;
+        answer.await.unwrap_or(Err(AppendError::Closed))
+    }
+
+    /// The last durable event.
+    pub fn head(&self) -> Head {
+        self.shared.head()
+    }
+
+    /// Up to `limit` events after position `after`, in order.
+    pub fn read(&self, after: u64, limit: usize) -> Result<Vec<Envelope>, StoreError> {
+        self.iter_from(after).take(limit).collect()
+    }
+
+    /// Every durable event after position `after`, in order, read lazily.
+    pub fn iter_from(&self, after: u64) -> impl Iterator<Item = Result<Envelope, StoreError>> + '_ {
+        let head = self.head().position;
+        let start = keys::event(after.saturating_add(1));
+        let end = keys::event(head);
+        let range = if after >= head {
+            None
+        } else {
+            Some(self.shared.db.range(start..=end))
+        };
+        range.into_iter().flatten().map(|kv| {
+            let (k, v) = kv?;
+            let position = keys::position_of(&k).unwrap_or(0);
+            envelope::decode(&v).map_err(|e| StoreError::Corrupt {
+                position,
+                detail: e.to_string(),
+            })
+        })
+    }
+
+    /// The event at `position`, if it is durable.
+    pub fn get(&self, position: u64) -> Result<Option<Envelope>, StoreError> {
+        if position == 0 || position > self.head().position {
+            return Ok(None);
+        }
+        match self.shared.db.get(keys::event(position))? {
+            Some(v) => envelope::decode(&v)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt {
+                    position,
+                    detail: e.to_string(),
+                }),
+            None => Ok(None),
+        }
+    }
+
+    /// Up to `limit` events of one stream after version `after_version`, in order.
+    pub fn read_stream(
+        &self,
+        stream: Uuid,
+        after_version: u64,
+        limit: usize,
+    ) -> Result<Vec<Envelope>, StoreError> {
+        let head = self.head().position;
+        let start = keys::stream(stream, after_version.saturating_add(1));
+        let end = keys::stream(stream, u64::MAX);
+        let mut out = Vec::new();
+        for kv in self.shared.db.range(start..=end) {
+            if out.len() >= limit {
+                break;
+            }
+            let (_, v) = kv?;
+            let position = keys::u64_of(&v).unwrap_or(0);
+            if position > head {
+                break;
+            }
+            match self.get(position)? {
+                Some(e) => out.push(e),
+                None => {
+                    return Err(StoreError::Corrupt {
+                        position,
+                        detail: format!("the stream index of {stream} points at a missing event"),
+                    })
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The current (durable) version of a stream; 0 if it has no events.
+    pub fn stream_version(&self, stream: Uuid) -> Result<u64, StoreError> {
+        let head = self.head().position;
+        for kv in self.shared.db.scan_prefix(keys::stream_prefix(stream)).rev() {
+            let (k, v) = kv?;
+            if keys::u64_of(&v).unwrap_or(u64::MAX) <= head {
+                return Ok(keys::parse_stream(&k).map(|(_, ver)| ver).unwrap_or(0));
+            }
+        }
+        Ok(0)
+    }
+
+    /// New events as they become durable. Subscribe before reading the
+    /// catch-up part, then skip positions already seen, for a gap-free feed.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Envelope>> {
+        self.shared.live.subscribe()
+    }
+
+    /// Walks the hash chain up to the current head.
+    pub fn verify(&self) -> Result<crate::Verified, crate::VerifyError> {
+        crate::verify::verify_db(&self.shared.db, Some(self.head().position))
+    }
+}
+
+/// Stateless checks, done by the caller's task before queueing for the writer.
+/// Returns the request's fingerprint when it carries an idempotency key.
+fn check(append: &Append) -> Result<Option<Digest32>, AppendError> {
+    if append.events.is_empty() {
+        return Err(AppendError::Empty);
+    }
+    if let Some(k) = &append.idempotency_key {
+        validate::idempotency_key(k).map_err(|invalid| AppendError::Invalid {
+            index: 0,
+            invalid,
+        })?;
+    }
+    for (index, e) in append.events.iter().enumerate() {
+        validate::envelope(&e.event, e.effective, e.reason.as_deref(), &append.actor)
+            .map_err(|invalid| AppendError::Invalid { index, invalid })?;
+    }
+    match &append.idempotency_key {
+        Some(_) => fingerprint(append).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A digest of everything a request asks for, to tell a retry from a different request.
+fn fingerprint(append: &Append) -> Result<Digest32, AppendError> {
+    let mut parts: Vec<Vec<u8>> = vec![append.actor.as_bytes().to_vec()];
+    for e in &append.events {
+        let payload = envelope::payload_bytes(&e.event).map_err(|err| AppendError::Invalid {
+            index: 0,
+            invalid: Invalid::new("data", err.to_string()),
+        })?;
+        parts.push(e.stream.as_bytes().to_vec());
+        parts.push(e.effective.num_days_from_ce().to_be_bytes().to_vec());
+        parts.push(e.reason.clone().unwrap_or_default().into_bytes());
+        parts.push(
+            e.expected_version
+                .map_or(vec![0], |v| [&[1u8][..], &v.to_be_bytes()].concat()),
+        );
+        parts.push(payload);
+    }
+    let mut framed = Vec::new();
+    for p in &parts {
+        framed.extend_from_slice(&(p.len() as u64).to_be_bytes());
+        framed.extend_from_slice(p);
+    }
+    Ok(envelope::sha256(&[&framed]))
+}

@@ -1,0 +1,395 @@
+//! Content rules for events, checked before anything is written. Every error
+//! names the field that broke a rule and says what was expected.
+
+use crate::event::{Event, Value};
+use crate::vocab::Unit;
+use chrono::{Datelike, NaiveDate};
+use std::fmt;
+
+/// Longest name, owner, sponsor, board, role or inspection area, in characters.
+pub const NAME_MAX: usize = 200;
+/// Longest report reference ("4.7", "R01"), in characters.
+pub const REFERENCE_MAX: usize = 50;
+/// Longest item or metric title, in characters.
+pub const TITLE_MAX: usize = 500;
+/// Longest narrative, description, note or activity, in characters.
+pub const TEXT_MAX: usize = 20_000;
+/// Longest reason, in characters.
+pub const REASON_MAX: usize = 4_000;
+/// Longest idempotency key, in bytes.
+pub const KEY_MAX: usize = 200;
+/// Earliest and latest dates accepted anywhere (catches typed years like 20244).
+pub const DATE_MIN: (i32, u32, u32) = (1900, 1, 1);
+pub const DATE_MAX: (i32, u32, u32) = (2200, 12, 31);
+
+/// Invalid content: which field, and what was wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct Invalid {
+    /// Path of the field, e.g. `data.title`, `reason`, `effective`.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl Invalid {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+type Check = Result<(), Invalid>;
+
+fn text(field: &str, value: &str, max: usize, required: bool) -> Check {
+    if required && value.trim().is_empty() {
+        return Err(Invalid::new(field, "must not be empty"));
+    }
+    let n = value.chars().count();
+    if n > max {
+        return Err(Invalid::new(
+            field,
+            format!("is {n} characters long; the limit is {max}"),
+        ));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return Err(Invalid::new(
+            field,
+            "contains control characters; only text, tabs and line breaks are allowed",
+        ));
+    }
+    Ok(())
+}
+
+fn opt_text(field: &str, value: &Option<String>, max: usize) -> Check {
+    match value {
+        Some(v) => text(field, v, max, true),
+        None => Ok(()),
+    }
+}
+
+/// Checks a date is in the accepted range.
+pub fn date(field: &str, d: NaiveDate) -> Check {
+    let (y0, m0, d0) = DATE_MIN;
+    let (y1, m1, d1) = DATE_MAX;
+    let lo = NaiveDate::from_ymd_opt(y0, m0, d0);
+    let hi = NaiveDate::from_ymd_opt(y1, m1, d1);
+    match (lo, hi) {
+        (Some(lo), Some(hi)) if d >= lo && d <= hi => Ok(()),
+        _ => Err(Invalid::new(
+            field,
+            format!("{d} is outside the accepted range {y0}-01-01 to {y1}-12-31"),
+        )),
+    }
+}
+
+fn value(field: &str, v: &Value) -> Check {
+    match v {
+        Value::Number(n) if !n.is_finite() => Err(Invalid::new(
+            field,
+            "must be a finite number (not NaN or infinity)",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn money(field: &str, pence: Option<i64>, may_be_negative: bool) -> Check {
+    match pence {
+        Some(p) if p < 0 && !may_be_negative => Err(Invalid::new(
+            field,
+            format!("is {p} pence; money spent or budgeted cannot be negative"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn value_matches_unit(field: &str, v: &Value, unit: Unit) -> Check {
+    let ok = matches!(
+        (v, unit),
+        (Value::Pence(_), Unit::Gbp)
+            | (Value::YesNo(_), Unit::YesNo)
+            | (
+                Value::Number(_),
+                Unit::Count | Unit::Percent | Unit::Days | Unit::Ratio
+            )
+    );
+    if ok {
+        Ok(())
+    } else {
+        let want = match unit {
+            Unit::Gbp => "{\"pence\": <integer>}",
+            Unit::YesNo => "{\"yes_no\": true|false}",
+            _ => "{\"number\": <finite number>}",
+        };
+        Err(Invalid::new(
+            field,
+            format!("does not fit the unit {unit}; expected {want}"),
+        ))
+    }
+}
+
+/// Checks an event's payload. Field names are given as `data.<field>`.
+pub fn event(e: &Event) -> Check {
+    event_at(e, "data")
+}
+
+fn event_at(e: &Event, at: &str) -> Check {
+    let f = |name: &str| format!("{at}.{name}");
+    match e {
+        Event::ProgrammeRegistered {
+            name,
+            authority,
+            sponsor,
+        } => {
+            text(&f("name"), name, TITLE_MAX, true)?;
+            text(&f("authority"), authority, NAME_MAX, true)?;
+            opt_text(&f("sponsor"), sponsor, NAME_MAX)
+        }
+        Event::BoardMeetingHeld { board, date: d } => {
+            text(&f("board"), board, NAME_MAX, true)?;
+            date(&f("date"), *d)
+        }
+        Event::ItemRegistered {
+            reference,
+            title,
+            owner,
+            target_date,
+            timeframe,
+            ..
+        } => {
+            text(&f("reference"), reference, REFERENCE_MAX, true)?;
+            text(&f("title"), title, TITLE_MAX, true)?;
+            opt_text(&f("owner"), owner, NAME_MAX)?;
+            opt_text(&f("timeframe"), timeframe, NAME_MAX)?;
+            match target_date {
+                Some(d) => date(&f("target_date"), *d),
+                None => Ok(()),
+            }
+        }
+        Event::ItemAmended {
+            title,
+            owner,
+            description,
+            priority,
+        } => {
+            if title.is_none() && owner.is_none() && description.is_none() && priority.is_none() {
+                return Err(Invalid::new(
+                    at,
+                    "amends nothing; give at least one of title, owner, description, priority",
+                ));
+            }
+            opt_text(&f("title"), title, TITLE_MAX)?;
+            opt_text(&f("owner"), owner, NAME_MAX)?;
+            opt_text(&f("description"), description, TEXT_MAX)
+        }
+        Event::RagChanged { .. } | Event::PhaseChanged { .. } | Event::ItemClosed { .. } => Ok(()),
+        Event::TimelinePlanned { months } => {
+            if months.is_empty() {
+                return Err(Invalid::new(f("months"), "must list at least one month"));
+            }
+            let mut last: Option<NaiveDate> = None;
+            for (i, m) in months.iter().enumerate() {
+                let field = format!("{at}.months[{i}].month");
+                date(&field, m.month)?;
+                if m.month.day() != 1 {
+                    return Err(Invalid::new(
+                        field,
+                        format!("{} is not the first day of a month", m.month),
+                    ));
+                }
+                if last.is_some_and(|l| l >= m.month) {
+                    return Err(Invalid::new(
+                        field,
+                        "months must be in ascending order, each once",
+                    ));
+                }
+                last = Some(m.month);
+            }
+            Ok(())
+        }
+        Event::TargetDateRevised { target_date } => date(&f("target_date"), *target_date),
+        Event::MilestoneRecorded {
+            date: d,
+            when,
+            activity,
+            ..
+        } => {
+            date(&f("date"), *d)?;
+            opt_text(&f("when"), when, NAME_MAX)?;
+            text(&f("activity"), activity, TEXT_MAX, true)
+        }
+        Event::NarrativeRecorded { text: t, .. } => text(&f("text"), t, TEXT_MAX, true),
+        Event::MetricDefined {
+            reference,
+            name,
+            unit,
+            target,
+            tolerance_pct,
+            ..
+        } => {
+            opt_text(&f("reference"), reference, REFERENCE_MAX)?;
+            text(&f("name"), name, TITLE_MAX, true)?;
+            if let Some(t) = target {
+                value(&f("target"), t)?;
+                value_matches_unit(&f("target"), t, *unit)?;
+            }
+            match tolerance_pct {
+                Some(t) if !t.is_finite() || *t < 0.0 || *t > 100.0 => Err(Invalid::new(
+                    f("tolerance_pct"),
+                    "must be a percentage from 0 to 100",
+                )),
+                Some(_) if target.is_none() => Err(Invalid::new(
+                    f("tolerance_pct"),
+                    "needs a target to be a tolerance of",
+                )),
+                _ => Ok(()),
+            }
+        }
+        Event::MetricReadingRecorded {
+            period,
+            period_end,
+            value: v,
+            target,
+            note,
+            ..
+        } => {
+            text(&f("period"), period, NAME_MAX, true)?;
+            date(&f("period_end"), *period_end)?;
+            if let Some(v) = v {
+                value(&f("value"), v)?;
+            }
+            if let Some(t) = target {
+                value(&f("target"), t)?;
+            }
+            opt_text(&f("note"), note, TEXT_MAX)
+        }
+        Event::FinanceRecorded {
+            budget,
+            spent,
+            savings_target,
+            savings_achieved,
+        } => {
+            if budget.is_none()
+                && spent.is_none()
+                && savings_target.is_none()
+                && savings_achieved.is_none()
+            {
+                return Err(Invalid::new(
+                    at,
+                    "records nothing; give at least one of budget, spent, savings_target, savings_achieved",
+                ));
+            }
+            money(&f("budget"), *budget, false)?;
+            money(&f("spent"), *spent, false)?;
+            money(&f("savings_target"), *savings_target, true)?;
+            money(&f("savings_achieved"), *savings_achieved, true)
+        }
+        Event::RiskRaised {
+            reference,
+            description,
+            owner,
+            mitigation,
+            ..
+        } => {
+            text(&f("reference"), reference, REFERENCE_MAX, true)?;
+            text(&f("description"), description, TEXT_MAX, true)?;
+            opt_text(&f("owner"), owner, NAME_MAX)?;
+            opt_text(&f("mitigation"), mitigation, TEXT_MAX)
+        }
+        Event::RiskUpdated {
+            description,
+            owner,
+            mitigation,
+            rag,
+        } => {
+            if description.is_none() && owner.is_none() && mitigation.is_none() && rag.is_none() {
+                return Err(Invalid::new(
+                    at,
+                    "updates nothing; give at least one of description, owner, mitigation, rag",
+                ));
+            }
+            opt_text(&f("description"), description, TEXT_MAX)?;
+            opt_text(&f("owner"), owner, NAME_MAX)?;
+            opt_text(&f("mitigation"), mitigation, TEXT_MAX)
+        }
+        Event::RiskClosed { note } | Event::IssueResolved { note } => {
+            opt_text(&f("note"), note, TEXT_MAX)
+        }
+        Event::IssueEscalated {
+            reference,
+            description,
+            owner,
+            action,
+            ..
+        } => {
+            text(&f("reference"), reference, REFERENCE_MAX, true)?;
+            text(&f("description"), description, TEXT_MAX, true)?;
+            opt_text(&f("owner"), owner, NAME_MAX)?;
+            opt_text(&f("action"), action, TEXT_MAX)
+        }
+        Event::JudgementRecorded {
+            inspection,
+            area,
+            date: d,
+            ..
+        } => {
+            text(&f("inspection"), inspection, NAME_MAX, true)?;
+            text(&f("area"), area, TITLE_MAX, true)?;
+            date(&f("date"), *d)
+        }
+        Event::Corrected { replacement, .. } => match replacement.as_deref() {
+            Some(Event::Corrected { .. }) => Err(Invalid::new(
+                f("replacement"),
+                "cannot itself be a correction; correct the original event again instead",
+            )),
+            Some(r) => event_at(r, &f("replacement")),
+            None => Ok(()),
+        },
+        Event::RoleAssigned { role, person } => {
+            text(&f("role"), role, NAME_MAX, true)?;
+            text(&f("person"), person, NAME_MAX, true)
+        }
+    }
+}
+
+/// Checks the envelope fields a caller supplies with an event.
+pub fn envelope(
+    e: &Event,
+    effective: NaiveDate,
+    reason: Option<&str>,
+    actor: &str,
+) -> Check {
+    date("effective", effective)?;
+    text("actor", actor, NAME_MAX, true)?;
+    match reason {
+        Some(r) => text("reason", r, REASON_MAX, true)?,
+        None if e.needs_reason() => {
+            return Err(Invalid::new(
+                "reason",
+                format!(
+                    "is required for {}: say why the status, date or record changed",
+                    e.type_name()
+                ),
+            ))
+        }
+        None => {}
+    }
+    event(e)
+}
+
+/// Checks an idempotency key.
+pub fn idempotency_key(key: &str) -> Check {
+    if key.is_empty() || key.len() > KEY_MAX {
+        return Err(Invalid::new(
+            "idempotency_key",
+            format!("must be 1 to {KEY_MAX} bytes"),
+        ));
+    }
+    Ok(())
+}

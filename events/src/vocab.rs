@@ -1,0 +1,174 @@
+//! The words of an improvement programme: RAG ratings, dimensions, phases,
+//! item kinds, narrative sections, units, grades.
+//!
+//! These enums are stored with bincode, which records a variant by its index:
+//! new variants are only ever appended at the end, never inserted or reordered.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A RAG rating. Blue means complete (or target achieved/exceeded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rag {
+    Blue,
+    Green,
+    Amber,
+    Red,
+    /// No rating given (a blank RAG cell in a report).
+    Unrated,
+}
+
+impl Rag {
+    /// The order a board reads movement in: Red < Amber < Green < Blue.
+    /// `None` for unrated, which is neither better nor worse than anything.
+    pub fn rank(self) -> Option<u8> {
+        match self {
+            Rag::Red => Some(0),
+            Rag::Amber => Some(1),
+            Rag::Green => Some(2),
+            Rag::Blue => Some(3),
+            Rag::Unrated => None,
+        }
+    }
+
+    pub const ALL: [Rag; 5] = [Rag::Blue, Rag::Green, Rag::Amber, Rag::Red, Rag::Unrated];
+}
+
+/// Which status a RAG rating is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dimension {
+    /// The item's overall status ("Current RAG Status").
+    Overall,
+    /// Delivery of an action against its plan ("Action RAG").
+    Delivery,
+    /// Savings against target ("Savings RAG").
+    Savings,
+    /// Spend against budget.
+    Budget,
+}
+
+/// A project phase in the seed timelines: D, P, I, S.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Decision,
+    Planning,
+    Implementation,
+    Savings,
+}
+
+/// What an item in a programme is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    Priority,
+    Outcome,
+    Project,
+    Workstream,
+    Action,
+    Deliverable,
+    /// A "standard of excellence" that actions serve (sufficiency statements).
+    Standard,
+    /// A "what needs to improve" heading under a priority (highlight reports).
+    ImprovementNeed,
+}
+
+/// A section of narrative in a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    /// "Summary of progress since last board", "Update".
+    Progress,
+    /// "Activity for the next period", "Action to be taken and when".
+    NextPeriod,
+    /// "Risks – issues & barriers", "Risk area".
+    RisksIssues,
+    /// "What needs to improve".
+    ImprovementNeed,
+    /// "Voice & feedback".
+    Voice,
+    /// "Key elements".
+    KeyElements,
+    /// "Resources".
+    Resources,
+    /// "Impact".
+    Impact,
+    /// A summary or description of the item.
+    Summary,
+}
+
+/// State of a dated activity in a project timeline ("On/Off" column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MilestoneState {
+    On,
+    Off,
+    Completed,
+    Consulted,
+}
+
+/// What a metric counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    Count,
+    Percent,
+    /// Money, always integer pence.
+    Gbp,
+    Days,
+    Ratio,
+    /// A yes/no measure ("Actions reviewed: Yes").
+    YesNo,
+}
+
+/// Which way is better for a metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Up,
+    Down,
+}
+
+/// An Ofsted judgement grade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grade {
+    Outstanding,
+    Good,
+    RequiresImprovement,
+    Inadequate,
+}
+
+/// A priority rating given to an action ("Priority Rating" column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Low,
+    Medium,
+    High,
+}
+
+/// How an item ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Closure {
+    Completed,
+    Withdrawn,
+}
+
+macro_rules! display_as_serde_name {
+    ($($t:ty),*) => {$(
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                // The serde name is the one users type, so errors and exports use it too.
+                match serde_json::to_value(self) {
+                    Ok(serde_json::Value::String(s)) => f.write_str(&s),
+                    _ => write!(f, "{:?}", self),
+                }
+            }
+        }
+    )*};
+}
+display_as_serde_name!(Rag, Dimension, Phase, ItemKind, Section, MilestoneState, Unit, Direction, Grade, Priority, Closure);

@@ -1,0 +1,396 @@
+//! The one writer: drains queued appends, checks expected versions and
+//! idempotency keys, assigns positions, writes one sled batch, flushes and
+//! fsyncs once, then acknowledges every caller of the group (group commit).
+
+use crate::envelope::{self, Digest32, Draft, Envelope};
+use crate::error::{AppendError, StoreError};
+use crate::event::Event;
+use crate::keys;
+use crate::store::{Append, Head, Options, Receipt, Shared};
+use crate::validate::Invalid;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::fs::File;
+use std::sync::{mpsc, Arc};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+pub(crate) struct Job {
+    pub(crate) append: Append,
+    pub(crate) fingerprint: Option<Digest32>,
+    pub(crate) reply: oneshot::Sender<Result<Vec<Receipt>, AppendError>>,
+}
+
+/// What the writer knows of the durable log.
+pub(crate) struct State {
+    pub(crate) head: Head,
+    versions: HashMap<Uuid, u64>,
+    last_recorded: DateTime<Utc>,
+}
+
+impl State {
+    /// Reads head and stream versions from the tree.
+    pub(crate) fn load(db: &sled::Db) -> Result<State, StoreError> {
+        let mut head = Head::EMPTY;
+        let mut last_recorded = DateTime::<Utc>::MIN_UTC;
+        if let Some(kv) = db.scan_prefix([keys::EVENT]).next_back() {
+            let (k, v) = kv?;
+            let position = keys::position_of(&k).unwrap_or(0);
+            let env = envelope::decode(&v).map_err(|e| StoreError::Corrupt {
+                position,
+                detail: e.to_string(),
+            })?;
+            head = Head {
+                position: env.position,
+                hash: env.hash,
+            };
+            last_recorded = env.recorded_at;
+        }
+        let mut versions = HashMap::new();
+        for kv in db.scan_prefix([keys::STREAM]) {
+            let (k, _) = kv?;
+            if let Some((stream, version)) = keys::parse_stream(&k) {
+                versions.insert(stream, version);
+            }
+        }
+        Ok(State {
+            head,
+            versions,
+            last_recorded,
+        })
+    }
+}
+
+pub(crate) fn spawn(
+    shared: Arc<Shared>,
+    state: State,
+    options: &Options,
+) -> Result<mpsc::Sender<Job>, StoreError> {
+    let (tx, rx) = mpsc::channel::<Job>();
+    let sync = if options.sync_files {
+        // sled keeps everything in the file `db` of its directory.
+        Some(File::open(shared.dir.join("db")).map_err(StoreError::Thread)?)
+    } else {
+        None
+    };
+    let mut writer = Writer {
+        shared,
+        state,
+        sync,
+        max_group: options.max_group.max(1),
+    };
+    std::thread::Builder::new()
+        .name("ragtrail-writer".into())
+        .spawn(move || writer.run(rx))
+        .map_err(StoreError::Thread)?;
+    Ok(tx)
+}
+
+struct Writer {
+    shared: Arc<Shared>,
+    state: State,
+    sync: Option<File>,
+    max_group: usize,
+}
+
+/// One append's place in a group.
+enum Outcome {
+    /// Staged in this group's batch.
+    Staged(Vec<Envelope>),
+    /// Same idempotency key and request as an earlier append of this group.
+    SameAs(usize),
+    /// A retry of an append that is durable already.
+    Replayed(Vec<Receipt>),
+}
+
+/// What a group will write, built up append by append.
+struct Group {
+    batch: sled::Batch,
+    head: Head,
+    versions: HashMap<Uuid, u64>,
+    keys: HashMap<String, (Digest32, usize)>,
+    recorded_at: DateTime<Utc>,
+}
+
+impl Writer {
+    fn run(&mut self, rx: mpsc::Receiver<Job>) {
+        while let Ok(first) = rx.recv() {
+            let mut jobs = vec![first];
+            while jobs.len() < self.max_group {
+                match rx.try_recv() {
+                    Ok(j) => jobs.push(j),
+                    Err(_) => break,
+                }
+            }
+            self.commit_group(jobs);
+        }
+    }
+
+    fn commit_group(&mut self, jobs: Vec<Job>) {
+        let mut group = Group {
+            batch: sled::Batch::default(),
+            head: self.state.head,
+            versions: HashMap::new(),
+            keys: HashMap::new(),
+            // Transaction time never goes backwards, even if the clock does.
+            recorded_at: Utc::now().max(self.state.last_recorded),
+        };
+        let mut waiting: Vec<(Job, Outcome)> = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            match self.stage(&job, &mut group, waiting.len()) {
+                Ok(outcome) => waiting.push((job, outcome)),
+                Err(e) => {
+                    // Rejected: nothing of it is in the batch.
+                    let _ = job.reply.send(Err(e));
+                }
+            }
+        }
+        let staged = waiting
+            .iter()
+            .any(|(_, o)| matches!(o, Outcome::Staged(_)));
+        let written = if staged {
+            self.write(group.batch)
+        } else {
+            Ok(())
+        };
+        match written {
+            Ok(()) => {
+                self.state.head = group.head;
+                self.state.versions.extend(group.versions);
+                self.state.last_recorded = group.recorded_at;
+                self.shared.set_head(group.head);
+                let mut receipts: Vec<Vec<Receipt>> = Vec::with_capacity(waiting.len());
+                let mut live: Vec<Envelope> = Vec::new();
+                for (_, outcome) in &mut waiting {
+                    let r = match outcome {
+                        Outcome::Staged(envs) => {
+                            let r = envs.iter().map(Receipt::of).collect();
+                            live.append(envs);
+                            r
+                        }
+                        Outcome::SameAs(i) => receipts[*i].clone(),
+                        Outcome::Replayed(r) => std::mem::take(r),
+                    };
+                    receipts.push(r);
+                }
+                for ((job, _), r) in waiting.into_iter().zip(receipts) {
+                    let _ = job.reply.send(Ok(r));
+                }
+                for e in live {
+                    // No subscribers is not an error.
+                    let _ = self.shared.live.send(Arc::new(e));
+                }
+            }
+            Err(detail) => {
+                for (job, outcome) in waiting {
+                    let answer = match outcome {
+                        Outcome::Replayed(r) => Ok(r),
+                        _ => Err(AppendError::Storage(detail.clone())),
+                    };
+                    let _ = job.reply.send(answer);
+                }
+                // The batch may or may not have reached sled's memory or disk:
+                // believe what the tree now says.
+                match State::load(&self.shared.db) {
+                    Ok(state) => {
+                        self.shared.set_head(state.head);
+                        self.state = state;
+                    }
+                    Err(e) => eprintln!(
+                        "ragtrail: cannot reload the store state after a failed write: {e}"
+                    ),
+                }
+            }
+        }
+    }
+
+    /// Applies, flushes and fsyncs. Only after this returns Ok is anything acknowledged.
+    fn write(&mut self, batch: sled::Batch) -> Result<(), String> {
+        self.shared
+            .db
+            .apply_batch(batch)
+            .map_err(|e| format!("sled batch failed: {e}"))?;
+        self.shared
+            .db
+            .flush()
+            .map_err(|e| format!("sled flush failed: {e}"))?;
+        if let Some(f) = &self.sync {
+            f.sync_all().map_err(|e| format!("fsync failed: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// Stages one append into the group, all or nothing.
+    fn stage(
+        &self,
+        job: &Job,
+        group: &mut Group,
+        index: usize,
+    ) -> Result<Outcome, AppendError> {
+        let append = &job.append;
+        if let (Some(key), Some(fp)) = (&append.idempotency_key, job.fingerprint) {
+            if let Some((seen, at)) = group.keys.get(key) {
+                return if *seen == fp {
+                    Ok(Outcome::SameAs(*at))
+                } else {
+                    Err(AppendError::KeyReused { key: key.clone() })
+                };
+            }
+            if let Some(receipts) = self.replay(key, fp)? {
+                return Ok(Outcome::Replayed(receipts));
+            }
+        }
+        let mut head = group.head;
+        let mut versions: HashMap<Uuid, u64> = HashMap::new();
+        let mut writes: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(append.events.len() * 2 + 1);
+        let mut envs = Vec::with_capacity(append.events.len());
+        for (i, ne) in append.events.iter().enumerate() {
+            let current = versions
+                .get(&ne.stream)
+                .or_else(|| group.versions.get(&ne.stream))
+                .or_else(|| self.state.versions.get(&ne.stream))
+                .copied()
+                .unwrap_or(0);
+            if let Some(expected) = ne.expected_version {
+                if expected != current {
+                    return Err(AppendError::Conflict {
+                        stream: ne.stream,
+                        expected,
+                        actual: current,
+                    });
+                }
+            }
+            if let Event::Corrected {
+                target,
+                replacement,
+            } = &ne.event
+            {
+                self.check_correction(ne.stream, *target, replacement.as_deref())
+                    .map_err(|invalid| AppendError::Invalid { index: i, invalid })?;
+            }
+            let draft = Draft {
+                position: head.position + 1,
+                id: Uuid::now_v7(),
+                stream: ne.stream,
+                version: current + 1,
+                effective: ne.effective,
+                recorded_at: group.recorded_at,
+                actor: &append.actor,
+                reason: ne.reason.as_deref(),
+                idempotency_key: append.idempotency_key.as_deref(),
+                event: &ne.event,
+                prev_hash: head.hash,
+            };
+            let (bytes, env) = envelope::encode(&draft).map_err(|e| AppendError::Invalid {
+                index: i,
+                invalid: Invalid::new("data", format!("cannot be encoded: {e}")),
+            })?;
+            writes.push((keys::event(env.position).to_vec(), bytes));
+            writes.push((
+                keys::stream(env.stream, env.version).to_vec(),
+                env.position.to_be_bytes().to_vec(),
+            ));
+            versions.insert(env.stream, env.version);
+            head = Head {
+                position: env.position,
+                hash: env.hash,
+            };
+            envs.push(env);
+        }
+        if let (Some(key), Some(fp)) = (&append.idempotency_key, job.fingerprint) {
+            let first = group.head.position + 1;
+            let mut v = Vec::with_capacity(48);
+            v.extend_from_slice(&first.to_be_bytes());
+            v.extend_from_slice(&(envs.len() as u64).to_be_bytes());
+            v.extend_from_slice(&fp.0);
+            writes.push((keys::idempotency(key), v));
+            group.keys.insert(key.clone(), (fp, index));
+        }
+        for (k, v) in writes {
+            group.batch.insert(k, v);
+        }
+        group.head = head;
+        group.versions.extend(versions);
+        Ok(Outcome::Staged(envs))
+    }
+
+    /// The receipts of a durable append made earlier with this key, if any.
+    fn replay(&self, key: &str, fp: Digest32) -> Result<Option<Vec<Receipt>>, AppendError> {
+        let stored = self
+            .shared
+            .db
+            .get(keys::idempotency(key))
+            .map_err(|e| AppendError::Storage(e.to_string()))?;
+        let Some(v) = stored else { return Ok(None) };
+        let (first, count) = match (keys::u64_of(&v), v.get(8..).and_then(keys::u64_of)) {
+            (Some(f), Some(c)) => (f, c),
+            _ => return Err(AppendError::Storage(format!("idempotency record for {key:?} is damaged"))),
+        };
+        if v.get(16..48) != Some(&fp.0[..]) {
+            return Err(AppendError::KeyReused {
+                key: key.to_string(),
+            });
+        }
+        let mut out = Vec::with_capacity(count as usize);
+        for p in first..first + count {
+            let bytes = self
+                .shared
+                .db
+                .get(keys::event(p))
+                .map_err(|e| AppendError::Storage(e.to_string()))?
+                .ok_or_else(|| AppendError::Storage(format!("event {p} of key {key:?} is missing")))?;
+            let env = envelope::decode(&bytes).map_err(|e| AppendError::Storage(e.to_string()))?;
+            out.push(Receipt::of(&env));
+        }
+        Ok(Some(out))
+    }
+
+    /// A correction must name a stored event of the same stream that is not itself a
+    /// correction, and a replacement must be the same kind of event.
+    fn check_correction(
+        &self,
+        stream: Uuid,
+        target: Uuid,
+        replacement: Option<&Event>,
+    ) -> Result<(), Invalid> {
+        let mut found: Option<Envelope> = None;
+        for kv in self.shared.db.scan_prefix(keys::stream_prefix(stream)) {
+            let (_, v) = kv.map_err(|e| Invalid::new("data.target", e.to_string()))?;
+            let Some(p) = keys::u64_of(&v) else { continue };
+            if let Ok(Some(bytes)) = self.shared.db.get(keys::event(p)) {
+                if let Ok(env) = envelope::decode(&bytes) {
+                    if env.id == target {
+                        found = Some(env);
+                        break;
+                    }
+                }
+            }
+        }
+        let Some(original) = found else {
+            return Err(Invalid::new(
+                "data.target",
+                format!("no event {target} in stream {stream}; a correction must name an event of the same stream"),
+            ));
+        };
+        if matches!(original.event, Event::Corrected { .. }) {
+            return Err(Invalid::new(
+                "data.target",
+                "names a correction; correct the original event instead",
+            ));
+        }
+        if let Some(r) = replacement {
+            if r.type_name() != original.event.type_name() {
+                return Err(Invalid::new(
+                    "data.replacement",
+                    format!(
+                        "is a {} but the corrected event is a {}; a replacement must be the same type",
+                        r.type_name(),
+                        original.event.type_name()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+

@@ -1,0 +1,3 @@
+//! The subcommands of the `ragtrail` binary, one file each.
+
+pub mod verify;

@@ -1,0 +1,35 @@
+//! `ragtrail`: the command line of the audit-trail service.
+
+mod cli;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// An event-sourced audit trail for children's services improvement programmes:
+/// every RAG change, update and metric reading, kept tamper-evident.
+#[derive(Parser)]
+#[command(name = "ragtrail", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check that the stored log is exactly as it was written: walks the hash
+    /// chain from the first event. Exit 0 if it verifies, 1 naming the first bad
+    /// position, 2 if the store cannot be read.
+    Verify {
+        /// The data directory of the store.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Verify { data } => cli::verify::run(&data),
+    }
+}

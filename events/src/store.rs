@@ -10,7 +10,7 @@ use crate::error::{AppendError, StoreError};
 use crate::event::Event;
 use crate::keys;
 use crate::validate::{self, Invalid};
-use crate::writer::{self, Job};
+use crate::writer::{self, Job, Msg};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -123,7 +123,7 @@ impl Shared {
 #[derive(Clone)]
 pub struct Store {
     shared: Arc<Shared>,
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Msg>,
 }
 
 /// Opens sled at `dir`, translating a held lock into a clear error.
@@ -178,13 +178,23 @@ impl Store {
         let fingerprint = check(&append)?;
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job {
+            .send(Msg::Append(Job {
                 append,
                 fingerprint,
                 reply,
-            })
+            }))
             .map_err(|_| AppendError::Closed)?;
         answer.await.unwrap_or(Err(AppendError::Closed))
+    }
+
+    /// Commits every append queued so far, then stops the writer: later appends
+    /// through any handle fail with [`AppendError::Closed`]. sled's directory lock is
+    /// released once every handle is dropped.
+    pub async fn close(&self) {
+        let (stopped, done) = oneshot::channel();
+        if self.jobs.send(Msg::Stop(stopped)).is_ok() {
+            let _ = done.await;
+        }
     }
 
     /// The last durable event.

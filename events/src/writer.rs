@@ -15,6 +15,13 @@ use std::sync::{mpsc, Arc};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+/// What the writer's queue carries.
+pub(crate) enum Msg {
+    Append(Job),
+    /// Commit everything queued before, then stop and release the store.
+    Stop(oneshot::Sender<()>),
+}
+
 pub(crate) struct Job {
     pub(crate) append: Append,
     pub(crate) fingerprint: Option<Digest32>,
@@ -65,8 +72,8 @@ pub(crate) fn spawn(
     shared: Arc<Shared>,
     state: State,
     options: &Options,
-) -> Result<mpsc::Sender<Job>, StoreError> {
-    let (tx, rx) = mpsc::channel::<Job>();
+) -> Result<mpsc::Sender<Msg>, StoreError> {
+    let (tx, rx) = mpsc::channel::<Msg>();
     let sync = if options.sync_files {
         // sled keeps everything in the file `db` of its directory.
         Some(File::open(shared.dir.join("db")).map_err(StoreError::Thread)?)
@@ -81,7 +88,14 @@ pub(crate) fn spawn(
     };
     std::thread::Builder::new()
         .name("ragtrail-writer".into())
-        .spawn(move || writer.run(rx))
+        .spawn(move || {
+            let stop = writer.run(rx);
+            // Release sled (and its directory lock) before saying we have stopped.
+            drop(writer);
+            if let Some(stopped) = stop {
+                let _ = stopped.send(());
+            }
+        })
         .map_err(StoreError::Thread)?;
     Ok(tx)
 }
@@ -113,16 +127,30 @@ struct Group {
 }
 
 impl Writer {
-    fn run(&mut self, rx: mpsc::Receiver<Job>) {
-        while let Ok(first) = rx.recv() {
-            let mut jobs = vec![first];
-            while jobs.len() < self.max_group {
+    /// Commits groups until every handle is gone or a stop is asked for.
+    fn run(&mut self, rx: mpsc::Receiver<Msg>) -> Option<oneshot::Sender<()>> {
+        let this = self;
+        loop {
+            let mut jobs = Vec::new();
+            let mut stop = None;
+            match rx.recv() {
+                Ok(Msg::Append(j)) => jobs.push(j),
+                Ok(Msg::Stop(s)) => stop = Some(s),
+                Err(_) => return None,
+            }
+            while stop.is_none() && jobs.len() < this.max_group {
                 match rx.try_recv() {
-                    Ok(j) => jobs.push(j),
+                    Ok(Msg::Append(j)) => jobs.push(j),
+                    Ok(Msg::Stop(s)) => stop = Some(s),
                     Err(_) => break,
                 }
             }
-            self.commit_group(jobs);
+            if !jobs.is_empty() {
+                this.commit_group(jobs);
+            }
+            if stop.is_some() {
+                return stop;
+            }
         }
     }
 

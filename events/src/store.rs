@@ -126,25 +126,34 @@ pub struct Store {
     jobs: mpsc::Sender<Msg>,
 }
 
-/// Opens sled at `dir`, translating a held lock into a clear error.
+/// Opens sled at `dir`, translating a held lock into a clear error. sled
+/// releases its lock from background threads shortly after the last handle is
+/// dropped, so a held lock is retried for up to a second before giving up.
 pub(crate) fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
-    sled::Config::new()
-        .path(dir)
-        .open()
-        .map_err(|source| match &source {
-            sled::Error::Io(io)
+    let mut tries = 0;
+    loop {
+        match sled::Config::new().path(dir).open() {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(io))
                 if io.kind() == std::io::ErrorKind::WouldBlock
-                    || io.to_string().contains("lock") =>
+                    || io.to_string().contains("could not acquire lock") =>
             {
-                StoreError::Locked {
-                    path: dir.to_path_buf(),
+                tries += 1;
+                if tries >= 20 {
+                    return Err(StoreError::Locked {
+                        path: dir.to_path_buf(),
+                    });
                 }
+                std::thread::sleep(std::time::Duration::from_millis(50));
             }
-            _ => StoreError::Open {
-                path: dir.to_path_buf(),
-                source,
-            },
-        })
+            Err(source) => {
+                return Err(StoreError::Open {
+                    path: dir.to_path_buf(),
+                    source,
+                })
+            }
+        }
+    }
 }
 
 impl Store {

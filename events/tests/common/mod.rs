@@ -379,9 +379,21 @@ pub fn append_one(actor: &str, e: NewEvent) -> Append {
     }
 }
 
+/// Opens the raw sled database of a closed store, waiting (bounded) for sled's
+/// background threads to release the lock of the previous handle.
+pub fn raw_open(dir: &std::path::Path) -> sled::Db {
+    for _ in 0..40 {
+        match sled::open(dir) {
+            Ok(db) => return db,
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+    sled::open(dir).expect("open sled")
+}
+
 /// Every key and value of the store's tree, to prove it unchanged.
 pub fn dump(dir: &std::path::Path) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let db = sled::open(dir).expect("open sled for dump");
+    let db = raw_open(dir);
     db.iter()
         .map(|kv| {
             let (k, v) = kv.expect("read");

@@ -1,0 +1,507 @@
+//! The sled store: appends, reads, expected versions, idempotency, atomic
+//! batches, corrections, the live feed, and verify catching tampering.
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use ragtrail_events::*;
+use std::collections::HashMap;
+use tempfile::TempDir;
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn rag(r: Rag) -> Event {
+    Event::RagChanged {
+        dimension: Dimension::Overall,
+        rag: r,
+    }
+}
+
+async fn closed(store: Store) {
+    store.close().await;
+    drop(store);
+}
+
+#[test]
+fn appends_are_read_back_in_order_with_gap_free_positions_and_versions() {
+    rt().block_on(async {
+        let dir = TempDir::new().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (a, b) = (uuid(1), uuid(2));
+        for (i, s) in [a, b, a, a, b].into_iter().enumerate() {
+            let r = store
+                .append(append_one("lead", new_event(s, rag(Rag::Amber), day(2024, 9, 10))))
+                .await
+                .unwrap();
+            assert_eq!(r[0].position, i as u64 + 1);
+        }
+        let all = store.read(0, 100).unwrap();
+        assert_eq!(all.iter().map(|e| e.position).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5]);
+        assert_eq!(all.iter().map(|e| e.version).collect::<Vec<_>>(), vec![1, 1, 2, 3, 2]);
+        assert_eq!(all[0].actor, "lead");
+        assert_eq!(all[0].reason.as_deref(), Some("board agreed"));
+        assert_eq!(store.read(3, 1).unwrap()[0].position, 4);
+        let sa = store.read_stream(a, 0, 100).unwrap();
+        assert_eq!(sa.iter().map(|e| e.position).collect::<Vec<_>>(), vec![1, 3, 4]);
+        assert_eq!(store.read_stream(a, 2, 100).unwrap()[0].version, 3);
+        assert_eq!(store.stream_version(a).unwrap(), 3);
+        assert_eq!(store.stream_version(uuid(99)).unwrap(), 0);
+        assert_eq!(store.get(2).unwrap().unwrap().stream, b);
+        assert!(store.get(6).unwrap().is_none());
+        let head = store.head();
+        assert_eq!(head.position, 5);
+        assert_eq!(head.hash, all[4].hash);
+        assert_eq!(store.verify().unwrap().count, 5);
+        closed(store).await;
+        // Reopen: the head and stream versions come back from disk.
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.head(), head);
+        let r = store
+            .append(append_one(
+                "lead",
+                NewEvent {
+                    expected_version: Some(3),
+                    ..new_event(a, rag(Rag::Green), day(2024, 10, 1))
+                },
+            ))
+            .await
+            .unwrap();
+        assert_eq!((r[0].position, r[0].version), (6, 4));
+        assert_eq!(store.read(5, 10).unwrap()[0].prev_hash, head.hash);
+    });
+}
+
+#[test]
+fn rejected_appends_leave_the_store_byte_for_byte_unchanged() {
+    let dir = TempDir::new().unwrap();
+    let stream = uuid(7);
+    rt().block_on(async {
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .append(append_one("lead", new_event(stream, rag(Rag::Red), day(2024, 7, 1))))
+            .await
+            .unwrap();
+        closed(store).await;
+    });
+    let before = dump(dir.path());
+    rt().block_on(async {
+        let store = Store::open(dir.path()).unwrap();
+        // Version conflict.
+        let err = store
+            .append(append_one(
+                "lead",
+                NewEvent {
+                    expected_version: Some(0),
+                    ..new_event(stream, rag(Rag::Amber), day(2024, 9, 10))
+                },
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            AppendError::Conflict {
+                stream,
+                expected: 0,
+                actual: 1
+            }
+        );
+        // No reason for a RAG change.
+        let mut no_reason = new_event(stream, rag(Rag::Amber), day(2024, 9, 10));
+        no_reason.reason = None;
+        let err = store.append(append_one("lead", no_reason)).await.unwrap_err();
+        assert!(matches!(&err, AppendError::Invalid { index: 0, invalid } if invalid.field == "reason"), "{err}");
+        // A batch whose second event is invalid writes nothing, not even the first.
+        let err = store
+            .append(Append {
+                actor: "lead".into(),
+                idempotency_key: Some("board-pack-1".into()),
+                events: vec![
+                    new_event(uuid(8), rag(Rag::Green), day(2024, 9, 10)),
+                    new_event(
+                        uuid(8),
+                        Event::NarrativeRecorded {
+                            section: Section::Progress,
+                            text: " ".into(),
+                        },
+                        day(2024, 9, 10),
+                    ),
+                ],
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(&err, AppendError::Invalid { index: 1, invalid } if invalid.field == "data.text"), "{err}");
+        // A batch whose second event conflicts writes nothing either.
+        let err = store
+            .append(Append {
+                actor: "lead".into(),
+                idempotency_key: None,
+                events: vec![
+                    new_event(uuid(8), rag(Rag::Green), day(2024, 9, 10)),
+                    NewEvent {
+                        expected_version: Some(5),
+                        ..new_event(stream, rag(Rag::Green), day(2024, 9, 10))
+                    },
+                ],
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppendError::Conflict { .. }));
+        // A correction of an event that does not exist in the stream.
+        let err = store
+            .append(append_one(
+                "lead",
+                new_event(
+                    stream,
+                    Event::Corrected {
+                        target: uuid(12345),
+                        replacement: None,
+                    },
+                    day(2024, 9, 10),
+                ),
+            ))
+            .await
+            .unwrap_err();
+        assert!(matches!(&err, AppendError::Invalid { invalid, .. } if invalid.field == "data.target"), "{err}");
+        assert_eq!(store.append(Append { actor: "lead".into(), idempotency_key: None, events: vec![] }).await, Err(AppendError::Empty));
+        assert_eq!(store.head().position, 1);
+        closed(store).await;
+    });
+    assert_eq!(dump(dir.path()), before, "a rejected append changed stored bytes");
+}
+
+#[test]
+fn a_retry_with_the_same_idempotency_key_returns_the_first_result() {
+    rt().block_on(async {
+        let dir = TempDir::new().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let report = Append {
+            actor: "lead".into(),
+            idempotency_key: Some("cib-2024-09-10".into()),
+            events: vec![
+                new_event(uuid(1), rag(Rag::Green), day(2024, 9, 10)),
+                new_event(uuid(2), rag(Rag::Amber), day(2024, 9, 10)),
+            ],
+        };
+        let first = store.append(report.clone()).await.unwrap();
+        // Concurrent retries land in one group or several; all get the first result.
+        let retries = futures_join(&store, &report, 8).await;
+        for r in retries {
+            assert_eq!(r.unwrap(), first);
+        }
+        closed(store).await;
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.append(report.clone()).await.unwrap(), first);
+        assert_eq!(store.head().position, 2, "a retry made a second event");
+        let mut different = report.clone();
+        different.events.pop();
+        assert_eq!(
+            store.append(different).await.unwrap_err(),
+            AppendError::KeyReused {
+                key: "cib-2024-09-10".into()
+            }
+        );
+        // Two different requests racing with one new key: one wins, one is refused.
+        let a = append_with_key("new-key", uuid(3));
+        let b = append_with_key("new-key", uuid(4));
+        let (ra, rb) = tokio::join!(store.append(a), store.append(b));
+        assert!(ra.is_ok() != rb.is_ok(), "{ra:?} {rb:?}");
+        assert_eq!(store.head().position, 3);
+    });
+}
+
+fn append_with_key(key: &str, stream: uuid::Uuid) -> Append {
+    Append {
+        actor: "lead".into(),
+        idempotency_key: Some(key.into()),
+        events: vec![new_event(stream, rag(Rag::Blue), day(2024, 9, 10))],
+    }
+}
+
+async fn futures_join(
+    store: &Store,
+    a: &Append,
+    n: usize,
+) -> Vec<Result<Vec<Receipt>, AppendError>> {
+    let mut tasks = Vec::new();
+    for _ in 0..n {
+        let (s, a) = (store.clone(), a.clone());
+        tasks.push(tokio::spawn(async move { s.append(a).await }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+#[test]
+fn concurrent_appends_give_gap_free_positions_and_versions() {
+    rt().block_on(async {
+        let dir = TempDir::new().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let streams: Vec<_> = (0..5).map(|i| uuid(1000 + i)).collect();
+        let mut tasks = Vec::new();
+        for t in 0..32u128 {
+            let (store, streams) = (store.clone(), streams.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut got = Vec::new();
+                for i in 0..10u128 {
+                    let s = streams[((t + i) % 5) as usize];
+                    let r = store
+                        .append(append_one("w", new_event(s, rag(Rag::Green), day(2024, 9, 10))))
+                        .await
+                        .unwrap();
+                    got.push(r[0].clone());
+                }
+                got
+            }));
+        }
+        let mut receipts = Vec::new();
+        for t in tasks {
+            receipts.extend(t.await.unwrap());
+        }
+        let mut positions: Vec<u64> = receipts.iter().map(|r| r.position).collect();
+        positions.sort_unstable();
+        assert_eq!(positions, (1..=320).collect::<Vec<u64>>());
+        let mut by_stream: HashMap<_, Vec<u64>> = HashMap::new();
+        for r in &receipts {
+            by_stream.entry(r.stream).or_default().push(r.version);
+        }
+        for (_, mut v) in by_stream {
+            v.sort_unstable();
+            assert_eq!(v, (1..=v.len() as u64).collect::<Vec<_>>());
+        }
+        // The log itself agrees with the receipts.
+        let log = store.read(0, 1000).unwrap();
+        for r in &receipts {
+            let e = &log[r.position as usize - 1];
+            assert_eq!((e.stream, e.version, e.hash), (r.stream, r.version, r.hash));
+        }
+        assert_eq!(store.verify().unwrap().count, 320);
+    });
+}
+
+#[test]
+fn concurrent_writers_with_expected_version_each_win_at_most_once() {
+    rt().block_on(async {
+        let dir = TempDir::new().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let stream = uuid(5);
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store
+                    .append(append_one(
+                        "w",
+                        NewEvent {
+                            expected_version: Some(0),
+                            ..new_event(stream, rag(Rag::Green), day(2024, 9, 10))
+                        },
+                    ))
+                    .await
+            }));
+        }
+        let mut wins = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => wins += 1,
+                Err(AppendError::Conflict { actual: 1, .. }) => {}
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+        assert_eq!(wins, 1);
+        assert_eq!(store.stream_version(stream).unwrap(), 1);
+    });
+}
+
+#[test]
+fn corrections_name_an_event_of_the_same_stream_and_keep_its_type() {
+    rt().block_on(async {
+        let dir = TempDir::new().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (item, other) = (uuid(1), uuid(2));
+        let first = store
+            .append(append_one("lead", new_event(item, rag(Rag::Red), day(2024, 9, 10))))
+            .await
+            .unwrap();
+        let correct = |target, replacement: Option<Event>, stream| {
+            append_one(
+                "lead",
+                NewEvent {
+                    reason: Some("typed Red for Amber".into()),
+                    ..new_event(
+                        stream,
+                        Event::Corrected {
+                            target,
+                            replacement: replacement.map(Box::new),
+                        },
+                        day(2024, 9, 10),
+                    )
+                },
+            )
+        };
+        let err = store
+            .append(correct(first[0].id, Some(rag(Rag::Amber)), other))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("same stream"), "{err}");
+        let err = store
+            .append(correct(first[0].id, Some(Event::PhaseChanged { phase: Phase::Planning }), item))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("same type"), "{err}");
+        let c = store
+            .append(correct(first[0].id, Some(rag(Rag::Amber)), item))
+            .await
+            .unwrap();
+        let err = store.append(correct(c[0].id, None, item)).await.unwrap_err();
+        assert!(err.to_string().contains("correct the original"), "{err}");
+        let stored = store.get(c[0].position).unwrap().unwrap();
+        assert_eq!(stored.reason.as_deref(), Some("typed Red for Amber"));
+    });
+}
+
+#[test]
+fn live_subscribers_see_each_durable_event_once_in_order() {
+    rt().block_on(async {
+        let dir = TempDir::new().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut live = store.subscribe();
+        for i in 0..20u128 {
+            store
+                .append(append_one("w", new_event(uuid(i % 3), rag(Rag::Amber), day(2024, 9, 10))))
+                .await
+                .unwrap();
+        }
+        for p in 1..=20u64 {
+            let e = live.recv().await.unwrap();
+            assert_eq!(e.position, p);
+            assert_eq!(store.get(p).unwrap().as_ref(), Some(&*e));
+        }
+        assert!(live.try_recv().is_err());
+    });
+}
+
+#[test]
+fn a_closed_store_refuses_appends_and_releases_its_directory() {
+    rt().block_on(async {
+        let dir = TempDir::new().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let second = Store::open(dir.path()).err().expect("locked");
+        assert!(second.to_string().contains("in use by another ragtrail process"), "{second}");
+        store.close().await;
+        let err = store
+            .append(append_one("w", new_event(uuid(1), rag(Rag::Amber), day(2024, 9, 10))))
+            .await
+            .unwrap_err();
+        assert_eq!(err, AppendError::Closed);
+        drop(store);
+        Store::open(dir.path()).expect("reopens once closed");
+    });
+}
+
+// ---- verify catches tampering ----
+
+/// A store of `n` events of assorted kinds, closed, returning its directory.
+fn filled(events: Vec<(u128, Event)>) -> TempDir {
+    let dir = TempDir::new().unwrap();
+    rt().block_on(async {
+        let store = Store::open(dir.path()).unwrap();
+        for (s, e) in events {
+            store
+                .append(append_one("lead", new_event(uuid(s), e, day(2024, 9, 10))))
+                .await
+                .unwrap();
+        }
+        closed(store).await;
+    });
+    dir
+}
+
+fn bad_position(dir: &std::path::Path) -> u64 {
+    match verify::verify_dir(dir) {
+        Err(VerifyError::Bad { position, .. }) => position,
+        other => panic!("tampering was not detected: {other:?}"),
+    }
+}
+
+fn event_key(p: u64) -> Vec<u8> {
+    let mut k = vec![b'e'];
+    k.extend_from_slice(&p.to_be_bytes());
+    k
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn verify_catches_any_single_byte_change(
+        events in proptest::collection::vec((0u128..3, arb_plain_event()), 1..6),
+        pick in any::<prop::sample::Index>(),
+        offset in any::<prop::sample::Index>(),
+        flip in 1u8..=255,
+    ) {
+        let dir = filled(events.clone());
+        let n = events.len() as u64;
+        prop_assert_eq!(verify::verify_dir(dir.path()).unwrap().count, n);
+        let p = pick.index(events.len()) as u64 + 1;
+        {
+            let db = raw_open(dir.path());
+            let v = db.get(event_key(p)).unwrap().unwrap().to_vec();
+            let mut altered = v.clone();
+            let i = offset.index(v.len());
+            altered[i] ^= flip;
+            db.insert(event_key(p), altered).unwrap();
+            db.flush().unwrap();
+        }
+        prop_assert_eq!(bad_position(dir.path()), p);
+    }
+}
+
+#[test]
+fn verify_catches_removed_reordered_and_moved_events() {
+    let events: Vec<(u128, Event)> = (0..5).map(|i| (i % 2, rag(Rag::Green))).collect();
+    // Removed.
+    let dir = filled(events.clone());
+    {
+        let db = raw_open(dir.path());
+        db.remove(event_key(3)).unwrap();
+        db.flush().unwrap();
+    }
+    assert_eq!(bad_position(dir.path()), 3);
+    // Two events swapped.
+    let dir = filled(events.clone());
+    {
+        let db = raw_open(dir.path());
+        let a = db.get(event_key(2)).unwrap().unwrap();
+        let b = db.get(event_key(4)).unwrap().unwrap();
+        db.insert(event_key(2), b).unwrap();
+        db.insert(event_key(4), a).unwrap();
+        db.flush().unwrap();
+    }
+    assert_eq!(bad_position(dir.path()), 2);
+    // The last event removed and an earlier one re-stored in its place.
+    let dir = filled(events.clone());
+    {
+        let db = raw_open(dir.path());
+        let a = db.get(event_key(1)).unwrap().unwrap();
+        db.insert(event_key(5), a).unwrap();
+        db.flush().unwrap();
+    }
+    assert_eq!(bad_position(dir.path()), 5);
+    // An untouched copy verifies, naming its head.
+    let dir = filled(events);
+    let v = verify::verify_dir(dir.path()).unwrap();
+    assert_eq!(v.count, 5);
+    let db = raw_open(dir.path());
+    let last = envelope::decode(&db.get(event_key(5)).unwrap().unwrap()).unwrap();
+    assert_eq!(v.head, last.hash);
+}

@@ -194,7 +194,8 @@ pub fn encode(d: &Draft<'_>) -> Result<(Vec<u8>, Envelope), bincode::error::Enco
     out.extend_from_slice(&payload);
     // Round-trip through the stored header so the envelope holds exactly what
     // a reader will see (recorded_at truncated to microseconds).
-    let recorded_at = DateTime::from_timestamp_micros(header.recorded_at_us).unwrap_or(d.recorded_at);
+    let recorded_at =
+        DateTime::from_timestamp_micros(header.recorded_at_us).unwrap_or(d.recorded_at);
     let env = Envelope {
         position: d.position,
         id: d.id,

@@ -55,7 +55,10 @@ pub enum Event {
         sponsor: Option<String>,
     },
     /// A board meeting was held; its date is what users pick as "as at".
-    BoardMeetingHeld { board: String, date: NaiveDate },
+    BoardMeetingHeld {
+        board: String,
+        date: NaiveDate,
+    },
     /// An item (the stream) is added to a programme.
     ItemRegistered {
         programme: Uuid,
@@ -77,13 +80,22 @@ pub enum Event {
         priority: Option<Priority>,
     },
     /// A RAG status is set. The envelope's reason is required.
-    RagChanged { dimension: Dimension, rag: Rag },
+    RagChanged {
+        dimension: Dimension,
+        rag: Rag,
+    },
     /// The item moves to a new phase.
-    PhaseChanged { phase: Phase },
+    PhaseChanged {
+        phase: Phase,
+    },
     /// The planned month-by-month phases of a project (the D/P/I/S timeline).
-    TimelinePlanned { months: Vec<PlannedPhase> },
+    TimelinePlanned {
+        months: Vec<PlannedPhase>,
+    },
     /// The target date is revised. The envelope's reason is required.
-    TargetDateRevised { target_date: NaiveDate },
+    TargetDateRevised {
+        target_date: NaiveDate,
+    },
     /// A dated activity and its state.
     MilestoneRecorded {
         date: NaiveDate,
@@ -93,7 +105,10 @@ pub enum Event {
         state: MilestoneState,
     },
     /// A section of narrative for the reporting period.
-    NarrativeRecorded { section: Section, text: String },
+    NarrativeRecorded {
+        section: Section,
+        text: String,
+    },
     /// A metric (the stream) is defined.
     MetricDefined {
         item: Option<Uuid>,
@@ -142,7 +157,9 @@ pub enum Event {
         mitigation: Option<String>,
         rag: Option<Rag>,
     },
-    RiskClosed { note: Option<String> },
+    RiskClosed {
+        note: Option<String>,
+    },
     /// An issue (the stream) is escalated to the board.
     IssueEscalated {
         programme: Uuid,
@@ -152,7 +169,9 @@ pub enum Event {
         owner: Option<String>,
         action: Option<String>,
     },
-    IssueResolved { note: Option<String> },
+    IssueResolved {
+        note: Option<String>,
+    },
     /// An inspection judgement for an area.
     JudgementRecorded {
         inspection: String,
@@ -167,9 +186,14 @@ pub enum Event {
         replacement: Option<Box<Event>>,
     },
     /// A person is named in a role for a programme or item ("Project Manager").
-    RoleAssigned { role: String, person: String },
+    RoleAssigned {
+        role: String,
+        person: String,
+    },
     /// An item is closed: completed or withdrawn.
-    ItemClosed { closure: Closure },
+    ItemClosed {
+        closure: Closure,
+    },
 }
 
 impl Event {
@@ -250,9 +274,8 @@ impl Event {
                 ),
             ));
         }
-        let tagged = serde_json::Value::Object(
-            [(type_name.to_string(), data)].into_iter().collect(),
-        );
+        let tagged =
+            serde_json::Value::Object([(type_name.to_string(), data)].into_iter().collect());
         serde_path_to_error::deserialize::<_, Event>(tagged).map_err(|e| {
             let path = e.path().to_string();
             // The path starts with the variant name; users call that part `data`.

@@ -11,11 +11,11 @@
 pub mod envelope;
 pub mod error;
 pub mod event;
+mod keys;
 pub mod store;
 pub mod validate;
 pub mod verify;
 pub mod vocab;
-mod keys;
 mod writer;
 
 pub use envelope::{Digest32, Envelope, SCHEMA};

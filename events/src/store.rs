@@ -101,6 +101,8 @@ pub(crate) struct Shared {
     pub(crate) head: RwLock<Head>,
     pub(crate) live: broadcast::Sender<Arc<Envelope>>,
     pub(crate) dir: PathBuf,
+    /// Group commits made since the store was opened (each one flush + fsync).
+    pub(crate) commits: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -172,6 +174,7 @@ impl Store {
             head: RwLock::new(state.head),
             live,
             dir,
+            commits: std::sync::atomic::AtomicU64::new(0),
         });
         let jobs = writer::spawn(shared.clone(), state, &options)?;
         Ok(Store { shared, jobs })
@@ -204,6 +207,12 @@ impl Store {
         if self.jobs.send(Msg::Stop(stopped)).is_ok() {
             let _ = done.await;
         }
+    }
+
+    /// How many group commits (one batch, one flush, one fsync each) this
+    /// handle's store has made since it was opened.
+    pub fn commits(&self) -> u64 {
+        self.shared.commits.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The last durable event.
@@ -252,6 +261,14 @@ impl Store {
         }
     }
 
+    /// The stored bytes of the event at `position`, exactly as on disk (for export and audit).
+    pub fn stored_bytes(&self, position: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        if position == 0 || position > self.head().position {
+            return Ok(None);
+        }
+        Ok(self.shared.db.get(keys::event(position))?.map(|v| v.to_vec()))
+    }
+
     /// Up to `limit` events of one stream after version `after_version`, in order.
     pub fn read_stream(
         &self,
@@ -288,7 +305,12 @@ impl Store {
     /// The current (durable) version of a stream; 0 if it has no events.
     pub fn stream_version(&self, stream: Uuid) -> Result<u64, StoreError> {
         let head = self.head().position;
-        for kv in self.shared.db.scan_prefix(keys::stream_prefix(stream)).rev() {
+        for kv in self
+            .shared
+            .db
+            .scan_prefix(keys::stream_prefix(stream))
+            .rev()
+        {
             let (k, v) = kv?;
             if keys::u64_of(&v).unwrap_or(u64::MAX) <= head {
                 return Ok(keys::parse_stream(&k).map(|(_, ver)| ver).unwrap_or(0));
@@ -316,10 +338,8 @@ fn check(append: &Append) -> Result<Option<Digest32>, AppendError> {
         return Err(AppendError::Empty);
     }
     if let Some(k) = &append.idempotency_key {
-        validate::idempotency_key(k).map_err(|invalid| AppendError::Invalid {
-            index: 0,
-            invalid,
-        })?;
+        validate::idempotency_key(k)
+            .map_err(|invalid| AppendError::Invalid { index: 0, invalid })?;
     }
     for (index, e) in append.events.iter().enumerate() {
         validate::envelope(&e.event, e.effective, e.reason.as_deref(), &append.actor)

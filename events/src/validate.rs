@@ -58,7 +58,10 @@ fn text(field: &str, value: &str, max: usize, required: bool) -> Check {
             format!("is {n} characters long; the limit is {max}"),
         ));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         return Err(Invalid::new(
             field,
             "contains control characters; only text, tabs and line breaks are allowed",
@@ -359,12 +362,7 @@ fn event_at(e: &Event, at: &str) -> Check {
 }
 
 /// Checks the envelope fields a caller supplies with an event.
-pub fn envelope(
-    e: &Event,
-    effective: NaiveDate,
-    reason: Option<&str>,
-    actor: &str,
-) -> Check {
+pub fn envelope(e: &Event, effective: NaiveDate, reason: Option<&str>, actor: &str) -> Check {
     date("effective", effective)?;
     text("actor", actor, NAME_MAX, true)?;
     match reason {

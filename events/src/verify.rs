@@ -53,7 +53,10 @@ pub(crate) fn verify_db(db: &sled::Db, upto: Option<u64>) -> Result<Verified, Ve
             problem,
         };
         let Some(position) = keys::position_of(&k) else {
-            return Err(bad(format!("a key of unexpected form {} sits among the events", hex::encode(&k))));
+            return Err(bad(format!(
+                "a key of unexpected form {} sits among the events",
+                hex::encode(&k)
+            )));
         };
         if position != expected {
             return Err(bad(format!(

@@ -171,4 +171,16 @@ macro_rules! display_as_serde_name {
         }
     )*};
 }
-display_as_serde_name!(Rag, Dimension, Phase, ItemKind, Section, MilestoneState, Unit, Direction, Grade, Priority, Closure);
+display_as_serde_name!(
+    Rag,
+    Dimension,
+    Phase,
+    ItemKind,
+    Section,
+    MilestoneState,
+    Unit,
+    Direction,
+    Grade,
+    Priority,
+    Closure
+);

@@ -173,9 +173,7 @@ impl Writer {
                 }
             }
         }
-        let staged = waiting
-            .iter()
-            .any(|(_, o)| matches!(o, Outcome::Staged(_)));
+        let staged = waiting.iter().any(|(_, o)| matches!(o, Outcome::Staged(_)));
         let written = if staged {
             self.write(group.batch)
         } else {
@@ -245,16 +243,14 @@ impl Writer {
         if let Some(f) = &self.sync {
             f.sync_all().map_err(|e| format!("fsync failed: {e}"))?;
         }
+        self.shared
+            .commits
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 
     /// Stages one append into the group, all or nothing.
-    fn stage(
-        &self,
-        job: &Job,
-        group: &mut Group,
-        index: usize,
-    ) -> Result<Outcome, AppendError> {
+    fn stage(&self, job: &Job, group: &mut Group, index: usize) -> Result<Outcome, AppendError> {
         let append = &job.append;
         if let (Some(key), Some(fp)) = (&append.idempotency_key, job.fingerprint) {
             if let Some((seen, at)) = group.keys.get(key) {
@@ -352,7 +348,11 @@ impl Writer {
         let Some(v) = stored else { return Ok(None) };
         let (first, count) = match (keys::u64_of(&v), v.get(8..).and_then(keys::u64_of)) {
             (Some(f), Some(c)) => (f, c),
-            _ => return Err(AppendError::Storage(format!("idempotency record for {key:?} is damaged"))),
+            _ => {
+                return Err(AppendError::Storage(format!(
+                    "idempotency record for {key:?} is damaged"
+                )))
+            }
         };
         if v.get(16..48) != Some(&fp.0[..]) {
             return Err(AppendError::KeyReused {
@@ -366,7 +366,9 @@ impl Writer {
                 .db
                 .get(keys::event(p))
                 .map_err(|e| AppendError::Storage(e.to_string()))?
-                .ok_or_else(|| AppendError::Storage(format!("event {p} of key {key:?} is missing")))?;
+                .ok_or_else(|| {
+                    AppendError::Storage(format!("event {p} of key {key:?} is missing"))
+                })?;
             let env = envelope::decode(&bytes).map_err(|e| AppendError::Storage(e.to_string()))?;
             out.push(Receipt::of(&env));
         }
@@ -421,4 +423,3 @@ impl Writer {
         Ok(())
     }
 }
-

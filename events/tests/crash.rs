@@ -134,7 +134,10 @@ fn parent(cycles: usize) {
         });
         // Wait for the first acknowledgement (bounded), then kill at a random moment.
         let first = rx.recv_timeout(Duration::from_secs(30));
-        assert!(first.is_ok(), "cycle {cycle}: the child acknowledged nothing in 30 s");
+        assert!(
+            first.is_ok(),
+            "cycle {cycle}: the child acknowledged nothing in 30 s"
+        );
         let delay = Duration::from_millis(rng.next() % 250);
         let start = Instant::now();
         let mut lines = vec![first.unwrap_or_default()];
@@ -158,7 +161,9 @@ fn parent(cycles: usize) {
         rt.block_on(async {
             let store = Store::open(dir.path()).expect("reopen after SIGKILL");
             let head = store.head().position;
-            let verified = store.verify().unwrap_or_else(|e| panic!("cycle {cycle}: {e}"));
+            let verified = store
+                .verify()
+                .unwrap_or_else(|e| panic!("cycle {cycle}: {e}"));
             assert_eq!(verified.count, head, "cycle {cycle}: verify count vs head");
             for (p, h) in &acked {
                 let e = store
@@ -170,7 +175,10 @@ fn parent(cycles: usize) {
             let mut texts = HashSet::new();
             for e in store.read(0, usize::MAX).expect("read all") {
                 if let Event::NarrativeRecorded { text, .. } = &e.event {
-                    assert!(texts.insert(text.clone()), "cycle {cycle}: {text} stored twice");
+                    assert!(
+                        texts.insert(text.clone()),
+                        "cycle {cycle}: {text} stored twice"
+                    );
                 }
             }
             store.close().await;
@@ -182,5 +190,8 @@ fn parent(cycles: usize) {
             acked.len()
         );
     }
-    println!("crash test: {cycles} SIGKILL cycles, {} acknowledged events survived, chain verifies", acked.len());
+    println!(
+        "crash test: {cycles} SIGKILL cycles, {} acknowledged events survived, chain verifies",
+        acked.len()
+    );
 }

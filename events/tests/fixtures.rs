@@ -50,11 +50,17 @@ fn every_variant_decodes_from_its_golden_bytes() {
         let golden = std::fs::read(&path).expect("read fixture");
         let decoded = envelope::decode(&golden)
             .unwrap_or_else(|e| panic!("{} no longer decodes: {e}", path.display()));
-        assert_eq!(decoded, expected, "{} decodes to something else", path.display());
+        assert_eq!(
+            decoded,
+            expected,
+            "{} decodes to something else",
+            path.display()
+        );
         envelope::check(&golden, Digest32([i as u8; 32]))
             .unwrap_or_else(|e| panic!("{} no longer verifies: {e}", path.display()));
         assert_eq!(
-            golden, bytes,
+            golden,
+            bytes,
             "{}: today's encoding of this event differs from the stored one; \
              a stored type changed shape (append variants and fields only at the end, \
              and bump SCHEMA with an upcast for anything else)",

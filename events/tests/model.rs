@@ -146,33 +146,54 @@ fn content_rules_name_the_field() {
             text: String::new(),
         })),
     };
-    assert_eq!(invalid_field(&nested, Some("typo")), "data.replacement.text");
-    let far = validate::envelope(&every_variant()[0], day(2999, 1, 1), None, "x").expect_err("date");
+    assert_eq!(
+        invalid_field(&nested, Some("typo")),
+        "data.replacement.text"
+    );
+    let far =
+        validate::envelope(&every_variant()[0], day(2999, 1, 1), None, "x").expect_err("date");
     assert_eq!(far.field, "effective");
-    let nobody = validate::envelope(&every_variant()[0], day(2024, 1, 1), None, "").expect_err("actor");
+    let nobody =
+        validate::envelope(&every_variant()[0], day(2024, 1, 1), None, "").expect_err("actor");
     assert_eq!(nobody.field, "actor");
 }
 
 #[test]
 fn json_errors_name_the_field_and_the_expected_values() {
-    let err = Event::from_type_and_data("RagChanged", json!({"dimension": "overall", "rag": "purple"}))
-        .expect_err("unknown rag");
+    let err = Event::from_type_and_data(
+        "RagChanged",
+        json!({"dimension": "overall", "rag": "purple"}),
+    )
+    .expect_err("unknown rag");
     assert_eq!(err.field, "data.rag");
-    assert!(err.message.contains("purple") && err.message.contains("amber"), "{}", err.message);
+    assert!(
+        err.message.contains("purple") && err.message.contains("amber"),
+        "{}",
+        err.message
+    );
 
     let err = Event::from_type_and_data("StatusChanged", json!({})).expect_err("unknown type");
     assert_eq!(err.field, "type");
     assert!(err.message.contains("RagChanged"));
 
-    let err = Event::from_type_and_data("BoardMeetingHeld", json!({"board": "CIB", "date": "2024-02-30"}))
-        .expect_err("no such date");
+    let err = Event::from_type_and_data(
+        "BoardMeetingHeld",
+        json!({"board": "CIB", "date": "2024-02-30"}),
+    )
+    .expect_err("no such date");
     assert_eq!(err.field, "data.date");
 
-    let err = Event::from_type_and_data("RagChanged", json!({"dimension": "overall", "rag": "red", "colour": 1}))
-        .expect_err("unknown field");
+    let err = Event::from_type_and_data(
+        "RagChanged",
+        json!({"dimension": "overall", "rag": "red", "colour": 1}),
+    )
+    .expect_err("unknown field");
     assert!(err.message.contains("colour"), "{}", err.message);
 
-    let err = Event::from_type_and_data("MetricReadingRecorded", json!({"period": "Q1", "period_end": "2018-06-30", "value": {"number": "high"}}))
-        .expect_err("wrong type");
+    let err = Event::from_type_and_data(
+        "MetricReadingRecorded",
+        json!({"period": "Q1", "period_end": "2018-06-30", "value": {"number": "high"}}),
+    )
+    .expect_err("wrong type");
     assert_eq!(err.field, "data.value.number");
 }

@@ -37,19 +37,31 @@ fn appends_are_read_back_in_order_with_gap_free_positions_and_versions() {
         let (a, b) = (uuid(1), uuid(2));
         for (i, s) in [a, b, a, a, b].into_iter().enumerate() {
             let r = store
-                .append(append_one("lead", new_event(s, rag(Rag::Amber), day(2024, 9, 10))))
+                .append(append_one(
+                    "lead",
+                    new_event(s, rag(Rag::Amber), day(2024, 9, 10)),
+                ))
                 .await
                 .unwrap();
             assert_eq!(r[0].position, i as u64 + 1);
         }
         let all = store.read(0, 100).unwrap();
-        assert_eq!(all.iter().map(|e| e.position).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5]);
-        assert_eq!(all.iter().map(|e| e.version).collect::<Vec<_>>(), vec![1, 1, 2, 3, 2]);
+        assert_eq!(
+            all.iter().map(|e| e.position).collect::<Vec<_>>(),
+            vec![1, 2, 3, 4, 5]
+        );
+        assert_eq!(
+            all.iter().map(|e| e.version).collect::<Vec<_>>(),
+            vec![1, 1, 2, 3, 2]
+        );
         assert_eq!(all[0].actor, "lead");
         assert_eq!(all[0].reason.as_deref(), Some("board agreed"));
         assert_eq!(store.read(3, 1).unwrap()[0].position, 4);
         let sa = store.read_stream(a, 0, 100).unwrap();
-        assert_eq!(sa.iter().map(|e| e.position).collect::<Vec<_>>(), vec![1, 3, 4]);
+        assert_eq!(
+            sa.iter().map(|e| e.position).collect::<Vec<_>>(),
+            vec![1, 3, 4]
+        );
         assert_eq!(store.read_stream(a, 2, 100).unwrap()[0].version, 3);
         assert_eq!(store.stream_version(a).unwrap(), 3);
         assert_eq!(store.stream_version(uuid(99)).unwrap(), 0);
@@ -85,7 +97,10 @@ fn rejected_appends_leave_the_store_byte_for_byte_unchanged() {
     rt().block_on(async {
         let store = Store::open(dir.path()).unwrap();
         store
-            .append(append_one("lead", new_event(stream, rag(Rag::Red), day(2024, 7, 1))))
+            .append(append_one(
+                "lead",
+                new_event(stream, rag(Rag::Red), day(2024, 7, 1)),
+            ))
             .await
             .unwrap();
         closed(store).await;
@@ -173,7 +188,11 @@ fn rejected_appends_leave_the_store_byte_for_byte_unchanged() {
         assert_eq!(store.head().position, 1);
         closed(store).await;
     });
-    assert_eq!(dump(dir.path()), before, "a rejected append changed stored bytes");
+    assert_eq!(
+        dump(dir.path()),
+        before,
+        "a rejected append changed stored bytes"
+    );
 }
 
 #[test]
@@ -255,7 +274,10 @@ fn concurrent_appends_give_gap_free_positions_and_versions() {
                 for i in 0..10u128 {
                     let s = streams[((t + i) % 5) as usize];
                     let r = store
-                        .append(append_one("w", new_event(s, rag(Rag::Green), day(2024, 9, 10))))
+                        .append(append_one(
+                            "w",
+                            new_event(s, rag(Rag::Green), day(2024, 9, 10)),
+                        ))
                         .await
                         .unwrap();
                     got.push(r[0].clone());
@@ -329,7 +351,10 @@ fn corrections_name_an_event_of_the_same_stream_and_keep_its_type() {
         let store = Store::open(dir.path()).unwrap();
         let (item, other) = (uuid(1), uuid(2));
         let first = store
-            .append(append_one("lead", new_event(item, rag(Rag::Red), day(2024, 9, 10))))
+            .append(append_one(
+                "lead",
+                new_event(item, rag(Rag::Red), day(2024, 9, 10)),
+            ))
             .await
             .unwrap();
         let correct = |target, replacement: Option<Event>, stream| {
@@ -354,7 +379,13 @@ fn corrections_name_an_event_of_the_same_stream_and_keep_its_type() {
             .unwrap_err();
         assert!(err.to_string().contains("same stream"), "{err}");
         let err = store
-            .append(correct(first[0].id, Some(Event::PhaseChanged { phase: Phase::Planning }), item))
+            .append(correct(
+                first[0].id,
+                Some(Event::PhaseChanged {
+                    phase: Phase::Planning,
+                }),
+                item,
+            ))
             .await
             .unwrap_err();
         assert!(err.to_string().contains("same type"), "{err}");
@@ -362,7 +393,10 @@ fn corrections_name_an_event_of_the_same_stream_and_keep_its_type() {
             .append(correct(first[0].id, Some(rag(Rag::Amber)), item))
             .await
             .unwrap();
-        let err = store.append(correct(c[0].id, None, item)).await.unwrap_err();
+        let err = store
+            .append(correct(c[0].id, None, item))
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("correct the original"), "{err}");
         let stored = store.get(c[0].position).unwrap().unwrap();
         assert_eq!(stored.reason.as_deref(), Some("typed Red for Amber"));
@@ -377,7 +411,10 @@ fn live_subscribers_see_each_durable_event_once_in_order() {
         let mut live = store.subscribe();
         for i in 0..20u128 {
             store
-                .append(append_one("w", new_event(uuid(i % 3), rag(Rag::Amber), day(2024, 9, 10))))
+                .append(append_one(
+                    "w",
+                    new_event(uuid(i % 3), rag(Rag::Amber), day(2024, 9, 10)),
+                ))
                 .await
                 .unwrap();
         }
@@ -396,10 +433,18 @@ fn a_closed_store_refuses_appends_and_releases_its_directory() {
         let dir = TempDir::new().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let second = Store::open(dir.path()).err().expect("locked");
-        assert!(second.to_string().contains("in use by another ragtrail process"), "{second}");
+        assert!(
+            second
+                .to_string()
+                .contains("in use by another ragtrail process"),
+            "{second}"
+        );
         store.close().await;
         let err = store
-            .append(append_one("w", new_event(uuid(1), rag(Rag::Amber), day(2024, 9, 10))))
+            .append(append_one(
+                "w",
+                new_event(uuid(1), rag(Rag::Amber), day(2024, 9, 10)),
+            ))
             .await
             .unwrap_err();
         assert_eq!(err, AppendError::Closed);

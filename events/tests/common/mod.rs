@@ -146,7 +146,11 @@ pub fn every_variant() -> Vec<Event> {
             closure: Closure::Completed,
         },
     ];
-    assert_eq!(v.len(), Event::TYPE_NAMES.len(), "every variant has an example");
+    assert_eq!(
+        v.len(),
+        Event::TYPE_NAMES.len(),
+        "every variant has an example"
+    );
     v
 }
 
@@ -253,7 +257,8 @@ pub fn arb_plain_event() -> impl Strategy<Value = Event> {
             description: None,
             priority: Some(Priority::Low),
         }),
-        (arb_dimension(), arb_rag()).prop_map(|(dimension, rag)| Event::RagChanged { dimension, rag }),
+        (arb_dimension(), arb_rag())
+            .prop_map(|(dimension, rag)| Event::RagChanged { dimension, rag }),
         arb_phase().prop_map(|phase| Event::PhaseChanged { phase }),
         (arb_phase(), 2018i32..2022).prop_map(|(phase, y)| Event::TimelinePlanned {
             months: (1..=12)
@@ -285,15 +290,22 @@ pub fn arb_plain_event() -> impl Strategy<Value = Event> {
             target: Some(Value::Number(t)),
             tolerance_pct: Some(10.0),
         }),
-        (text(12), arb_date(), proptest::option::of(arb_number()), proptest::option::of(arb_rag()))
-            .prop_map(|(period, period_end, value, rag)| Event::MetricReadingRecorded {
-                period,
-                period_end,
-                value,
-                rag,
-                target: None,
-                note: None,
-            }),
+        (
+            text(12),
+            arb_date(),
+            proptest::option::of(arb_number()),
+            proptest::option::of(arb_rag())
+        )
+            .prop_map(
+                |(period, period_end, value, rag)| Event::MetricReadingRecorded {
+                    period,
+                    period_end,
+                    value,
+                    rag,
+                    target: None,
+                    note: None,
+                }
+            ),
         (arb_money(), arb_money(), any::<i64>()).prop_map(|(budget, spent, s)| {
             Event::FinanceRecorded {
                 budget,
@@ -302,17 +314,23 @@ pub fn arb_plain_event() -> impl Strategy<Value = Event> {
                 savings_achieved: None,
             }
         }),
-        (arb_uuid(), text(5), text(80), proptest::option::of(arb_rag())).prop_map(
-            |(programme, reference, description, rag)| Event::RiskRaised {
-                programme,
-                item: None,
-                reference,
-                description,
-                owner: None,
-                mitigation: None,
-                rag,
-            }
-        ),
+        (
+            arb_uuid(),
+            text(5),
+            text(80),
+            proptest::option::of(arb_rag())
+        )
+            .prop_map(
+                |(programme, reference, description, rag)| Event::RiskRaised {
+                    programme,
+                    item: None,
+                    reference,
+                    description,
+                    owner: None,
+                    mitigation: None,
+                    rag,
+                }
+            ),
         arb_rag().prop_map(|rag| Event::RiskUpdated {
             description: None,
             owner: None,

@@ -117,10 +117,18 @@ fn raw_sled_rate(group: usize, len: usize) -> f64 {
 
 fn main() {
     // `cargo bench` passes `--bench`; ignore arguments.
-    println!("durable appends/s, {:.1} s per measurement, on this machine", secs().as_secs_f64());
+    println!(
+        "durable appends/s, {:.1} s per measurement, on this machine",
+        secs().as_secs_f64()
+    );
     println!(
         "{:>7} | {:>12} | {:>9} | {:>22} | {:>9} | {:>16}",
-        "writers", "store ev/s", "avg group", "raw sled same batch ev/s", "ratio", "store no-fsync ev/s"
+        "writers",
+        "store ev/s",
+        "avg group",
+        "raw sled same batch ev/s",
+        "ratio",
+        "store no-fsync ev/s"
     );
     for writers in [1usize, 8, 32] {
         let (rate, group, len) = store_rate(writers, true);

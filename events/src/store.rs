@@ -212,7 +212,9 @@ impl Store {
     /// How many group commits (one batch, one flush, one fsync each) this
     /// handle's store has made since it was opened.
     pub fn commits(&self) -> u64 {
-        self.shared.commits.load(std::sync::atomic::Ordering::Relaxed)
+        self.shared
+            .commits
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The last durable event.
@@ -266,7 +268,11 @@ impl Store {
         if position == 0 || position > self.head().position {
             return Ok(None);
         }
-        Ok(self.shared.db.get(keys::event(position))?.map(|v| v.to_vec()))
+        Ok(self
+            .shared
+            .db
+            .get(keys::event(position))?
+            .map(|v| v.to_vec()))
     }
 
     /// Up to `limit` events of one stream after version `after_version`, in order.

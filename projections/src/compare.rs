@@ -1,0 +1,250 @@
+//! Movement between two dates — the "movement since last board" table: RAG
+//! movement per dimension, metric deltas judged by good direction, target
+//! dates revised, risks opened and closed, narratives changed; exceptions first.
+
+use crate::board::{BoardQuery, ItemView, MetricView};
+use crate::trail::Trail;
+use chrono::{DateTime, NaiveDate, Utc};
+use ragtrail_events::{Dimension, Direction, Rag, Section};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    Improved,
+    Worsened,
+    Unchanged,
+    /// Rated at the later date but not the earlier.
+    New,
+    /// Rated at the earlier date, closed or unrated at the later.
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Movement {
+    pub from: Option<Rag>,
+    pub to: Option<Rag>,
+    pub change: Change,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricChange {
+    Improved,
+    Worsened,
+    Unchanged,
+    NoData,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricDelta {
+    pub id: Uuid,
+    pub name: String,
+    pub from: Option<f64>,
+    pub to: Option<f64>,
+    pub delta: Option<f64>,
+    pub target: Option<f64>,
+    pub change: MetricChange,
+    /// Whether the later value meets the target (None without both).
+    pub on_target: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemMovement {
+    pub id: Uuid,
+    pub programme: Uuid,
+    pub reference: String,
+    pub title: String,
+    pub rag: BTreeMap<Dimension, Movement>,
+    pub target_date: Option<(Option<NaiveDate>, Option<NaiveDate>)>,
+    pub metrics: Vec<MetricDelta>,
+    pub risks_opened: Vec<String>,
+    pub risks_closed: Vec<String>,
+    pub narratives_changed: Vec<Section>,
+    /// Red, or Amber and worsening, overall at the later date: discuss first.
+    pub exception: bool,
+    /// Registered after the earlier date.
+    pub new_item: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub known_at: Option<DateTime<Utc>>,
+    /// Exceptions first, then worsened, improved, unchanged; by reference within each.
+    pub items: Vec<ItemMovement>,
+}
+
+/// RAG movement by the board's order Red < Amber < Green < Blue.
+pub fn movement(from: Option<Rag>, to: Option<Rag>) -> Movement {
+    let rank = |r: Option<Rag>| r.and_then(Rag::rank);
+    let change = match (rank(from), rank(to)) {
+        (None, None) => Change::Unchanged,
+        (None, Some(_)) => Change::New,
+        (Some(_), None) => Change::Closed,
+        (Some(a), Some(b)) if b > a => Change::Improved,
+        (Some(a), Some(b)) if b < a => Change::Worsened,
+        _ => Change::Unchanged,
+    };
+    Movement { from, to, change }
+}
+
+fn metric_delta(from: Option<&MetricView>, to: &MetricView) -> MetricDelta {
+    let val = |m: Option<&MetricView>| {
+        m.and_then(|m| m.latest.as_ref())
+            .and_then(|r| r.value)
+            .map(|v| v.as_f64())
+    };
+    let (a, b) = (val(from), val(Some(to)));
+    let target = to.target.map(|t| t.as_f64());
+    let better = |x: f64, y: f64| match to.good_direction {
+        Direction::Up => x > y,
+        Direction::Down => x < y,
+    };
+    let change = match (a, b) {
+        (Some(a), Some(b)) if better(b, a) => MetricChange::Improved,
+        (Some(a), Some(b)) if better(a, b) => MetricChange::Worsened,
+        (Some(_), Some(_)) => MetricChange::Unchanged,
+        _ => MetricChange::NoData,
+    };
+    MetricDelta {
+        id: to.id,
+        name: to.name.clone(),
+        from: a,
+        to: b,
+        delta: a.zip(b).map(|(a, b)| b - a),
+        target,
+        change,
+        on_target: b.zip(target).map(|(b, t)| b == t || better(b, t)),
+    }
+}
+
+fn item_movement(before: Option<&ItemView>, after: &ItemView) -> ItemMovement {
+    let mut rag = BTreeMap::new();
+    for d in [
+        Dimension::Overall,
+        Dimension::Delivery,
+        Dimension::Savings,
+        Dimension::Budget,
+    ] {
+        let from = before.and_then(|b| b.rag.get(&d)).map(|s| s.value);
+        let to = after.rag.get(&d).map(|s| s.value);
+        if from.is_some() || to.is_some() {
+            rag.insert(d, movement(from, to));
+        }
+    }
+    let td = |i: Option<&ItemView>| i.and_then(|i| i.target_date.as_ref()).map(|s| s.value);
+    let (t0, t1) = (td(before), td(Some(after)));
+    let metrics = after
+        .metrics
+        .iter()
+        .map(|m| {
+            metric_delta(
+                before.and_then(|b| b.metrics.iter().find(|x| x.id == m.id)),
+                m,
+            )
+        })
+        .collect();
+    let open_refs = |i: Option<&ItemView>| -> Vec<String> {
+        i.map(|i| {
+            i.risks
+                .iter()
+                .filter(|r| r.open)
+                .map(|r| r.reference.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let (open0, open1) = (open_refs(before), open_refs(Some(after)));
+    let narratives_changed = after
+        .narratives
+        .iter()
+        .filter(|(s, n)| {
+            before
+                .and_then(|b| b.narratives.get(s))
+                .map(|o| o.set.position)
+                != Some(n.set.position)
+        })
+        .map(|(s, _)| *s)
+        .collect();
+    let overall = rag.get(&Dimension::Overall);
+    let exception = match overall {
+        Some(m) => {
+            m.to == Some(Rag::Red) || (m.to == Some(Rag::Amber) && m.change == Change::Worsened)
+        }
+        None => false,
+    };
+    ItemMovement {
+        id: after.id,
+        programme: after.programme,
+        reference: after.reference.clone(),
+        title: after.title.clone(),
+        rag,
+        target_date: (t0 != t1 && before.is_some()).then_some((t0, t1)),
+        metrics,
+        risks_opened: open1
+            .iter()
+            .filter(|r| !open0.contains(r))
+            .cloned()
+            .collect(),
+        risks_closed: open0
+            .iter()
+            .filter(|r| !open1.contains(r))
+            .cloned()
+            .collect(),
+        narratives_changed,
+        exception,
+        new_item: before.is_none(),
+    }
+}
+
+impl Trail {
+    /// Movement from `from` to `to` (as known at `known_at`), optionally for one programme.
+    pub fn compare(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        known_at: Option<DateTime<Utc>>,
+        programme: Option<Uuid>,
+    ) -> Comparison {
+        let q1 = BoardQuery {
+            as_at: from,
+            known_at,
+            programme,
+        };
+        let q2 = BoardQuery {
+            as_at: to,
+            known_at,
+            programme,
+        };
+        let later = self.board(&q2);
+        let mut items: Vec<ItemMovement> = later
+            .items
+            .iter()
+            .map(|after| item_movement(self.item_at(after.id, &q1).as_ref(), after))
+            .collect();
+        let group = |m: &ItemMovement| {
+            let c = m.rag.get(&Dimension::Overall).map(|m| m.change);
+            if m.exception {
+                0
+            } else if c == Some(Change::Worsened) {
+                1
+            } else if c == Some(Change::Improved) {
+                2
+            } else {
+                3
+            }
+        };
+        // Stable sort keeps the board's reference order within each group.
+        items.sort_by_key(group);
+        Comparison {
+            from,
+            to,
+            known_at,
+            items,
+        }
+    }
+}

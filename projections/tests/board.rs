@@ -1,0 +1,625 @@
+//! The projections against a naive reference, and against facts from the seed reports.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use proptest::prelude::*;
+use ragtrail_events::envelope::{self, Digest32, Draft};
+use ragtrail_events::*;
+use ragtrail_projections::compare::{Change, MetricChange};
+use ragtrail_projections::rating::Rating;
+use ragtrail_projections::{BoardQuery, Trail};
+use std::collections::{BTreeMap, HashMap};
+use uuid::Uuid;
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn t0() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_700_000_000, 0).unwrap()
+}
+
+/// Builds a log as the store would: positions from 1, recorded times rising.
+#[derive(Default)]
+struct Log {
+    events: Vec<Envelope>,
+    versions: HashMap<Uuid, u64>,
+}
+
+impl Log {
+    fn add(&mut self, stream: Uuid, effective: NaiveDate, event: Event) -> Uuid {
+        let position = self.events.len() as u64 + 1;
+        let version = self.versions.entry(stream).or_insert(0);
+        *version += 1;
+        let prev = self.events.last().map_or(Digest32::GENESIS, |e| e.hash);
+        let id = Uuid::from_u128(position as u128);
+        let reason = event.needs_reason().then_some("board agreed");
+        let (_, env) = envelope::encode(&Draft {
+            position,
+            id,
+            stream,
+            version: *version,
+            effective,
+            recorded_at: t0() + Duration::minutes(position as i64),
+            actor: "lead",
+            reason,
+            idempotency_key: None,
+            event: &event,
+            prev_hash: prev,
+        })
+        .unwrap();
+        self.events.push(env);
+        id
+    }
+}
+
+// ---- property tests against a naive replay ----
+
+#[derive(Debug, Clone)]
+enum Step {
+    Register(u8, NaiveDate),
+    Rag(u8, Dimension, Rag, NaiveDate),
+    Owner(u8, String, NaiveDate),
+    Target(u8, NaiveDate, NaiveDate),
+    /// Correct the n-th earlier event of the item: replace (with a RAG) or withdraw.
+    Correct(u8, usize, Option<Rag>),
+}
+
+fn arb_day() -> impl Strategy<Value = NaiveDate> {
+    (0i64..120).prop_map(|d| day(2024, 1, 1) + Duration::days(d))
+}
+
+fn arb_rag() -> impl Strategy<Value = Rag> {
+    prop::sample::select(Rag::ALL.to_vec())
+}
+
+fn arb_step() -> impl Strategy<Value = Step> {
+    let dim = prop::sample::select(vec![Dimension::Overall, Dimension::Savings]);
+    prop_oneof![
+        1 => (0u8..3, arb_day()).prop_map(|(i, d)| Step::Register(i, d)),
+        4 => (0u8..3, dim, arb_rag(), arb_day()).prop_map(|(i, m, r, d)| Step::Rag(i, m, r, d)),
+        1 => (0u8..3, "[a-e]{1,3}", arb_day()).prop_map(|(i, o, d)| Step::Owner(i, o, d)),
+        1 => (0u8..3, arb_day(), arb_day()).prop_map(|(i, t, d)| Step::Target(i, t, d)),
+        2 => (0u8..3, 0usize..8, proptest::option::of(arb_rag())).prop_map(|(i, n, r)| Step::Correct(i, n, r)),
+    ]
+}
+
+fn item(i: u8) -> Uuid {
+    Uuid::from_u128(1000 + i as u128)
+}
+
+const PROGRAMME: Uuid = Uuid::from_u128(1);
+
+fn build(steps: &[Step]) -> Log {
+    let mut log = Log::default();
+    log.add(
+        PROGRAMME,
+        day(2024, 1, 1),
+        Event::ProgrammeRegistered {
+            name: "P".into(),
+            authority: "A".into(),
+            sponsor: None,
+        },
+    );
+    let mut ids: HashMap<u8, Vec<(Uuid, Event)>> = HashMap::new();
+    for s in steps {
+        let (i, effective, event) = match s.clone() {
+            Step::Register(i, d) => (
+                i,
+                d,
+                Event::ItemRegistered {
+                    programme: PROGRAMME,
+                    parent: None,
+                    kind: ItemKind::Action,
+                    reference: format!("{i}"),
+                    title: format!("item {i}"),
+                    owner: Some("first".into()),
+                    target_date: Some(day(2024, 6, 30)),
+                    timeframe: None,
+                },
+            ),
+            Step::Rag(i, dimension, rag, d) => (i, d, Event::RagChanged { dimension, rag }),
+            Step::Owner(i, o, d) => (
+                i,
+                d,
+                Event::ItemAmended {
+                    title: None,
+                    owner: Some(o),
+                    description: None,
+                    priority: None,
+                },
+            ),
+            Step::Target(i, t, d) => (i, d, Event::TargetDateRevised { target_date: t }),
+            Step::Correct(i, n, r) => {
+                let Some(list) = ids.get(&i) else { continue };
+                let (target, original) = list[n % list.len()].clone();
+                let replacement = match (original, r) {
+                    (Event::RagChanged { dimension, .. }, Some(rag)) => {
+                        Some(Box::new(Event::RagChanged { dimension, rag }))
+                    }
+                    (Event::ItemRegistered { .. }, _) => continue, // keep registrations simple
+                    _ => None,
+                };
+                log.add(
+                    item(i),
+                    day(2024, 5, 1),
+                    Event::Corrected {
+                        target,
+                        replacement,
+                    },
+                );
+                continue;
+            }
+        };
+        let id = log.add(item(i), effective, event.clone());
+        ids.entry(i).or_default().push((id, event));
+    }
+    log
+}
+
+#[derive(Debug, PartialEq)]
+struct Naive {
+    title: String,
+    owner: Option<String>,
+    rag: BTreeMap<Dimension, Rag>,
+    target: Option<NaiveDate>,
+    first_target: Option<NaiveDate>,
+}
+
+/// Filter recorded ≤ T, apply corrections, filter effective ≤ D, sort, replay.
+fn naive(log: &Log, id: Uuid, as_at: NaiveDate, known_at: Option<DateTime<Utc>>) -> Option<Naive> {
+    let known: Vec<&Envelope> = log
+        .events
+        .iter()
+        .filter(|e| known_at.is_none_or(|t| e.recorded_at <= t))
+        .collect();
+    let mut replaced: HashMap<Uuid, Option<Event>> = HashMap::new();
+    for e in &known {
+        if let Event::Corrected {
+            target,
+            replacement,
+        } = &e.event
+        {
+            replaced.insert(*target, replacement.as_deref().cloned());
+        }
+    }
+    let mut facts: Vec<(NaiveDate, u64, Event)> = known
+        .iter()
+        .filter(|e| {
+            e.stream == id && e.effective <= as_at && !matches!(e.event, Event::Corrected { .. })
+        })
+        .filter_map(|e| match replaced.get(&e.id) {
+            Some(r) => r.clone().map(|r| (e.effective, e.position, r)),
+            None => Some((e.effective, e.position, e.event.clone())),
+        })
+        .collect();
+    facts.sort_by_key(|(d, p, _)| (*d, *p));
+    let (mut owner, mut rag, mut target, mut first) = (None, BTreeMap::new(), None, None);
+    let mut title = None;
+    for (_, _, e) in facts {
+        match e {
+            Event::ItemRegistered {
+                title: t,
+                owner: o,
+                target_date,
+                ..
+            } => {
+                title = Some(t);
+                if o.is_some() {
+                    owner = o;
+                }
+                if let Some(td) = target_date {
+                    target = Some(td);
+                    first.get_or_insert(td);
+                }
+            }
+            Event::ItemAmended { owner: Some(o), .. } => owner = Some(o),
+            Event::RagChanged { dimension, rag: r } => {
+                rag.insert(dimension, r);
+            }
+            Event::TargetDateRevised { target_date } => {
+                target = Some(target_date);
+                first.get_or_insert(target_date);
+            }
+            _ => {}
+        }
+    }
+    title.map(|title| Naive {
+        title,
+        owner,
+        rag,
+        target,
+        first_target: first,
+    })
+}
+
+fn projected(trail: &Trail, id: Uuid, q: &BoardQuery) -> Option<Naive> {
+    trail.item_at(id, q).map(|i| Naive {
+        title: i.title,
+        owner: i.owner,
+        rag: i.rag.into_iter().map(|(d, s)| (d, s.value)).collect(),
+        target: i.target_date.map(|s| s.value),
+        first_target: i.first_target_date,
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn board_as_at_equals_a_naive_filter_and_replay(
+        steps in proptest::collection::vec(arb_step(), 1..40),
+        as_at in arb_day(),
+        known_minutes in proptest::option::of(0i64..45),
+    ) {
+        let log = build(&steps);
+        let trail = Trail::rebuild(&log.events);
+        let known_at = known_minutes.map(|m| t0() + Duration::minutes(m));
+        let q = BoardQuery { as_at, known_at, programme: Some(PROGRAMME) };
+        for i in 0..3 {
+            prop_assert_eq!(projected(&trail, item(i), &q), naive(&log, item(i), as_at, known_at), "item {}", i);
+        }
+    }
+
+    #[test]
+    fn incremental_equals_full_rebuild(
+        steps in proptest::collection::vec(arb_step(), 1..40),
+        as_at in arb_day(),
+        split in any::<prop::sample::Index>(),
+    ) {
+        let log = build(&steps);
+        let full = Trail::rebuild(&log.events);
+        let q = BoardQuery { as_at, known_at: None, programme: None };
+        let mut live = Trail::new();
+        let cut = split.index(log.events.len());
+        for e in &log.events[..cut] { live.apply(e); }
+        let _ = live.board(&q); // querying in between changes nothing
+        for e in &log.events { live.apply(e); } // a replay from the start is harmless
+        prop_assert_eq!(live.position(), full.position());
+        prop_assert_eq!(live.board(&q), full.board(&q));
+    }
+
+    #[test]
+    fn comparing_a_date_with_itself_shows_no_movement(
+        steps in proptest::collection::vec(arb_step(), 1..40),
+        d in arb_day(),
+    ) {
+        let log = build(&steps);
+        let trail = Trail::rebuild(&log.events);
+        for m in trail.compare(d, d, None, None).items {
+            for mv in m.rag.values() { prop_assert_eq!(mv.change, Change::Unchanged); }
+            prop_assert!(m.target_date.is_none());
+            prop_assert!(m.narratives_changed.is_empty());
+            prop_assert!(!m.new_item);
+        }
+    }
+}
+
+// ---- facts from the seed reports ----
+
+fn rag(dimension: Dimension, rag: Rag) -> Event {
+    Event::RagChanged { dimension, rag }
+}
+
+#[test]
+fn cib_priority_4_moves_from_amber_to_green_at_the_10_september_2024_board() {
+    let mut log = Log::default();
+    let cip = Uuid::from_u128(10);
+    let (p1, p4) = (Uuid::from_u128(11), Uuid::from_u128(14));
+    let previous = day(2024, 7, 9); // the report gives the previous RAG, not the previous board's date
+    let board = day(2024, 9, 10);
+    log.add(
+        cip,
+        previous,
+        Event::ProgrammeRegistered {
+            name: "Children's Improvement Programme".into(),
+            authority: "Tameside".into(),
+            sponsor: Some("Alison Montgomery".into()),
+        },
+    );
+    log.add(
+        cip,
+        previous,
+        Event::BoardMeetingHeld {
+            board: "Children's Improvement Board".into(),
+            date: previous,
+        },
+    );
+    log.add(
+        cip,
+        board,
+        Event::BoardMeetingHeld {
+            board: "Children's Improvement Board".into(),
+            date: board,
+        },
+    );
+    for (id, reference, title) in [
+        (p1, "1", "Quality of Practice"),
+        (p4, "4", "Leadership and Workforce"),
+    ] {
+        log.add(
+            id,
+            previous,
+            Event::ItemRegistered {
+                programme: cip,
+                parent: None,
+                kind: ItemKind::Priority,
+                reference: reference.into(),
+                title: title.into(),
+                owner: Some("Alison Montgomery".into()),
+                target_date: None,
+                timeframe: None,
+            },
+        );
+        log.add(id, previous, rag(Dimension::Overall, Rag::Amber));
+    }
+    log.add(p1, board, rag(Dimension::Overall, Rag::Amber));
+    log.add(p4, board, rag(Dimension::Overall, Rag::Green));
+    let trail = Trail::rebuild(&log.events);
+
+    let b = trail.board(&BoardQuery {
+        as_at: board,
+        known_at: None,
+        programme: Some(cip),
+    });
+    let four = b.items.iter().find(|i| i.id == p4).unwrap();
+    assert_eq!(four.rag[&Dimension::Overall].value, Rag::Green);
+    assert_eq!(four.rag[&Dimension::Overall].set.actor, "lead");
+    assert_eq!(
+        four.rag[&Dimension::Overall].set.reason.as_deref(),
+        Some("board agreed")
+    );
+    assert_eq!(b.counts[&Dimension::Overall][&Rag::Green], 1);
+    assert_eq!(b.counts[&Dimension::Overall][&Rag::Amber], 1);
+
+    let c = trail.compare(previous, board, None, Some(cip));
+    let m4 = c.items.iter().find(|m| m.id == p4).unwrap();
+    assert_eq!(m4.rag[&Dimension::Overall].change, Change::Improved);
+    assert_eq!(
+        (
+            m4.rag[&Dimension::Overall].from,
+            m4.rag[&Dimension::Overall].to
+        ),
+        (Some(Rag::Amber), Some(Rag::Green))
+    );
+    let m1 = c.items.iter().find(|m| m.id == p1).unwrap();
+    assert_eq!(m1.rag[&Dimension::Overall].change, Change::Unchanged);
+
+    let trend = trail.item_trend(p4, None).unwrap();
+    assert_eq!(
+        trend
+            .iter()
+            .map(|t| t.rag[&Dimension::Overall])
+            .collect::<Vec<_>>(),
+        vec![Rag::Amber, Rag::Green]
+    );
+    let counts = trail.rag_counts(cip, None);
+    assert_eq!(counts[0].counts[&Dimension::Overall][&Rag::Amber], 2);
+}
+
+#[test]
+fn tameside_changes_of_social_worker_448_percent_is_red_and_lower_is_better() {
+    let mut log = Log::default();
+    let (prog, duty, metric) = (
+        Uuid::from_u128(20),
+        Uuid::from_u128(21),
+        Uuid::from_u128(22),
+    );
+    let july = day(2020, 7, 31);
+    log.add(
+        prog,
+        july,
+        Event::ProgrammeRegistered {
+            name: "LAC population 7 sustainability projects".into(),
+            authority: "Tameside".into(),
+            sponsor: None,
+        },
+    );
+    log.add(
+        duty,
+        july,
+        Event::ItemRegistered {
+            programme: prog,
+            parent: None,
+            kind: ItemKind::Project,
+            reference: "4".into(),
+            title: "Duty/Locality Teams".into(),
+            owner: None,
+            target_date: None,
+            timeframe: None,
+        },
+    );
+    log.add(
+        metric,
+        july,
+        Event::MetricDefined {
+            item: Some(duty),
+            reference: None,
+            name:
+                "Children subject to 3 or more changes of social worker in the last 12 months (%)"
+                    .into(),
+            unit: Unit::Percent,
+            good_direction: Direction::Down,
+            target: None,
+            tolerance_pct: None,
+        },
+    );
+    log.add(
+        metric,
+        july,
+        Event::MetricReadingRecorded {
+            period: "July 2020".into(),
+            period_end: july,
+            value: Some(Value::Number(44.8)),
+            rag: Some(Rag::Red),
+            target: None,
+            note: None,
+        },
+    );
+    // A later, lower reading is an improvement because lower is better.
+    let aug = day(2020, 8, 31);
+    log.add(
+        metric,
+        aug,
+        Event::MetricReadingRecorded {
+            period: "August 2020".into(),
+            period_end: aug,
+            value: Some(Value::Number(40.1)),
+            rag: None,
+            target: None,
+            note: None,
+        },
+    );
+    let trail = Trail::rebuild(&log.events);
+    let item = trail
+        .item_at(
+            duty,
+            &BoardQuery {
+                as_at: july,
+                known_at: None,
+                programme: None,
+            },
+        )
+        .unwrap();
+    let latest = item.metrics[0].latest.as_ref().unwrap();
+    assert_eq!(latest.value, Some(Value::Number(44.8)));
+    assert_eq!(latest.rag, Some(Rag::Red));
+    assert_eq!(latest.rating, Rating::Reported);
+    let c = trail.compare(july, aug, None, Some(prog));
+    assert_eq!(c.items[0].metrics[0].change, MetricChange::Improved);
+    assert!((c.items[0].metrics[0].delta.unwrap() + 4.7).abs() < 1e-9);
+}
+
+#[test]
+fn cheshire_east_beyond_20_miles_is_rated_by_a_visible_rule_when_no_rag_is_given() {
+    let mut log = Log::default();
+    let metric = Uuid::from_u128(30);
+    log.add(
+        metric,
+        day(2018, 6, 30),
+        Event::MetricDefined {
+            item: None,
+            reference: Some("2".into()),
+            name: "% of cared for children accommodated beyond 20 miles".into(),
+            unit: Unit::Percent,
+            good_direction: Direction::Down,
+            target: Some(Value::Number(10.0)),
+            tolerance_pct: Some(10.0),
+        },
+    );
+    for (period, end, v) in [
+        ("2018-19 Q1", day(2018, 6, 30), 24.0),
+        ("2018-19 Q2", day(2018, 9, 30), 23.0),
+    ] {
+        log.add(
+            metric,
+            end,
+            Event::MetricReadingRecorded {
+                period: period.into(),
+                period_end: end,
+                value: Some(Value::Number(v)),
+                rag: None,
+                target: None,
+                note: None,
+            },
+        );
+    }
+    let trail = Trail::rebuild(&log.events);
+    let trend = trail.metric_trend(metric, None).unwrap();
+    assert_eq!(trend.readings.len(), 2);
+    assert_eq!(trend.readings[0].rag, Some(Rag::Red));
+    assert_eq!(trend.readings[1].rag, Some(Rag::Amber));
+    match &trend.readings[1].rating {
+        Rating::Rule(r) => assert!(
+            r.contains("improving on 24") && r.contains("target 10"),
+            "{r}"
+        ),
+        other => panic!("expected a rule, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_correction_replaces_the_value_for_later_knowledge_but_not_for_what_the_board_saw() {
+    let mut log = Log::default();
+    let (prog, action) = (Uuid::from_u128(40), Uuid::from_u128(41));
+    let board = day(2016, 6, 29);
+    log.add(
+        prog,
+        board,
+        Event::ProgrammeRegistered {
+            name: "LAC Action Plan".into(),
+            authority: "Cambridgeshire".into(),
+            sponsor: Some("Meredith Teasdale".into()),
+        },
+    );
+    log.add(
+        action,
+        board,
+        Event::ItemRegistered {
+            programme: prog,
+            parent: None,
+            kind: ItemKind::Action,
+            reference: "4.7".into(),
+            title: "Develop in county provision for disabled young people".into(),
+            owner: Some("R. Holland/ J. Davies".into()),
+            target_date: Some(day(2016, 6, 30)),
+            timeframe: None,
+        },
+    );
+    log.add(
+        action,
+        board,
+        Event::FinanceRecorded {
+            budget: None,
+            spent: None,
+            savings_target: Some(-50_000_000),
+            savings_achieved: None,
+        },
+    );
+    let wrong = log.add(action, board, rag(Dimension::Savings, Rag::Green));
+    log.add(
+        action,
+        board,
+        Event::TargetDateRevised {
+            target_date: day(2016, 9, 30),
+        },
+    );
+    let seen_by_board = t0() + Duration::minutes(log.events.len() as i64);
+    log.add(
+        action,
+        day(2016, 7, 5),
+        Event::Corrected {
+            target: wrong,
+            replacement: Some(Box::new(rag(Dimension::Savings, Rag::Red))),
+        },
+    );
+    let trail = Trail::rebuild(&log.events);
+    let now = trail
+        .item_at(
+            action,
+            &BoardQuery {
+                as_at: board,
+                known_at: None,
+                programme: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(now.rag[&Dimension::Savings].value, Rag::Red);
+    assert_eq!(now.rag[&Dimension::Savings].set.corrects, Some(wrong));
+    assert_eq!(now.finance.savings_target, Some(-50_000_000));
+    assert_eq!(now.slippage_days, Some(92));
+    let then = trail
+        .item_at(
+            action,
+            &BoardQuery {
+                as_at: board,
+                known_at: Some(seen_by_board),
+                programme: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(then.rag[&Dimension::Savings].value, Rag::Green);
+    let h = ragtrail_projections::history::history(&log.events, None);
+    let corrected = h.iter().find(|e| e.id == wrong).unwrap();
+    assert_eq!(corrected.corrected_by.len(), 1);
+    assert_eq!(h.last().unwrap().corrects, Some(wrong));
+}

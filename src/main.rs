@@ -25,11 +25,25 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         data: PathBuf,
     },
+    /// Replay every event of the log through the projections (board, comparison,
+    /// trends) from position 1 and print how fast that went, in events/s.
+    Rebuild {
+        /// The data directory of the store.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Verify { data } => cli::verify::run(&data),
+        Command::Rebuild { data } => match tokio::runtime::Runtime::new() {
+            Ok(rt) => rt.block_on(cli::rebuild::run(&data)),
+            Err(e) => {
+                eprintln!("error: cannot start the async runtime: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }

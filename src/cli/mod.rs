@@ -1,3 +1,4 @@
 //! The subcommands of the `ragtrail` binary, one file each.
 
 pub mod verify;
+pub mod rebuild;

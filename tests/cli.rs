@@ -97,7 +97,10 @@ fn rebuild_replays_every_event_and_reports_the_rate() {
     store_with_events(dir.path(), 10);
     let (code, out, err) = ragtrail(&["rebuild", "--data", dir.path().to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("from 10 events") && out.contains("events/s"), "{out}");
+    assert!(
+        out.contains("from 10 events") && out.contains("events/s"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -1,4 +1,4 @@
 //! The subcommands of the `ragtrail` binary, one file each.
 
-pub mod verify;
 pub mod rebuild;
+pub mod verify;

@@ -90,7 +90,7 @@ fn nth(n: u64, total: u64) -> (Uuid, NaiveDate, Event) {
             item(i),
             effective,
             Event::RagChanged {
-                dimension: if round % 5 == 0 {
+                dimension: if round.is_multiple_of(5) {
                     Dimension::Overall
                 } else {
                     Dimension::Delivery

@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Who set a value, when, and why.
@@ -15,7 +16,8 @@ pub struct Stamp {
     /// Position of the event that set it (the correction's, when corrected).
     pub position: u64,
     pub event: Uuid,
-    pub actor: String,
+    /// Interned: one allocation per actor, not per event.
+    pub actor: Arc<str>,
     pub effective: NaiveDate,
     pub recorded_at: DateTime<Utc>,
     pub reason: Option<String>,
@@ -33,20 +35,19 @@ struct Version<V> {
 struct Entry<V> {
     effective: NaiveDate,
     position: u64,
-    versions: Vec<Version<V>>,
+    first: Version<V>,
+    /// Corrections, oldest first (empty, so unallocated, for nearly every entry).
+    corrections: Vec<Version<V>>,
 }
 
 impl<V> Entry<V> {
     /// The version visible to someone who knows what was recorded up to `known_at`:
     /// `None` if the entry was not yet recorded, `Some(None)` if withdrawn by then.
     fn visible(&self, known_at: Option<DateTime<Utc>>) -> Option<Option<(&V, &Stamp)>> {
+        let mut versions = std::iter::once(&self.first).chain(&self.corrections).rev();
         let version = match known_at {
-            None => self.versions.last(),
-            Some(t) => self
-                .versions
-                .iter()
-                .rev()
-                .find(|v| v.stamp.recorded_at <= t),
+            None => versions.next(),
+            Some(t) => versions.find(|v| v.stamp.recorded_at <= t),
         }?;
         Some(version.value.as_ref().map(|v| (v, &version.stamp)))
     }
@@ -81,7 +82,8 @@ impl<V> Timeline<V> {
             Entry {
                 effective: key.0,
                 position: key.1,
-                versions: vec![Version { value, stamp }],
+                first: Version { value, stamp },
+                corrections: Vec::new(),
             },
         );
     }
@@ -95,7 +97,7 @@ impl<V> Timeline<V> {
             .entries
             .binary_search_by(|e| (e.effective, e.position).cmp(&key))
         {
-            Ok(i) => self.entries[i].versions.push(Version { value, stamp }),
+            Ok(i) => self.entries[i].corrections.push(Version { value, stamp }),
             Err(_) => {
                 if value.is_some() {
                     self.insert(key, value, stamp)
@@ -136,5 +138,12 @@ impl<V> Timeline<V> {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Whether an event at (`effective`, `position`) set a value here.
+    pub fn has(&self, effective: NaiveDate, position: u64) -> bool {
+        self.entries
+            .binary_search_by(|e| (e.effective, e.position).cmp(&(effective, position)))
+            .is_ok()
     }
 }

@@ -124,12 +124,11 @@ impl Stream {
 }
 
 /// Where an event's facts went, so a correction can find them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct Placed {
     stream: Uuid,
     effective: NaiveDate,
     position: u64,
-    slots: Vec<Slot>,
 }
 
 /// The projection state of the whole log.
@@ -144,6 +143,7 @@ pub struct Trail {
     /// Item → child items.
     pub(crate) children: HashMap<Uuid, BTreeSet<Uuid>>,
     pub(crate) programmes: BTreeSet<Uuid>,
+    actors: HashMap<String, Arc<str>>,
     position: u64,
 }
 
@@ -173,10 +173,18 @@ impl Trail {
             return;
         }
         self.position = env.position;
+        let actor = match self.actors.get(&env.actor) {
+            Some(a) => a.clone(),
+            None => {
+                let a: Arc<str> = Arc::from(env.actor.as_str());
+                self.actors.insert(env.actor.clone(), a.clone());
+                a
+            }
+        };
         let stamp = Stamp {
             position: env.position,
             event: env.id,
-            actor: env.actor.clone(),
+            actor,
             effective: env.effective,
             recorded_at: env.recorded_at,
             reason: env.reason.clone(),
@@ -207,40 +215,45 @@ impl Trail {
                 stream: env.stream,
                 effective: env.effective,
                 position: env.position,
-                slots,
             },
         );
     }
 
     fn correct(&mut self, target: Uuid, replacement: Option<&Event>, mut stamp: Stamp) {
-        let Some(placed) = self.placed.get_mut(&target) else {
+        let Some(placed) = self.placed.get(&target).copied() else {
             return; // the store refuses such corrections; nothing to do here
         };
         stamp.corrects = Some(target);
         let new_slots = replacement.map(slots_of).unwrap_or_default();
         let event = replacement.map(|r| Arc::new(r.clone()));
         let stream = self.streams.entry(placed.stream).or_default();
-        for s in placed.slots.iter().chain(new_slots.iter()) {
-            let value = if new_slots.contains(s) {
+        // The slots the original (or an earlier correction) set: those holding its entry.
+        let mut slots: Vec<Slot> = stream
+            .slots
+            .iter()
+            .filter(|(_, t)| t.has(placed.effective, placed.position))
+            .map(|(s, _)| *s)
+            .collect();
+        for s in &new_slots {
+            if !slots.contains(s) {
+                slots.push(*s);
+            }
+        }
+        for s in slots {
+            let value = if new_slots.contains(&s) {
                 event.clone()
             } else {
                 None
             };
-            stream.slots.entry(*s).or_default().correct(
+            stream.slots.entry(s).or_default().correct(
                 placed.effective,
                 placed.position,
                 value,
                 stamp.clone(),
             );
         }
-        for s in new_slots {
-            if !placed.slots.contains(&s) {
-                placed.slots.push(s);
-            }
-        }
-        let stream_id = placed.stream;
         if let Some(r) = replacement {
-            self.index(stream_id, r);
+            self.index(placed.stream, r);
         }
     }
 

@@ -363,7 +363,7 @@ fn cib_priority_4_moves_from_amber_to_green_at_the_10_september_2024_board() {
     });
     let four = b.items.iter().find(|i| i.id == p4).unwrap();
     assert_eq!(four.rag[&Dimension::Overall].value, Rag::Green);
-    assert_eq!(four.rag[&Dimension::Overall].set.actor, "lead");
+    assert_eq!(four.rag[&Dimension::Overall].set.actor.as_ref(), "lead");
     assert_eq!(
         four.rag[&Dimension::Overall].set.reason.as_deref(),
         Some("board agreed")

@@ -281,6 +281,14 @@ impl Trail {
         }
     }
 
+    /// The items registered with `id` as their parent (for history "with children").
+    pub fn children_of(&self, id: Uuid) -> Vec<Uuid> {
+        self.children
+            .get(&id)
+            .map(|c| c.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
     pub(crate) fn stream(&self, id: Uuid) -> Option<&Stream> {
         self.streams.get(&id)
     }

@@ -623,3 +623,65 @@ fn a_correction_replaces_the_value_for_later_knowledge_but_not_for_what_the_boar
     assert_eq!(corrected.corrected_by.len(), 1);
     assert_eq!(h.last().unwrap().corrects, Some(wrong));
 }
+
+#[test]
+fn children_are_found_for_a_history_with_children() {
+    let mut log = Log::default();
+    let (prog, outcome, action) = (
+        Uuid::from_u128(50),
+        Uuid::from_u128(51),
+        Uuid::from_u128(52),
+    );
+    let d = day(2016, 6, 29);
+    log.add(
+        prog,
+        d,
+        Event::ProgrammeRegistered {
+            name: "LAC Action Plan".into(),
+            authority: "Cambridgeshire".into(),
+            sponsor: None,
+        },
+    );
+    log.add(
+        outcome,
+        d,
+        Event::ItemRegistered {
+            programme: prog,
+            parent: None,
+            kind: ItemKind::Outcome,
+            reference: "OUTCOME 4".into(),
+            title: "Placements for children in care are in county and with a family".into(),
+            owner: None,
+            target_date: None,
+            timeframe: None,
+        },
+    );
+    log.add(
+        action,
+        d,
+        Event::ItemRegistered {
+            programme: prog,
+            parent: Some(outcome),
+            kind: ItemKind::Action,
+            reference: "4.7".into(),
+            title: "Develop in county provision".into(),
+            owner: None,
+            target_date: None,
+            timeframe: None,
+        },
+    );
+    let trail = Trail::rebuild(&log.events);
+    assert_eq!(trail.children_of(outcome), vec![action]);
+    assert!(trail.children_of(action).is_empty());
+    let item = trail
+        .item_at(
+            action,
+            &BoardQuery {
+                as_at: d,
+                known_at: None,
+                programme: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(item.parent, Some(outcome));
+}

@@ -50,6 +50,15 @@ pub enum Dimension {
     Budget,
 }
 
+impl Dimension {
+    pub const ALL: [Dimension; 4] = [
+        Dimension::Overall,
+        Dimension::Delivery,
+        Dimension::Savings,
+        Dimension::Budget,
+    ];
+}
+
 /// A project phase in the seed timelines: D, P, I, S.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

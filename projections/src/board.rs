@@ -39,6 +39,9 @@ pub struct ProgrammeView {
     pub boards: Vec<BoardMeeting>,
     pub judgements: Vec<JudgementView>,
     pub roles: BTreeMap<String, String>,
+    /// Risks and issues raised against the programme rather than an item.
+    pub risks: Vec<ConcernView>,
+    pub issues: Vec<ConcernView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -168,24 +171,11 @@ impl Trail {
             .filter(|p| q.programme.is_none_or(|want| want == **p))
             .filter_map(|p| self.programme_at(*p, q))
             .collect();
-        let mut items: Vec<ItemView> = Vec::new();
-        let wanted: Vec<Uuid> = match q.programme {
-            Some(p) => vec![p],
-            None => {
-                let mut all: Vec<Uuid> = self.members.keys().copied().collect();
-                all.sort();
-                all
-            }
-        };
-        for p in wanted {
-            for id in self.members.get(&p).into_iter().flatten() {
-                if let Some(item) = self.item_at(*id, q) {
-                    if item.programme == p {
-                        items.push(item);
-                    }
-                }
-            }
-        }
+        let mut items: Vec<ItemView> = self
+            .item_ids(q.programme)
+            .filter_map(|id| self.item_at(id, q))
+            .filter(|i| q.programme.is_none_or(|p| p == i.programme))
+            .collect();
         items.sort_by(|a, b| {
             (a.programme, natural_key(&a.reference), a.id).cmp(&(
                 b.programme,
@@ -193,12 +183,11 @@ impl Trail {
                 b.id,
             ))
         });
-        let mut counts: BTreeMap<Dimension, BTreeMap<Rag, usize>> = BTreeMap::new();
-        for i in &items {
-            for (d, r) in &i.rag {
-                *counts.entry(*d).or_default().entry(r.value).or_default() += 1;
-            }
-        }
+        let counts = count(
+            items
+                .iter()
+                .flat_map(|i| i.rag.iter().map(|(d, s)| (*d, s.value))),
+        );
         Board {
             as_at: q.as_at,
             known_at: q.known_at,
@@ -206,6 +195,53 @@ impl Trail {
             items,
             counts,
         }
+    }
+
+    /// The ids of the items registered to a programme (or to any programme).
+    pub(crate) fn item_ids(&self, programme: Option<Uuid>) -> impl Iterator<Item = Uuid> + '_ {
+        self.items
+            .iter()
+            .filter(move |(p, _)| programme.is_none_or(|want| want == **p))
+            .flat_map(|(_, ids)| ids.iter().copied())
+    }
+
+    /// An item's registration as at the query.
+    pub(crate) fn registration(&self, id: Uuid, q: &BoardQuery) -> Option<&Event> {
+        latest(self.stream(id)?.slot(Slot::Registration), q).map(|(e, _)| e)
+    }
+
+    /// An item's RAG per dimension as at the query, with who set each.
+    pub(crate) fn rag_at(&self, id: Uuid, q: &BoardQuery) -> BTreeMap<Dimension, Set<Rag>> {
+        let Some(s) = self.stream(id) else {
+            return BTreeMap::new();
+        };
+        Dimension::ALL
+            .into_iter()
+            .filter_map(|d| match latest(s.slot(Slot::Rag(d)), q) {
+                Some((Event::RagChanged { rag, .. }, st)) => Some((
+                    d,
+                    Set {
+                        value: *rag,
+                        set: st.clone(),
+                    },
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The risks and issues raised against an item (or a programme, for those
+    /// raised against no item), as at the query.
+    fn concerns_of(&self, owner: Uuid, q: &BoardQuery) -> (Vec<ConcernView>, Vec<ConcernView>) {
+        let (mut risks, mut issues) = (Vec::new(), Vec::new());
+        for c in self.concerns.get(&owner).into_iter().flatten() {
+            match self.concern_at(*c, q) {
+                Some((view, true)) => risks.push(view),
+                Some((view, false)) => issues.push(view),
+                None => {}
+            }
+        }
+        (risks, issues)
     }
 
     /// A programme's own facts as at the query.
@@ -254,6 +290,7 @@ impl Trail {
                 _ => None,
             })
             .collect();
+        let (risks, issues) = self.concerns_of(id, q);
         Some(ProgrammeView {
             id,
             name: name.clone(),
@@ -262,23 +299,22 @@ impl Trail {
             boards,
             judgements,
             roles: roles(s.slot(Slot::Role), q),
+            risks,
+            issues,
         })
     }
 
     /// One item as at the query; None if it was not registered by then.
     pub fn item_at(&self, id: Uuid, q: &BoardQuery) -> Option<ItemView> {
         let s = self.stream(id)?;
-        let (
-            Event::ItemRegistered {
-                programme,
-                parent,
-                kind,
-                reference,
-                timeframe,
-                ..
-            },
-            _,
-        ) = latest(s.slot(Slot::Registration), q)?
+        let Event::ItemRegistered {
+            programme,
+            parent,
+            kind,
+            reference,
+            timeframe,
+            ..
+        } = self.registration(id, q)?
         else {
             return None;
         };
@@ -305,23 +341,7 @@ impl Trail {
             Event::ItemAmended { priority, .. } => *priority,
             _ => None,
         });
-        let mut rag = BTreeMap::new();
-        for d in [
-            Dimension::Overall,
-            Dimension::Delivery,
-            Dimension::Savings,
-            Dimension::Budget,
-        ] {
-            if let Some((Event::RagChanged { rag: r, .. }, st)) = latest(s.slot(Slot::Rag(d)), q) {
-                rag.insert(
-                    d,
-                    Set {
-                        value: *r,
-                        set: st.clone(),
-                    },
-                );
-            }
-        }
+        let rag = self.rag_at(id, q);
         let phase = match latest(s.slot(Slot::Phase), q) {
             Some((Event::PhaseChanged { phase }, st)) => Some(Set {
                 value: *phase,
@@ -428,19 +448,7 @@ impl Trail {
             .filter_map(|m| self.metric_at(*m, q))
             .filter(|m| m.item == Some(id))
             .collect();
-        let mut risks = Vec::new();
-        let mut issues = Vec::new();
-        for c in self.members.get(programme).into_iter().flatten() {
-            if let Some((view, is_risk)) = self.concern_at(*c, q) {
-                if view.item == Some(id) {
-                    if is_risk {
-                        risks.push(view)
-                    } else {
-                        issues.push(view)
-                    }
-                }
-            }
-        }
+        let (risks, issues) = self.concerns_of(id, q);
         Some(ItemView {
             id,
             programme: *programme,
@@ -471,6 +479,19 @@ impl Trail {
 
     /// A metric with its latest two readings as at the query.
     pub fn metric_at(&self, id: Uuid, q: &BoardQuery) -> Option<MetricView> {
+        let (mut view, readings) = self.metric_readings(id, q)?;
+        let mut it = readings.into_iter().rev();
+        view.latest = it.next();
+        view.previous = it.next();
+        Some(view)
+    }
+
+    /// A metric's definition (without readings) and all its rated readings as at the query.
+    pub(crate) fn metric_readings(
+        &self,
+        id: Uuid,
+        q: &BoardQuery,
+    ) -> Option<(MetricView, Vec<ReadingView>)> {
         let s = self.stream(id)?;
         let (
             Event::MetricDefined {
@@ -492,11 +513,7 @@ impl Trail {
             tolerance_pct: *tolerance_pct,
             good_direction: *good_direction,
         };
-        let readings = readings(s.slot(Slot::Reading), q.as_at, q.known_at, rule);
-        let mut it = readings.into_iter().rev();
-        let latest = it.next();
-        let previous = it.next();
-        Some(MetricView {
+        let view = MetricView {
             id,
             item: *item,
             reference: reference.clone(),
@@ -505,9 +522,13 @@ impl Trail {
             good_direction: *good_direction,
             target: *target,
             tolerance_pct: *tolerance_pct,
-            latest,
-            previous,
-        })
+            latest: None,
+            previous: None,
+        };
+        Some((
+            view,
+            readings(s.slot(Slot::Reading), q.as_at, q.known_at, rule),
+        ))
     }
 
     /// A risk or issue as at the query, and whether it is a risk.
@@ -515,6 +536,24 @@ impl Trail {
         let s = self.stream(id)?;
         let mut view: Option<(ConcernView, bool)> = None;
         for (e, st) in s.slot(Slot::Concern)?.all_at(q.as_at, q.known_at) {
+            let opened = |item: &Option<Uuid>,
+                          reference: &String,
+                          description: &String,
+                          owner: &Option<String>,
+                          action: &Option<String>,
+                          rag: Option<Rag>| ConcernView {
+                id,
+                item: *item,
+                reference: reference.clone(),
+                description: description.clone(),
+                owner: owner.clone(),
+                action: action.clone(),
+                rag,
+                open: true,
+                raised: st.effective,
+                closed_on: None,
+                note: None,
+            };
             match (e.as_ref(), view.as_mut()) {
                 (
                     Event::RiskRaised {
@@ -528,22 +567,8 @@ impl Trail {
                     },
                     _,
                 ) => {
-                    view = Some((
-                        ConcernView {
-                            id,
-                            item: *item,
-                            reference: reference.clone(),
-                            description: description.clone(),
-                            owner: owner.clone(),
-                            action: mitigation.clone(),
-                            rag: *rag,
-                            open: true,
-                            raised: st.effective,
-                            closed_on: None,
-                            note: None,
-                        },
-                        true,
-                    ))
+                    let v = opened(item, reference, description, owner, mitigation, *rag);
+                    view = Some((v, true));
                 }
                 (
                     Event::IssueEscalated {
@@ -557,19 +582,7 @@ impl Trail {
                     _,
                 ) => {
                     view = Some((
-                        ConcernView {
-                            id,
-                            item: *item,
-                            reference: reference.clone(),
-                            description: description.clone(),
-                            owner: owner.clone(),
-                            action: action.clone(),
-                            rag: None,
-                            open: true,
-                            raised: st.effective,
-                            closed_on: None,
-                            note: None,
-                        },
+                        opened(item, reference, description, owner, action, None),
                         false,
                     ))
                 }
@@ -605,6 +618,17 @@ impl Trail {
         }
         view
     }
+}
+
+/// Counts RAG ratings per dimension.
+pub(crate) fn count(
+    rags: impl Iterator<Item = (Dimension, Rag)>,
+) -> BTreeMap<Dimension, BTreeMap<Rag, usize>> {
+    let mut counts: BTreeMap<Dimension, BTreeMap<Rag, usize>> = BTreeMap::new();
+    for (d, r) in rags {
+        *counts.entry(d).or_default().entry(r).or_default() += 1;
+    }
+    counts
 }
 
 /// Every reading of a metric up to `as_at`, ordered by period, each rated.

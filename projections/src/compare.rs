@@ -124,12 +124,7 @@ fn metric_delta(from: Option<&MetricView>, to: &MetricView) -> MetricDelta {
 
 fn item_movement(before: Option<&ItemView>, after: &ItemView) -> ItemMovement {
     let mut rag = BTreeMap::new();
-    for d in [
-        Dimension::Overall,
-        Dimension::Delivery,
-        Dimension::Savings,
-        Dimension::Budget,
-    ] {
+    for d in Dimension::ALL {
         let from = before.and_then(|b| b.rag.get(&d)).map(|s| s.value);
         let to = after.rag.get(&d).map(|s| s.value);
         if from.is_some() || to.is_some() {

@@ -136,8 +136,10 @@ struct Placed {
 pub struct Trail {
     pub(crate) streams: HashMap<Uuid, Stream>,
     placed: HashMap<Uuid, Placed>,
-    /// Programme → the items, metrics, risks and issues registered to it.
-    pub(crate) members: HashMap<Uuid, BTreeSet<Uuid>>,
+    /// Programme → its items.
+    pub(crate) items: HashMap<Uuid, BTreeSet<Uuid>>,
+    /// Item (or programme, for those raised against no item) → its risks and issues.
+    pub(crate) concerns: HashMap<Uuid, BTreeSet<Uuid>>,
     /// Item → metrics defined for it.
     pub(crate) item_metrics: HashMap<Uuid, BTreeSet<Uuid>>,
     /// Item → child items.
@@ -266,7 +268,7 @@ impl Trail {
             Event::ItemRegistered {
                 programme, parent, ..
             } => {
-                self.members.entry(*programme).or_default().insert(stream);
+                self.items.entry(*programme).or_default().insert(stream);
                 if let Some(p) = parent {
                     self.children.entry(*p).or_default().insert(stream);
                 }
@@ -274,8 +276,16 @@ impl Trail {
             Event::MetricDefined { item: Some(i), .. } => {
                 self.item_metrics.entry(*i).or_default().insert(stream);
             }
-            Event::RiskRaised { programme, .. } | Event::IssueEscalated { programme, .. } => {
-                self.members.entry(*programme).or_default().insert(stream);
+            Event::RiskRaised {
+                programme, item, ..
+            }
+            | Event::IssueEscalated {
+                programme, item, ..
+            } => {
+                self.concerns
+                    .entry(item.unwrap_or(*programme))
+                    .or_default()
+                    .insert(stream);
             }
             _ => {}
         }

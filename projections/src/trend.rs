@@ -1,8 +1,7 @@
 //! Trends: a metric's readings over time, an item's RAG at every board date,
 //! and a programme's RAG counts per board date.
 
-use crate::board::{readings, BoardQuery, ReadingView};
-use crate::rating::Rule;
+use crate::board::{count, BoardQuery, ReadingView};
 use crate::trail::{Slot, Trail};
 use chrono::{DateTime, NaiveDate, Utc};
 use ragtrail_events::{Dimension, Event, Rag, Value};
@@ -35,25 +34,12 @@ pub struct CountsAtBoard {
 impl Trail {
     /// Every reading of a metric, by period, as known at `known_at`.
     pub fn metric_trend(&self, id: Uuid, known_at: Option<DateTime<Utc>>) -> Option<MetricTrend> {
-        let m = self.metric_at(
-            id,
-            &BoardQuery {
-                as_at: NaiveDate::MAX,
-                known_at,
-                programme: None,
-            },
-        )?;
-        let rule = Rule {
-            target: m.target,
-            tolerance_pct: m.tolerance_pct,
-            good_direction: m.good_direction,
-        };
-        let s = self.stream(id)?;
+        let (m, readings) = self.metric_readings(id, &ever(known_at))?;
         Some(MetricTrend {
             id,
             name: m.name,
             target: m.target,
-            readings: readings(s.slot(Slot::Reading), NaiveDate::MAX, known_at, rule),
+            readings,
         })
     }
 
@@ -79,27 +65,19 @@ impl Trail {
 
     /// An item's RAG per dimension at each board date of its programme.
     pub fn item_trend(&self, id: Uuid, known_at: Option<DateTime<Utc>>) -> Option<Vec<RagAtBoard>> {
-        let now = self.item_at(
-            id,
-            &BoardQuery {
-                as_at: NaiveDate::MAX,
-                known_at,
-                programme: None,
-            },
-        )?;
+        let Event::ItemRegistered { programme, .. } = self.registration(id, &ever(known_at))?
+        else {
+            return None;
+        };
         Some(
-            self.board_dates(now.programme, known_at)
+            self.board_dates(*programme, known_at)
                 .into_iter()
                 .map(|(date, board)| {
-                    let q = BoardQuery {
-                        as_at: date,
-                        known_at,
-                        programme: None,
-                    };
                     let rag = self
-                        .item_at(id, &q)
-                        .map(|i| i.rag.into_iter().map(|(d, s)| (d, s.value)).collect())
-                        .unwrap_or_default();
+                        .rag_at(id, &at(date, known_at))
+                        .into_iter()
+                        .map(|(d, s)| (d, s.value))
+                        .collect();
                     RagAtBoard { date, board, rag }
                 })
                 .collect(),
@@ -114,17 +92,33 @@ impl Trail {
     ) -> Vec<CountsAtBoard> {
         self.board_dates(programme, known_at)
             .into_iter()
-            .map(|(date, board)| CountsAtBoard {
-                date,
-                board,
-                counts: self
-                    .board(&BoardQuery {
-                        as_at: date,
-                        known_at,
-                        programme: Some(programme),
-                    })
-                    .counts,
+            .map(|(date, board)| {
+                let q = at(date, known_at);
+                let counts = count(
+                    self.item_ids(Some(programme))
+                        .filter(|id| self.registration(*id, &q).is_some())
+                        .flat_map(|id| self.rag_at(id, &q))
+                        .map(|(d, s)| (d, s.value)),
+                );
+                CountsAtBoard {
+                    date,
+                    board,
+                    counts,
+                }
             })
             .collect()
     }
+}
+
+fn at(as_at: NaiveDate, known_at: Option<DateTime<Utc>>) -> BoardQuery {
+    BoardQuery {
+        as_at,
+        known_at,
+        programme: None,
+    }
+}
+
+/// Everything ever in force, as known at `known_at`.
+fn ever(known_at: Option<DateTime<Utc>>) -> BoardQuery {
+    at(NaiveDate::MAX, known_at)
 }

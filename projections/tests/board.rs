@@ -685,3 +685,93 @@ fn children_are_found_for_a_history_with_children() {
         .unwrap();
     assert_eq!(item.parent, Some(outcome));
 }
+
+#[test]
+fn cambridgeshire_risks_and_issues_show_on_their_item_or_programme_and_in_the_movement() {
+    let mut log = Log::default();
+    let (prog, action, risk, issue) = (
+        Uuid::from_u128(60),
+        Uuid::from_u128(61),
+        Uuid::from_u128(62),
+        Uuid::from_u128(63),
+    );
+    let june = day(2016, 6, 29);
+    let sept = day(2016, 9, 28);
+    log.add(
+        prog,
+        june,
+        Event::ProgrammeRegistered {
+            name: "LAC Action Plan".into(),
+            authority: "Cambridgeshire".into(),
+            sponsor: Some("Meredith Teasdale".into()),
+        },
+    );
+    log.add(action, june, Event::ItemRegistered { programme: prog, parent: None, kind: ItemKind::Action, reference: "1.1".into(), title: "A higher proportion of children who are referred to CSC to have a Family CAF in place".into(), owner: Some("L. Lofting/ C. Smith".into()), target_date: None, timeframe: None });
+    log.add(risk, june, Event::RiskRaised { programme: prog, item: Some(action), reference: "R01".into(), description: "Capacity for ONE report writing may not be available to support production of datasets".into(), owner: Some("L.Lofting/ C.Smith".into()), mitigation: Some("Simplify datasets - provide caveats to datasets".into()), rag: Some(Rag::Amber) });
+    log.add(
+        issue,
+        june,
+        Event::IssueEscalated {
+            programme: prog,
+            item: None,
+            reference: "I01".into(),
+            description: "138 UASC".into(),
+            owner: None,
+            action: Some(
+                "additional time allocation to be found within the VS from September 2016".into(),
+            ),
+        },
+    );
+    log.add(
+        risk,
+        sept,
+        Event::RiskUpdated {
+            description: None,
+            owner: None,
+            mitigation: None,
+            rag: Some(Rag::Green),
+        },
+    );
+    log.add(
+        risk,
+        sept,
+        Event::RiskClosed {
+            note: Some("datasets simplified".into()),
+        },
+    );
+    let trail = Trail::rebuild(&log.events);
+
+    let q = |d| BoardQuery {
+        as_at: d,
+        known_at: None,
+        programme: Some(prog),
+    };
+    let board = trail.board(&q(june));
+    let item = &board.items[0];
+    assert_eq!(item.risks.len(), 1);
+    assert_eq!(item.risks[0].reference, "R01");
+    assert_eq!(
+        (item.risks[0].rag, item.risks[0].open),
+        (Some(Rag::Amber), true)
+    );
+    assert!(item.issues.is_empty());
+    assert_eq!(board.programmes[0].issues[0].reference, "I01");
+    assert!(board.programmes[0].risks.is_empty());
+
+    let later = trail.board(&q(sept));
+    let r = &later.items[0].risks[0];
+    assert_eq!(
+        (r.rag, r.open, r.closed_on),
+        (Some(Rag::Green), false, Some(sept))
+    );
+    assert_eq!(r.note.as_deref(), Some("datasets simplified"));
+
+    let c = trail.compare(june, sept, None, Some(prog));
+    assert_eq!(c.items[0].risks_closed, vec!["R01".to_string()]);
+    assert!(c.items[0].risks_opened.is_empty());
+    let c = trail.compare(day(2016, 1, 1), june, None, Some(prog));
+    assert!(
+        c.items.is_empty(),
+        "the action was not registered on 1 January"
+    );
+}

@@ -168,8 +168,16 @@ pub enum DecodeError {
 
 /// Encodes a new event, returning the stored bytes and the envelope they hold.
 pub fn encode(d: &Draft<'_>) -> Result<(Vec<u8>, Envelope), bincode::error::EncodeError> {
-    let payload = bincode::serde::encode_to_vec(d.event, config())?;
-    let payload_hash = sha256(&[&payload]);
+    encode_with_payload(d, &payload_bytes(d.event)?)
+}
+
+/// Like [`encode`], with the payload's bytes already made by [`payload_bytes`]
+/// (the store encodes payloads on the caller's task, off the writer thread).
+pub fn encode_with_payload(
+    d: &Draft<'_>,
+    payload: &[u8],
+) -> Result<(Vec<u8>, Envelope), bincode::error::EncodeError> {
+    let payload_hash = sha256(&[payload]);
     let header = Header {
         position: d.position,
         id: d.id,
@@ -191,7 +199,7 @@ pub fn encode(d: &Draft<'_>) -> Result<(Vec<u8>, Envelope), bincode::error::Enco
     out.extend_from_slice(&hash.0);
     out.extend_from_slice(&(header_bytes.len() as u32).to_be_bytes());
     out.extend_from_slice(&header_bytes);
-    out.extend_from_slice(&payload);
+    out.extend_from_slice(payload);
     // Round-trip through the stored header so the envelope holds exactly what
     // a reader will see (recorded_at truncated to microseconds).
     let recorded_at =

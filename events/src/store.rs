@@ -10,9 +10,10 @@ use crate::error::{AppendError, StoreError};
 use crate::event::Event;
 use crate::keys;
 use crate::validate::{self, Invalid};
-use crate::writer::{self, Job, Msg};
+use crate::writer::{self, Job, Msg, Prepared};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, RwLock};
 use tokio::sync::{broadcast, oneshot};
@@ -187,12 +188,12 @@ impl Store {
 
     /// Appends events atomically: all are stored, or none. Returns once they are durable.
     pub async fn append(&self, append: Append) -> Result<Vec<Receipt>, AppendError> {
-        let fingerprint = check(&append)?;
+        let prepared = prepare(&append)?;
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Msg::Append(Job {
                 append,
-                fingerprint,
+                prepared,
                 reply,
             }))
             .map_err(|_| AppendError::Closed)?;
@@ -337,9 +338,9 @@ impl Store {
     }
 }
 
-/// Stateless checks, done by the caller's task before queueing for the writer.
-/// Returns the request's fingerprint when it carries an idempotency key.
-fn check(append: &Append) -> Result<Option<Digest32>, AppendError> {
+/// Stateless checks and the payload encoding, done on the caller's task
+/// before queueing, so the single writer does as little as possible.
+fn prepare(append: &Append) -> Result<Prepared, AppendError> {
     if append.events.is_empty() {
         return Err(AppendError::Empty);
     }
@@ -347,37 +348,44 @@ fn check(append: &Append) -> Result<Option<Digest32>, AppendError> {
         validate::idempotency_key(k)
             .map_err(|invalid| AppendError::Invalid { index: 0, invalid })?;
     }
+    let mut payloads = Vec::with_capacity(append.events.len());
     for (index, e) in append.events.iter().enumerate() {
         validate::envelope(&e.event, e.effective, e.reason.as_deref(), &append.actor)
             .map_err(|invalid| AppendError::Invalid { index, invalid })?;
+        payloads.push(
+            envelope::payload_bytes(&e.event).map_err(|err| AppendError::Invalid {
+                index,
+                invalid: Invalid::new("data", format!("cannot be encoded: {err}")),
+            })?,
+        );
     }
-    match &append.idempotency_key {
-        Some(_) => fingerprint(append).map(Some),
-        None => Ok(None),
-    }
+    let fingerprint = append
+        .idempotency_key
+        .as_ref()
+        .map(|_| fingerprint(append, &payloads));
+    Ok(Prepared {
+        payloads,
+        fingerprint,
+    })
 }
 
 /// A digest of everything a request asks for, to tell a retry from a different request.
-fn fingerprint(append: &Append) -> Result<Digest32, AppendError> {
-    let mut parts: Vec<Vec<u8>> = vec![append.actor.as_bytes().to_vec()];
-    for e in &append.events {
-        let payload = envelope::payload_bytes(&e.event).map_err(|err| AppendError::Invalid {
-            index: 0,
-            invalid: Invalid::new("data", err.to_string()),
-        })?;
-        parts.push(e.stream.as_bytes().to_vec());
-        parts.push(e.effective.num_days_from_ce().to_be_bytes().to_vec());
-        parts.push(e.reason.clone().unwrap_or_default().into_bytes());
-        parts.push(
-            e.expected_version
-                .map_or(vec![0], |v| [&[1u8][..], &v.to_be_bytes()].concat()),
-        );
-        parts.push(payload);
+fn fingerprint(append: &Append, payloads: &[Vec<u8>]) -> Digest32 {
+    let mut h = Sha256::new();
+    let mut part = |bytes: &[u8]| {
+        h.update((bytes.len() as u64).to_be_bytes());
+        h.update(bytes);
+    };
+    part(append.actor.as_bytes());
+    for (e, payload) in append.events.iter().zip(payloads) {
+        part(e.stream.as_bytes());
+        part(&e.effective.num_days_from_ce().to_be_bytes());
+        part(e.reason.as_deref().unwrap_or_default().as_bytes());
+        match e.expected_version {
+            Some(v) => part(&[&[1u8][..], &v.to_be_bytes()].concat()),
+            None => part(&[0]),
+        }
+        part(payload);
     }
-    let mut framed = Vec::new();
-    for p in &parts {
-        framed.extend_from_slice(&(p.len() as u64).to_be_bytes());
-        framed.extend_from_slice(p);
-    }
-    Ok(envelope::sha256(&[&framed]))
+    Digest32(h.finalize().into())
 }

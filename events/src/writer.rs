@@ -22,9 +22,17 @@ pub(crate) enum Msg {
     Stop(oneshot::Sender<()>),
 }
 
+/// What the caller's task worked out before queueing an append.
+pub(crate) struct Prepared {
+    /// Each event's payload bytes, in order.
+    pub(crate) payloads: Vec<Vec<u8>>,
+    /// Set when the append carries an idempotency key.
+    pub(crate) fingerprint: Option<Digest32>,
+}
+
 pub(crate) struct Job {
     pub(crate) append: Append,
-    pub(crate) fingerprint: Option<Digest32>,
+    pub(crate) prepared: Prepared,
     pub(crate) reply: oneshot::Sender<Result<Vec<Receipt>, AppendError>>,
 }
 
@@ -252,7 +260,7 @@ impl Writer {
     /// Stages one append into the group, all or nothing.
     fn stage(&self, job: &Job, group: &mut Group, index: usize) -> Result<Outcome, AppendError> {
         let append = &job.append;
-        if let (Some(key), Some(fp)) = (&append.idempotency_key, job.fingerprint) {
+        if let (Some(key), Some(fp)) = (&append.idempotency_key, job.prepared.fingerprint) {
             if let Some((seen, at)) = group.keys.get(key) {
                 return if *seen == fp {
                     Ok(Outcome::SameAs(*at))
@@ -268,7 +276,7 @@ impl Writer {
         let mut versions: HashMap<Uuid, u64> = HashMap::new();
         let mut writes: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(append.events.len() * 2 + 1);
         let mut envs = Vec::with_capacity(append.events.len());
-        for (i, ne) in append.events.iter().enumerate() {
+        for (i, (ne, payload)) in append.events.iter().zip(&job.prepared.payloads).enumerate() {
             let current = versions
                 .get(&ne.stream)
                 .or_else(|| group.versions.get(&ne.stream))
@@ -305,9 +313,11 @@ impl Writer {
                 event: &ne.event,
                 prev_hash: head.hash,
             };
-            let (bytes, env) = envelope::encode(&draft).map_err(|e| AppendError::Invalid {
-                index: i,
-                invalid: Invalid::new("data", format!("cannot be encoded: {e}")),
+            let (bytes, env) = envelope::encode_with_payload(&draft, payload).map_err(|e| {
+                AppendError::Invalid {
+                    index: i,
+                    invalid: Invalid::new("data", format!("cannot be encoded: {e}")),
+                }
             })?;
             writes.push((keys::event(env.position).to_vec(), bytes));
             writes.push((
@@ -321,7 +331,7 @@ impl Writer {
             };
             envs.push(env);
         }
-        if let (Some(key), Some(fp)) = (&append.idempotency_key, job.fingerprint) {
+        if let (Some(key), Some(fp)) = (&append.idempotency_key, job.prepared.fingerprint) {
             let first = group.head.position + 1;
             let mut v = Vec::with_capacity(48);
             v.extend_from_slice(&first.to_be_bytes());

@@ -3,13 +3,12 @@
 //! metrics, finance, risks and issues; counts by RAG.
 
 use crate::rating::{self, Rating, Rule};
-use crate::timeline::{Stamp, Timeline};
-use crate::trail::{Slot, Trail};
+use crate::timeline::Hit;
+use crate::trail::{At, Fact, Slot, Stamp, Stream, Trail};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use ragtrail_events::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use uuid::Uuid;
 
 /// Which board to build: as at a date, as known at an instant (None: now), for one programme or all.
@@ -156,24 +155,19 @@ pub struct ConcernView {
     pub note: Option<String>,
 }
 
-type Slots<'a> = Option<&'a Timeline<Arc<Event>>>;
-
-fn latest<'a>(t: Slots<'a>, q: &BoardQuery) -> Option<(&'a Event, &'a Stamp)> {
-    t?.at(q.as_at, q.known_at).map(|(e, s)| (e.as_ref(), s))
-}
-
 impl Trail {
     /// The board as at `q.as_at`, as known at `q.known_at`.
     pub fn board(&self, q: &BoardQuery) -> Board {
+        let at = self.at(q.as_at, q.known_at);
         let programmes: Vec<ProgrammeView> = self
             .programmes
             .iter()
             .filter(|p| q.programme.is_none_or(|want| want == **p))
-            .filter_map(|p| self.programme_at(*p, q))
+            .filter_map(|p| self.programme_view(*p, at))
             .collect();
         let mut items: Vec<ItemView> = self
             .item_ids(q.programme)
-            .filter_map(|id| self.item_at(id, q))
+            .filter_map(|id| self.item_view(id, at))
             .filter(|i| q.programme.is_none_or(|p| p == i.programme))
             .collect();
         items.sort_by(|a, b| {
@@ -197,6 +191,26 @@ impl Trail {
         }
     }
 
+    /// A programme's own facts as at the query.
+    pub fn programme_at(&self, id: Uuid, q: &BoardQuery) -> Option<ProgrammeView> {
+        self.programme_view(id, self.at(q.as_at, q.known_at))
+    }
+
+    /// One item as at the query; None if it was not registered by then.
+    pub fn item_at(&self, id: Uuid, q: &BoardQuery) -> Option<ItemView> {
+        self.item_view(id, self.at(q.as_at, q.known_at))
+    }
+
+    /// A metric with its latest two readings as at the query.
+    pub fn metric_at(&self, id: Uuid, q: &BoardQuery) -> Option<MetricView> {
+        self.metric_view(id, self.at(q.as_at, q.known_at))
+    }
+
+    /// A risk or issue as at the query, and whether it is a risk.
+    pub fn concern_at(&self, id: Uuid, q: &BoardQuery) -> Option<(ConcernView, bool)> {
+        self.concern_view(id, self.at(q.as_at, q.known_at))
+    }
+
     /// The ids of the items registered to a programme (or to any programme).
     pub(crate) fn item_ids(&self, programme: Option<Uuid>) -> impl Iterator<Item = Uuid> + '_ {
         self.items
@@ -205,37 +219,82 @@ impl Trail {
             .flat_map(|(_, ids)| ids.iter().copied())
     }
 
-    /// An item's registration as at the query.
-    pub(crate) fn registration(&self, id: Uuid, q: &BoardQuery) -> Option<&Event> {
-        latest(self.stream(id)?.slot(Slot::Registration), q).map(|(e, _)| e)
+    /// An item's registration in force at `at`.
+    pub(crate) fn registration(&self, id: Uuid, at: At) -> Option<&Event> {
+        let s = self.stream(id)?;
+        s.slot(Slot::Registration)?
+            .at(at.as_at, at.upto)
+            .and_then(|h| h.value.event())
     }
 
-    /// An item's RAG per dimension as at the query, with who set each.
-    pub(crate) fn rag_at(&self, id: Uuid, q: &BoardQuery) -> BTreeMap<Dimension, Set<Rag>> {
+    /// An item's RAG per dimension at `at`, with who set each.
+    pub(crate) fn rag_at(&self, id: Uuid, at: At) -> BTreeMap<Dimension, Set<Rag>> {
         let Some(s) = self.stream(id) else {
             return BTreeMap::new();
         };
         Dimension::ALL
             .into_iter()
-            .filter_map(|d| match latest(s.slot(Slot::Rag(d)), q) {
-                Some((Event::RagChanged { rag, .. }, st)) => Some((
+            .filter_map(|d| {
+                let (f, set) = self.latest(s, Slot::Rag(d), at)?;
+                Some((
                     d,
                     Set {
-                        value: *rag,
-                        set: st.clone(),
+                        value: f.rag()?,
+                        set,
                     },
-                )),
+                ))
+            })
+            .collect()
+    }
+
+    fn set_of<V>(
+        &self,
+        s: &Stream,
+        slot: Slot,
+        at: At,
+        get: impl Fn(&Fact) -> Option<V>,
+    ) -> Option<Set<V>> {
+        let (f, set) = self.latest(s, slot, at)?;
+        Some(Set {
+            value: get(f)?,
+            set,
+        })
+    }
+
+    fn text(&self, s: &Stream, slot: Slot, at: At) -> Option<String> {
+        self.latest(s, slot, at)
+            .and_then(|(f, _)| f.text().map(str::to_string))
+    }
+
+    fn money(&self, s: &Stream, slot: Slot, at: At) -> Option<i64> {
+        self.latest(s, slot, at).and_then(|(f, _)| f.money())
+    }
+
+    /// The whole events of a slot in force at `at`, oldest first.
+    fn events<'a>(
+        &'a self,
+        s: &'a Stream,
+        slot: Slot,
+        at: At,
+    ) -> impl Iterator<Item = &'a Event> + 'a {
+        self.all(s, slot, at).filter_map(|h| h.value.event())
+    }
+
+    fn roles(&self, s: &Stream, at: At) -> BTreeMap<String, String> {
+        self.events(s, Slot::Role, at)
+            .filter_map(|e| match e {
+                Event::RoleAssigned { role, person } => Some((role.clone(), person.clone())),
                 _ => None,
             })
             .collect()
     }
 
     /// The risks and issues raised against an item (or a programme, for those
-    /// raised against no item), as at the query.
-    fn concerns_of(&self, owner: Uuid, q: &BoardQuery) -> (Vec<ConcernView>, Vec<ConcernView>) {
+    /// raised against no item), at `at`.
+    fn concerns_of(&self, owner: Uuid, at: At) -> (Vec<ConcernView>, Vec<ConcernView>) {
         let (mut risks, mut issues) = (Vec::new(), Vec::new());
         for c in self.concerns.get(&owner).into_iter().flatten() {
-            match self.concern_at(*c, q) {
+            match self.concern_view(*c, at) {
                 Some((view, true)) => risks.push(view),
                 Some((view, false)) => issues.push(view),
                 None => {}
@@ -244,38 +303,31 @@ impl Trail {
         (risks, issues)
     }
 
-    /// A programme's own facts as at the query.
-    pub fn programme_at(&self, id: Uuid, q: &BoardQuery) -> Option<ProgrammeView> {
+    fn programme_view(&self, id: Uuid, at: At) -> Option<ProgrammeView> {
         let s = self.stream(id)?;
-        let (
-            Event::ProgrammeRegistered {
-                name,
-                authority,
-                sponsor,
-            },
-            _,
-        ) = latest(s.slot(Slot::Programme), q)?
+        let (f, _) = self.latest(s, Slot::Programme, at)?;
+        let Some(Event::ProgrammeRegistered {
+            name,
+            authority,
+            sponsor,
+        }) = f.event()
         else {
             return None;
         };
-        let boards = s
-            .slot(Slot::Board)
-            .into_iter()
-            .flat_map(|t| t.all_at(q.as_at, q.known_at))
-            .filter_map(|(e, st)| match e.as_ref() {
-                Event::BoardMeetingHeld { board, date } => Some(BoardMeeting {
-                    event: st.corrects.unwrap_or(st.event),
+        let boards = self
+            .all(s, Slot::Board, at)
+            .filter_map(|h| match h.value.event() {
+                Some(Event::BoardMeetingHeld { board, date }) => Some(BoardMeeting {
+                    event: self.event_id(h.position)?,
                     board: board.clone(),
                     date: *date,
                 }),
                 _ => None,
             })
             .collect();
-        let judgements = s
-            .slot(Slot::Judgement)
-            .into_iter()
-            .flat_map(|t| t.all_at(q.as_at, q.known_at))
-            .filter_map(|(e, _)| match e.as_ref() {
+        let judgements = self
+            .events(s, Slot::Judgement, at)
+            .filter_map(|e| match e {
                 Event::JudgementRecorded {
                     inspection,
                     area,
@@ -290,7 +342,7 @@ impl Trail {
                 _ => None,
             })
             .collect();
-        let (risks, issues) = self.concerns_of(id, q);
+        let (risks, issues) = self.concerns_of(id, at);
         Some(ProgrammeView {
             id,
             name: name.clone(),
@@ -298,14 +350,13 @@ impl Trail {
             sponsor: sponsor.clone(),
             boards,
             judgements,
-            roles: roles(s.slot(Slot::Role), q),
+            roles: self.roles(s, at),
             risks,
             issues,
         })
     }
 
-    /// One item as at the query; None if it was not registered by then.
-    pub fn item_at(&self, id: Uuid, q: &BoardQuery) -> Option<ItemView> {
+    fn item_view(&self, id: Uuid, at: At) -> Option<ItemView> {
         let s = self.stream(id)?;
         let Event::ItemRegistered {
             programme,
@@ -314,88 +365,44 @@ impl Trail {
             reference,
             timeframe,
             ..
-        } = self.registration(id, q)?
+        } = self.registration(id, at)?
         else {
             return None;
         };
-        let text_of = |slot: Slot, pick: fn(&Event) -> Option<&String>| {
-            latest(s.slot(slot), q).and_then(|(e, _)| pick(e).cloned())
-        };
-        let title = text_of(Slot::Title, |e| match e {
-            Event::ItemRegistered { title, .. } => Some(title),
-            Event::ItemAmended { title, .. } => title.as_ref(),
-            _ => None,
-        })
-        .unwrap_or_default();
-        let owner = text_of(Slot::Owner, |e| match e {
-            Event::ItemRegistered { owner, .. } | Event::ItemAmended { owner, .. } => {
-                owner.as_ref()
-            }
-            _ => None,
-        });
-        let description = text_of(Slot::Description, |e| match e {
-            Event::ItemAmended { description, .. } => description.as_ref(),
-            _ => None,
-        });
-        let priority = latest(s.slot(Slot::Priority), q).and_then(|(e, _)| match e {
-            Event::ItemAmended { priority, .. } => *priority,
-            _ => None,
-        });
-        let rag = self.rag_at(id, q);
-        let phase = match latest(s.slot(Slot::Phase), q) {
-            Some((Event::PhaseChanged { phase }, st)) => Some(Set {
-                value: *phase,
-                set: st.clone(),
-            }),
-            _ => None,
-        };
-        let planned_phase = match latest(s.slot(Slot::Plan), q) {
-            Some((Event::TimelinePlanned { months }, _)) => months
-                .iter()
-                .find(|m| m.month.year() == q.as_at.year() && m.month.month() == q.as_at.month())
-                .map(|m| m.phase),
-            _ => None,
-        };
-        let target_of = |e: &Event| match e {
-            Event::ItemRegistered { target_date, .. } => *target_date,
-            Event::TargetDateRevised { target_date } => Some(*target_date),
-            _ => None,
-        };
-        let target_date = latest(s.slot(Slot::TargetDate), q).and_then(|(e, st)| {
-            target_of(e).map(|d| Set {
-                value: d,
-                set: st.clone(),
-            })
-        });
+        let planned_phase = self
+            .latest(s, Slot::Plan, at)
+            .and_then(|(f, _)| match f.event() {
+                Some(Event::TimelinePlanned { months }) => months
+                    .iter()
+                    .find(|m| {
+                        m.month.year() == at.as_at.year() && m.month.month() == at.as_at.month()
+                    })
+                    .map(|m| m.phase),
+                _ => None,
+            });
+        let target_date = self.set_of(s, Slot::TargetDate, at, Fact::date);
         let first_target_date = s
             .slot(Slot::TargetDate)
-            .and_then(|t| t.first_at(q.as_at, q.known_at))
-            .and_then(|(e, _)| target_of(e));
+            .and_then(|t| t.first_at(at.as_at, at.upto))
+            .and_then(|h| h.value.date());
         let slippage_days = match (&target_date, first_target_date) {
             (Some(now), Some(first)) => Some((now.value - first).num_days()),
             _ => None,
         };
-        let mut narratives = BTreeMap::new();
-        for (slot, t) in &s.slots {
-            if let Slot::Narrative(section) = slot {
-                if let Some((e, st)) = t.at(q.as_at, q.known_at) {
-                    if let Event::NarrativeRecorded { text, .. } = e.as_ref() {
-                        narratives.insert(
-                            *section,
-                            Set {
-                                value: text.clone(),
-                                set: st.clone(),
-                            },
-                        );
-                    }
+        let narratives = s
+            .slots
+            .keys()
+            .filter_map(|slot| match slot {
+                Slot::Narrative(section) => {
+                    let set = self.set_of(s, *slot, at, |f| f.text().map(str::to_string))?;
+                    Some((*section, set))
                 }
-            }
-        }
-        let milestones = s
-            .slot(Slot::Milestone)
-            .into_iter()
-            .flat_map(|t| t.all_at(q.as_at, q.known_at))
-            .filter_map(|(e, _)| match e.as_ref() {
+                _ => None,
+            })
+            .collect();
+        let milestones = self
+            .events(s, Slot::Milestone, at)
+            .filter_map(|e| match e {
                 Event::MilestoneRecorded {
                     date,
                     when,
@@ -410,58 +417,36 @@ impl Trail {
                 _ => None,
             })
             .collect();
-        let money = |slot: Slot, pick: fn(&Event) -> Option<i64>| {
-            latest(s.slot(slot), q).and_then(|(e, _)| pick(e))
-        };
         let finance = Finance {
-            budget: money(Slot::Budget, |e| match e {
-                Event::FinanceRecorded { budget, .. } => *budget,
-                _ => None,
-            }),
-            spent: money(Slot::Spent, |e| match e {
-                Event::FinanceRecorded { spent, .. } => *spent,
-                _ => None,
-            }),
-            savings_target: money(Slot::SavingsTarget, |e| match e {
-                Event::FinanceRecorded { savings_target, .. } => *savings_target,
-                _ => None,
-            }),
-            savings_achieved: money(Slot::SavingsAchieved, |e| match e {
-                Event::FinanceRecorded {
-                    savings_achieved, ..
-                } => *savings_achieved,
-                _ => None,
-            }),
-        };
-        let closed = match latest(s.slot(Slot::Closed), q) {
-            Some((Event::ItemClosed { closure }, st)) => Some(Set {
-                value: *closure,
-                set: st.clone(),
-            }),
-            _ => None,
+            budget: self.money(s, Slot::Budget, at),
+            spent: self.money(s, Slot::Spent, at),
+            savings_target: self.money(s, Slot::SavingsTarget, at),
+            savings_achieved: self.money(s, Slot::SavingsAchieved, at),
         };
         let metrics = self
             .item_metrics
             .get(&id)
             .into_iter()
             .flatten()
-            .filter_map(|m| self.metric_at(*m, q))
+            .filter_map(|m| self.metric_view(*m, at))
             .filter(|m| m.item == Some(id))
             .collect();
-        let (risks, issues) = self.concerns_of(id, q);
+        let (risks, issues) = self.concerns_of(id, at);
         Some(ItemView {
             id,
             programme: *programme,
             parent: *parent,
             kind: *kind,
             reference: reference.clone(),
-            title,
-            owner,
-            description,
-            priority,
+            title: self.text(s, Slot::Title, at).unwrap_or_default(),
+            owner: self.text(s, Slot::Owner, at),
+            description: self.text(s, Slot::Description, at),
+            priority: self
+                .latest(s, Slot::Priority, at)
+                .and_then(|(f, _)| f.priority()),
             timeframe: timeframe.clone(),
-            rag,
-            phase,
+            rag: self.rag_at(id, at),
+            phase: self.set_of(s, Slot::Phase, at, Fact::phase),
             planned_phase,
             target_date,
             first_target_date,
@@ -469,42 +454,40 @@ impl Trail {
             narratives,
             milestones,
             finance,
-            roles: roles(s.slot(Slot::Role), q),
-            closed,
+            roles: self.roles(s, at),
+            closed: self.set_of(s, Slot::Closed, at, Fact::closure),
             metrics,
             risks,
             issues,
         })
     }
 
-    /// A metric with its latest two readings as at the query.
-    pub fn metric_at(&self, id: Uuid, q: &BoardQuery) -> Option<MetricView> {
-        let (mut view, readings) = self.metric_readings(id, q)?;
+    fn metric_view(&self, id: Uuid, at: At) -> Option<MetricView> {
+        let (mut view, readings) = self.metric_readings(id, at, 2)?;
         let mut it = readings.into_iter().rev();
         view.latest = it.next();
         view.previous = it.next();
         Some(view)
     }
 
-    /// A metric's definition (without readings) and all its rated readings as at the query.
+    /// A metric's definition (without readings) and its last `last` rated readings at `at`.
     pub(crate) fn metric_readings(
         &self,
         id: Uuid,
-        q: &BoardQuery,
+        at: At,
+        last: usize,
     ) -> Option<(MetricView, Vec<ReadingView>)> {
         let s = self.stream(id)?;
-        let (
-            Event::MetricDefined {
-                item,
-                reference,
-                name,
-                unit,
-                good_direction,
-                target,
-                tolerance_pct,
-            },
-            _,
-        ) = latest(s.slot(Slot::Metric), q)?
+        let (f, _) = self.latest(s, Slot::Metric, at)?;
+        let Some(Event::MetricDefined {
+            item,
+            reference,
+            name,
+            unit,
+            good_direction,
+            target,
+            tolerance_pct,
+        }) = f.event()
         else {
             return None;
         };
@@ -525,17 +508,60 @@ impl Trail {
             latest: None,
             previous: None,
         };
-        Some((
-            view,
-            readings(s.slot(Slot::Reading), q.as_at, q.known_at, rule),
-        ))
+        Some((view, self.readings(s, at, rule, last)))
     }
 
-    /// A risk or issue as at the query, and whether it is a risk.
-    pub fn concern_at(&self, id: Uuid, q: &BoardQuery) -> Option<(ConcernView, bool)> {
+    /// The last `last` readings of a metric up to `at`, ordered by period, each
+    /// rated. A later report about the same period supersedes an earlier one.
+    pub(crate) fn readings(&self, s: &Stream, at: At, rule: Rule, last: usize) -> Vec<ReadingView> {
+        let mut all: Vec<Hit<'_, Fact>> = self
+            .all(s, Slot::Reading, at)
+            .filter(|h| reading(h).is_some())
+            .collect();
+        let period_end = |h: &Hit<'_, Fact>| reading(h).map(|r| r.1);
+        all.sort_by_key(|h| (period_end(h), h.effective, h.position));
+        let mut by_period: Vec<Hit<'_, Fact>> = Vec::with_capacity(all.len());
+        for h in all {
+            if by_period
+                .last()
+                .is_some_and(|l| period_end(l) == period_end(&h))
+            {
+                by_period.pop();
+            }
+            by_period.push(h);
+        }
+        let start = by_period.len().saturating_sub(last);
+        (start..by_period.len())
+            .filter_map(|i| {
+                let (period, period_end, value, rag, target, note) = reading(&by_period[i])?;
+                let previous = i
+                    .checked_sub(1)
+                    .and_then(|p| reading(&by_period[p]))
+                    .and_then(|r| r.2);
+                let rule = Rule {
+                    target: target.or(rule.target),
+                    ..rule
+                };
+                let (rag, rating) = rating::rate(rag, value, previous, rule);
+                Some(ReadingView {
+                    period: period.clone(),
+                    period_end,
+                    value,
+                    target: rule.target,
+                    rag,
+                    rating,
+                    note: note.clone(),
+                    set: self.stamp(&by_period[i]),
+                })
+            })
+            .collect()
+    }
+
+    fn concern_view(&self, id: Uuid, at: At) -> Option<(ConcernView, bool)> {
         let s = self.stream(id)?;
         let mut view: Option<(ConcernView, bool)> = None;
-        for (e, st) in s.slot(Slot::Concern)?.all_at(q.as_at, q.known_at) {
+        for h in self.all(s, Slot::Concern, at) {
+            let Some(e) = h.value.event() else { continue };
             let opened = |item: &Option<Uuid>,
                           reference: &String,
                           description: &String,
@@ -550,11 +576,11 @@ impl Trail {
                 action: action.clone(),
                 rag,
                 open: true,
-                raised: st.effective,
+                raised: h.effective,
                 closed_on: None,
                 note: None,
             };
-            match (e.as_ref(), view.as_mut()) {
+            match (e, view.as_mut()) {
                 (
                     Event::RiskRaised {
                         item,
@@ -581,10 +607,8 @@ impl Trail {
                     },
                     _,
                 ) => {
-                    view = Some((
-                        opened(item, reference, description, owner, action, None),
-                        false,
-                    ))
+                    let v = opened(item, reference, description, owner, action, None);
+                    view = Some((v, false));
                 }
                 (
                     Event::RiskUpdated {
@@ -610,13 +634,37 @@ impl Trail {
                 }
                 (Event::RiskClosed { note } | Event::IssueResolved { note }, Some((v, _))) => {
                     v.open = false;
-                    v.closed_on = Some(st.effective);
+                    v.closed_on = Some(h.effective);
                     v.note = note.clone();
                 }
                 _ => {}
             }
         }
         view
+    }
+}
+
+/// The fields of a reading: period, period end, value, RAG, target, note.
+type ReadingFields<'a> = (
+    &'a String,
+    NaiveDate,
+    Option<Value>,
+    Option<Rag>,
+    Option<Value>,
+    &'a Option<String>,
+);
+
+fn reading<'a>(h: &Hit<'a, Fact>) -> Option<ReadingFields<'a>> {
+    match h.value.event() {
+        Some(Event::MetricReadingRecorded {
+            period,
+            period_end,
+            value,
+            rag,
+            target,
+            note,
+        }) => Some((period, *period_end, *value, *rag, *target, note)),
+        _ => None,
     }
 }
 
@@ -629,70 +677,6 @@ pub(crate) fn count(
         *counts.entry(d).or_default().entry(r).or_default() += 1;
     }
     counts
-}
-
-/// Every reading of a metric up to `as_at`, ordered by period, each rated.
-pub(crate) fn readings(
-    t: Slots<'_>,
-    as_at: NaiveDate,
-    known_at: Option<DateTime<Utc>>,
-    rule: Rule,
-) -> Vec<ReadingView> {
-    let mut raw: Vec<(&Event, &Stamp)> = t
-        .into_iter()
-        .flat_map(|t| t.all_at(as_at, known_at))
-        .map(|(e, s)| (e.as_ref(), s))
-        .collect();
-    let period_end = |e: &Event| match e {
-        Event::MetricReadingRecorded { period_end, .. } => *period_end,
-        _ => NaiveDate::MIN,
-    };
-    // By period; a later report about the same period supersedes an earlier one.
-    raw.sort_by_key(|(e, s)| (period_end(e), s.effective, s.position));
-    let mut out: Vec<ReadingView> = Vec::new();
-    for (e, st) in raw {
-        let Event::MetricReadingRecorded {
-            period,
-            period_end,
-            value,
-            rag,
-            target,
-            note,
-        } = e
-        else {
-            continue;
-        };
-        if out.last().is_some_and(|l| l.period_end == *period_end) {
-            out.pop();
-        }
-        let previous = out.last().and_then(|p| p.value);
-        let rule = Rule {
-            target: target.or(rule.target),
-            ..rule
-        };
-        let (rag, rating) = rating::rate(*rag, *value, previous, rule);
-        out.push(ReadingView {
-            period: period.clone(),
-            period_end: *period_end,
-            value: *value,
-            target: rule.target,
-            rag,
-            rating,
-            note: note.clone(),
-            set: st.clone(),
-        });
-    }
-    out
-}
-
-fn roles(t: Slots<'_>, q: &BoardQuery) -> BTreeMap<String, String> {
-    t.into_iter()
-        .flat_map(|t| t.all_at(q.as_at, q.known_at))
-        .filter_map(|(e, _)| match e.as_ref() {
-            Event::RoleAssigned { role, person } => Some((role.clone(), person.clone())),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Orders references as people number them: "1.2" < "1.10" < "2.1".

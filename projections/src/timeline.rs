@@ -1,55 +1,62 @@
 //! A fact's timeline: every value it was given, ordered by effective date, so
-//! "as at D, as known at T" is a binary search plus a short walk back.
+//! "as at D" is a binary search plus a short walk back.
 //!
-//! Each entry keeps its versions: the value first recorded, then any
-//! corrections (a replacement value, or `None` when withdrawn), each with the
-//! instant it was recorded, so the answer as known at any instant is exact.
+//! "As known at T" is a position cut-off: the store records transaction time
+//! in position order, so what was known at T is exactly the events up to the
+//! last position recorded by T (the [`Trail`](crate::Trail) works that position
+//! out once per query). Each entry keeps the value first set and any
+//! corrections (a replacement, or `None` when withdrawn), each with the
+//! position of the event that set it.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
-use std::sync::Arc;
-use uuid::Uuid;
-
-/// Who set a value, when, and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Stamp {
-    /// Position of the event that set it (the correction's, when corrected).
-    pub position: u64,
-    pub event: Uuid,
-    /// Interned: one allocation per actor, not per event.
-    pub actor: Arc<str>,
-    pub effective: NaiveDate,
-    pub recorded_at: DateTime<Utc>,
-    pub reason: Option<String>,
-    /// When the value was corrected: the id of the event it corrected.
-    pub corrects: Option<Uuid>,
-}
+use chrono::NaiveDate;
 
 #[derive(Debug, Clone, PartialEq)]
 struct Version<V> {
     value: Option<V>,
-    stamp: Stamp,
+    /// Position of the event that set this version.
+    by: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 struct Entry<V> {
     effective: NaiveDate,
+    /// Position of the event this entry belongs to.
     position: u64,
     first: Version<V>,
-    /// Corrections, oldest first (empty, so unallocated, for nearly every entry).
-    corrections: Vec<Version<V>>,
+    /// Corrections, oldest first; absent (and unallocated) for nearly every entry.
+    /// Boxed so the field is one pointer (8 bytes) on every entry, not a Vec's 24.
+    #[allow(clippy::box_collection)]
+    corrections: Option<Box<Vec<Version<V>>>>,
+}
+
+/// A value found in a timeline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit<'a, V> {
+    pub value: &'a V,
+    pub effective: NaiveDate,
+    /// Position of the event the value belongs to.
+    pub position: u64,
+    /// Position of the event that set it: `position`, or a correction's.
+    pub by: u64,
 }
 
 impl<V> Entry<V> {
-    /// The version visible to someone who knows what was recorded up to `known_at`:
-    /// `None` if the entry was not yet recorded, `Some(None)` if withdrawn by then.
-    fn visible(&self, known_at: Option<DateTime<Utc>>) -> Option<Option<(&V, &Stamp)>> {
-        let mut versions = std::iter::once(&self.first).chain(&self.corrections).rev();
-        let version = match known_at {
-            None => versions.next(),
-            Some(t) => versions.find(|v| v.stamp.recorded_at <= t),
-        }?;
-        Some(version.value.as_ref().map(|v| (v, &version.stamp)))
+    /// The version visible to someone who knows the events up to position `upto`:
+    /// `None` if not yet recorded, `Some(None)` if withdrawn by then.
+    fn visible(&self, upto: u64) -> Option<Option<Hit<'_, V>>> {
+        let newest_known = self
+            .corrections
+            .iter()
+            .flat_map(|c| c.iter())
+            .rev()
+            .chain(std::iter::once(&self.first))
+            .find(|v| v.by <= upto)?;
+        Some(newest_known.value.as_ref().map(|value| Hit {
+            value,
+            effective: self.effective,
+            position: self.position,
+            by: newest_known.by,
+        }))
     }
 }
 
@@ -68,82 +75,73 @@ impl<V> Default for Timeline<V> {
 }
 
 impl<V> Timeline<V> {
-    /// Adds a value set by an event. Back-dated events are inserted in place.
-    pub fn set(&mut self, value: V, stamp: Stamp) {
-        self.insert((stamp.effective, stamp.position), Some(value), stamp);
+    /// Adds the value set by the event at `position`. Back-dated events are inserted in place.
+    pub fn set(&mut self, effective: NaiveDate, position: u64, value: V) {
+        self.insert(effective, position, Some(value), position);
     }
 
-    fn insert(&mut self, key: (NaiveDate, u64), value: Option<V>, stamp: Stamp) {
+    fn insert(&mut self, effective: NaiveDate, position: u64, value: Option<V>, by: u64) {
+        let key = (effective, position);
         let at = self
             .entries
             .partition_point(|e| (e.effective, e.position) <= key);
         self.entries.insert(
             at,
             Entry {
-                effective: key.0,
-                position: key.1,
-                first: Version { value, stamp },
-                corrections: Vec::new(),
+                effective,
+                position,
+                first: Version { value, by },
+                corrections: None,
             },
         );
     }
 
-    /// Corrects the value set by the event at (`effective`, `position`): replaced, or
-    /// withdrawn with `None`. A replacement that sets a fact the original did not
-    /// is added at the original's place, visible from the correction's recording on.
-    pub fn correct(&mut self, effective: NaiveDate, position: u64, value: Option<V>, stamp: Stamp) {
-        let key = (effective, position);
-        match self
-            .entries
-            .binary_search_by(|e| (e.effective, e.position).cmp(&key))
-        {
-            Ok(i) => self.entries[i].corrections.push(Version { value, stamp }),
+    fn find(&self, effective: NaiveDate, position: u64) -> Result<usize, usize> {
+        self.entries
+            .binary_search_by(|e| (e.effective, e.position).cmp(&(effective, position)))
+    }
+
+    /// Corrects the value of the event at (`effective`, `position`) by the event at `by`:
+    /// replaced, or withdrawn with `None`. A replacement that sets a fact the original
+    /// did not is added at the original's place, visible from the correction on.
+    pub fn correct(&mut self, effective: NaiveDate, position: u64, value: Option<V>, by: u64) {
+        match self.find(effective, position) {
+            Ok(i) => self.entries[i]
+                .corrections
+                .get_or_insert_with(Default::default)
+                .push(Version { value, by }),
             Err(_) => {
                 if value.is_some() {
-                    self.insert(key, value, stamp)
+                    self.insert(effective, position, value, by)
                 }
             }
         }
     }
 
-    /// The value in force as at `as_at`, as known at `known_at` (None: now).
-    pub fn at(&self, as_at: NaiveDate, known_at: Option<DateTime<Utc>>) -> Option<(&V, &Stamp)> {
+    /// Whether the event at (`effective`, `position`) set a value here.
+    pub fn has(&self, effective: NaiveDate, position: u64) -> bool {
+        self.find(effective, position).is_ok()
+    }
+
+    /// The value in force as at `as_at`, knowing the events up to position `upto`.
+    pub fn at(&self, as_at: NaiveDate, upto: u64) -> Option<Hit<'_, V>> {
         let end = self.entries.partition_point(|e| e.effective <= as_at);
         self.entries[..end]
             .iter()
             .rev()
-            .find_map(|e| e.visible(known_at).flatten())
+            .find_map(|e| e.visible(upto).flatten())
     }
 
-    /// Every value in force up to `as_at` (oldest first), as known at `known_at`.
-    pub fn all_at(
-        &self,
-        as_at: NaiveDate,
-        known_at: Option<DateTime<Utc>>,
-    ) -> impl Iterator<Item = (&V, &Stamp)> + '_ {
+    /// Every value in force up to `as_at` (oldest first), knowing events up to `upto`.
+    pub fn all_at(&self, as_at: NaiveDate, upto: u64) -> impl Iterator<Item = Hit<'_, V>> + '_ {
         let end = self.entries.partition_point(|e| e.effective <= as_at);
         self.entries[..end]
             .iter()
-            .filter_map(move |e| e.visible(known_at).flatten())
+            .filter_map(move |e| e.visible(upto).flatten())
     }
 
-    /// The first value ever in force up to `as_at`.
-    pub fn first_at(
-        &self,
-        as_at: NaiveDate,
-        known_at: Option<DateTime<Utc>>,
-    ) -> Option<(&V, &Stamp)> {
-        self.all_at(as_at, known_at).next()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// Whether an event at (`effective`, `position`) set a value here.
-    pub fn has(&self, effective: NaiveDate, position: u64) -> bool {
-        self.entries
-            .binary_search_by(|e| (e.effective, e.position).cmp(&(effective, position)))
-            .is_ok()
+    /// The first value in force up to `as_at`.
+    pub fn first_at(&self, as_at: NaiveDate, upto: u64) -> Option<Hit<'_, V>> {
+        self.all_at(as_at, upto).next()
     }
 }

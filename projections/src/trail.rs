@@ -1,13 +1,34 @@
 //! The fold: every event of the log sorted into per-stream, per-fact timelines.
 //! The same [`Trail::apply`] serves a full rebuild (apply every event from
 //! position 1) and live updates (apply each new event as it arrives).
+//!
+//! Memory is kept per event to a compact fact (a RAG, a date, a sum in pence,
+//! a text, or a shared event for the rarer kinds) and one row of metadata
+//! (who, when, why) that every slot the event sets refers to by position.
 
-use crate::timeline::{Stamp, Timeline};
-use chrono::NaiveDate;
-use ragtrail_events::{Dimension, Envelope, Event, Section};
+use crate::timeline::{Hit, Timeline};
+use chrono::{DateTime, NaiveDate, Utc};
+use ragtrail_events::{Closure, Dimension, Envelope, Event, Phase, Priority, Rag, Section};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use uuid::Uuid;
+
+/// Who set a value, when, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stamp {
+    /// Position of the event that set it (the correction's, when corrected).
+    pub position: u64,
+    pub event: Uuid,
+    pub actor: Arc<str>,
+    /// The date the value applies to.
+    pub effective: NaiveDate,
+    pub recorded_at: DateTime<Utc>,
+    pub reason: Option<String>,
+    /// When the value was corrected: the id of the event it corrected.
+    pub corrects: Option<Uuid>,
+}
 
 /// Which fact of a stream an event sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -38,23 +59,94 @@ pub(crate) enum Slot {
     Closed,
 }
 
-/// The slots an event sets.
-pub(crate) fn slots_of(e: &Event) -> Vec<Slot> {
+/// One fact's value, as small as it can be kept.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Fact {
+    Rag(Rag),
+    Phase(Phase),
+    Priority(Priority),
+    Closure(Closure),
+    Date(NaiveDate),
+    Money(i64),
+    Text(Box<str>),
+    /// The whole event, for kinds read field by field (registrations, readings, risks…).
+    Event(Arc<Event>),
+}
+
+impl Fact {
+    pub(crate) fn rag(&self) -> Option<Rag> {
+        match self {
+            Fact::Rag(r) => Some(*r),
+            _ => None,
+        }
+    }
+    pub(crate) fn phase(&self) -> Option<Phase> {
+        match self {
+            Fact::Phase(p) => Some(*p),
+            _ => None,
+        }
+    }
+    pub(crate) fn priority(&self) -> Option<Priority> {
+        match self {
+            Fact::Priority(p) => Some(*p),
+            _ => None,
+        }
+    }
+    pub(crate) fn closure(&self) -> Option<Closure> {
+        match self {
+            Fact::Closure(c) => Some(*c),
+            _ => None,
+        }
+    }
+    pub(crate) fn date(&self) -> Option<NaiveDate> {
+        match self {
+            Fact::Date(d) => Some(*d),
+            _ => None,
+        }
+    }
+    pub(crate) fn money(&self) -> Option<i64> {
+        match self {
+            Fact::Money(m) => Some(*m),
+            _ => None,
+        }
+    }
+    pub(crate) fn text(&self) -> Option<&str> {
+        match self {
+            Fact::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+    pub(crate) fn event(&self) -> Option<&Event> {
+        match self {
+            Fact::Event(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// The facts an event sets, one per slot. Takes the event by value so texts move, not copy.
+pub(crate) fn facts_of(e: Event) -> Vec<(Slot, Fact)> {
     use Slot::*;
-    let mut s = Vec::new();
+    let text = |s: String| Fact::Text(s.into_boxed_str());
+    let whole = |slot: Slot, e: Event| vec![(slot, Fact::Event(Arc::new(e)))];
     match e {
-        Event::ProgrammeRegistered { .. } => s.push(Programme),
-        Event::BoardMeetingHeld { .. } => s.push(Board),
+        Event::ProgrammeRegistered { .. } => whole(Programme, e),
+        Event::BoardMeetingHeld { .. } => whole(Board, e),
         Event::ItemRegistered {
-            owner, target_date, ..
+            ref title,
+            ref owner,
+            target_date,
+            ..
         } => {
-            s.extend([Registration, Title]);
-            if owner.is_some() {
-                s.push(Owner);
+            let mut f = vec![(Title, text(title.clone()))];
+            if let Some(o) = owner {
+                f.push((Owner, text(o.clone())));
             }
-            if target_date.is_some() {
-                s.push(TargetDate);
+            if let Some(d) = target_date {
+                f.push((TargetDate, Fact::Date(d)));
             }
+            f.push((Registration, Fact::Event(Arc::new(e))));
+            f
         }
         Event::ItemAmended {
             title,
@@ -62,80 +154,89 @@ pub(crate) fn slots_of(e: &Event) -> Vec<Slot> {
             description,
             priority,
         } => {
-            for (present, slot) in [
-                (title.is_some(), Title),
-                (owner.is_some(), Owner),
-                (description.is_some(), Description),
-                (priority.is_some(), Priority),
-            ] {
-                if present {
-                    s.push(slot);
-                }
-            }
+            let mut f = Vec::new();
+            f.extend(title.map(|t| (Title, text(t))));
+            f.extend(owner.map(|o| (Owner, text(o))));
+            f.extend(description.map(|d| (Description, text(d))));
+            f.extend(priority.map(|p| (Priority, Fact::Priority(p))));
+            f
         }
-        Event::RagChanged { dimension, .. } => s.push(Rag(*dimension)),
-        Event::PhaseChanged { .. } => s.push(Phase),
-        Event::TimelinePlanned { .. } => s.push(Plan),
-        Event::TargetDateRevised { .. } => s.push(TargetDate),
-        Event::MilestoneRecorded { .. } => s.push(Milestone),
-        Event::NarrativeRecorded { section, .. } => s.push(Narrative(*section)),
-        Event::MetricDefined { .. } => s.push(Metric),
-        Event::MetricReadingRecorded { .. } => s.push(Reading),
+        Event::RagChanged { dimension, rag } => vec![(Rag(dimension), Fact::Rag(rag))],
+        Event::PhaseChanged { phase } => vec![(Phase, Fact::Phase(phase))],
+        Event::TimelinePlanned { .. } => whole(Plan, e),
+        Event::TargetDateRevised { target_date } => vec![(TargetDate, Fact::Date(target_date))],
+        Event::MilestoneRecorded { .. } => whole(Milestone, e),
+        Event::NarrativeRecorded { section, text: t } => vec![(Narrative(section), text(t))],
+        Event::MetricDefined { .. } => whole(Metric, e),
+        Event::MetricReadingRecorded { .. } => whole(Reading, e),
         Event::FinanceRecorded {
             budget,
             spent,
             savings_target,
             savings_achieved,
-        } => {
-            for (present, slot) in [
-                (budget.is_some(), Budget),
-                (spent.is_some(), Spent),
-                (savings_target.is_some(), SavingsTarget),
-                (savings_achieved.is_some(), SavingsAchieved),
-            ] {
-                if present {
-                    s.push(slot);
-                }
-            }
-        }
+        } => [
+            (Budget, budget),
+            (Spent, spent),
+            (SavingsTarget, savings_target),
+            (SavingsAchieved, savings_achieved),
+        ]
+        .into_iter()
+        .filter_map(|(s, m)| m.map(|m| (s, Fact::Money(m))))
+        .collect(),
         Event::RiskRaised { .. }
         | Event::RiskUpdated { .. }
         | Event::RiskClosed { .. }
         | Event::IssueEscalated { .. }
-        | Event::IssueResolved { .. } => s.push(Concern),
-        Event::JudgementRecorded { .. } => s.push(Judgement),
-        Event::RoleAssigned { .. } => s.push(Role),
-        Event::ItemClosed { .. } => s.push(Closed),
-        Event::Corrected { .. } => {}
+        | Event::IssueResolved { .. } => whole(Concern, e),
+        Event::JudgementRecorded { .. } => whole(Judgement, e),
+        Event::RoleAssigned { .. } => whole(Role, e),
+        Event::ItemClosed { closure } => vec![(Closed, Fact::Closure(closure))],
+        Event::Corrected { .. } => Vec::new(),
     }
-    s
 }
 
 /// Every fact of one stream.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Stream {
-    pub(crate) slots: BTreeMap<Slot, Timeline<Arc<Event>>>,
+    pub(crate) slots: BTreeMap<Slot, Timeline<Fact>>,
 }
 
 impl Stream {
-    pub(crate) fn slot(&self, s: Slot) -> Option<&Timeline<Arc<Event>>> {
+    pub(crate) fn slot(&self, s: Slot) -> Option<&Timeline<Fact>> {
         self.slots.get(&s)
     }
 }
 
-/// Where an event's facts went, so a correction can find them.
-#[derive(Debug, Clone, Copy)]
-struct Placed {
+/// One row per position: what a [`Stamp`] is made from.
+#[derive(Debug, Clone)]
+struct Meta {
+    id: Uuid,
     stream: Uuid,
     effective: NaiveDate,
-    position: u64,
+    /// Recorded time; never less than the previous row's (the store never goes
+    /// backwards), which makes "as known at" a binary search.
+    recorded_us: i64,
+    actor: u32,
+    reason: Option<Box<str>>,
+}
+
+/// A point of view: as at a date, knowing the events up to a position.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct At {
+    pub(crate) as_at: NaiveDate,
+    pub(crate) upto: u64,
 }
 
 /// The projection state of the whole log.
 #[derive(Debug, Default, Clone)]
 pub struct Trail {
-    pub(crate) streams: HashMap<Uuid, Stream>,
-    placed: HashMap<Uuid, Placed>,
+    pub(crate) streams: FxHashMap<Uuid, Stream>,
+    /// Row `i` is about position `first + i`.
+    meta: Vec<Meta>,
+    first: u64,
+    /// Event id (its last 8 bytes, which are random in a UUIDv7) → position, so a
+    /// correction can find what it corrects. Checked against the full id.
+    by_id: FxHashMap<u64, u64>,
     /// Programme → its items.
     pub(crate) items: HashMap<Uuid, BTreeSet<Uuid>>,
     /// Item (or programme, for those raised against no item) → its risks and issues.
@@ -145,7 +246,8 @@ pub struct Trail {
     /// Item → child items.
     pub(crate) children: HashMap<Uuid, BTreeSet<Uuid>>,
     pub(crate) programmes: BTreeSet<Uuid>,
-    actors: HashMap<String, Arc<str>>,
+    actors: Vec<Arc<str>>,
+    actor_ids: HashMap<Arc<str>, u32>,
     position: u64,
 }
 
@@ -168,94 +270,118 @@ impl Trail {
         self.position
     }
 
-    /// Applies one event. Events must come in position order; an event at or
-    /// below the last applied position is ignored (so replays are harmless).
+    /// Applies one event (cloning its payload). See [`Trail::apply_owned`].
     pub fn apply(&mut self, env: &Envelope) {
+        if env.position > self.position {
+            self.apply_owned(env.clone());
+        }
+    }
+
+    /// Applies one event. Events must come in position order, with recorded
+    /// times that never go backwards (as the store writes them); an event at or
+    /// below the last applied position is ignored, so replays are harmless.
+    pub fn apply_owned(&mut self, env: Envelope) {
         if env.position <= self.position {
             return;
         }
+        let actor = self.actor_id(&env.actor);
+        let recorded_us = self
+            .meta
+            .last()
+            .map_or(i64::MIN, |m| m.recorded_us)
+            .max(env.recorded_at.timestamp_micros());
+        if self.meta.is_empty() {
+            self.first = env.position;
+        }
+        // A log handed over with a gap (never one from the store) gets blank rows,
+        // so rows stay indexed by position.
+        while self.first + (self.meta.len() as u64) < env.position {
+            self.meta.push(Meta {
+                id: Uuid::nil(),
+                stream: Uuid::nil(),
+                effective: env.effective,
+                recorded_us,
+                actor,
+                reason: None,
+            });
+        }
         self.position = env.position;
-        let actor = match self.actors.get(&env.actor) {
-            Some(a) => a.clone(),
-            None => {
-                let a: Arc<str> = Arc::from(env.actor.as_str());
-                self.actors.insert(env.actor.clone(), a.clone());
-                a
-            }
-        };
-        let stamp = Stamp {
-            position: env.position,
-            event: env.id,
-            actor,
+        self.meta.push(Meta {
+            id: env.id,
+            stream: env.stream,
             effective: env.effective,
-            recorded_at: env.recorded_at,
-            reason: env.reason.clone(),
-            corrects: None,
-        };
+            recorded_us,
+            actor,
+            reason: env.reason.map(String::into_boxed_str),
+        });
         if let Event::Corrected {
             target,
             replacement,
-        } = &env.event
+        } = env.event
         {
-            self.correct(*target, replacement.as_deref(), stamp);
+            self.correct(target, replacement.map(|r| *r), env.position);
             return;
         }
+        self.by_id.entry(short_id(env.id)).or_insert(env.position);
         self.index(env.stream, &env.event);
-        let slots = slots_of(&env.event);
-        let event = Arc::new(env.event.clone());
         let stream = self.streams.entry(env.stream).or_default();
-        for s in &slots {
+        for (slot, fact) in facts_of(env.event) {
             stream
                 .slots
-                .entry(*s)
+                .entry(slot)
                 .or_default()
-                .set(event.clone(), stamp.clone());
+                .set(env.effective, env.position, fact);
         }
-        self.placed.insert(
-            env.id,
-            Placed {
-                stream: env.stream,
-                effective: env.effective,
-                position: env.position,
-            },
-        );
     }
 
-    fn correct(&mut self, target: Uuid, replacement: Option<&Event>, mut stamp: Stamp) {
-        let Some(placed) = self.placed.get(&target).copied() else {
+    fn actor_id(&mut self, actor: &str) -> u32 {
+        if let Some(id) = self.actor_ids.get(actor) {
+            return *id;
+        }
+        let id = self.actors.len() as u32;
+        let a: Arc<str> = Arc::from(actor);
+        self.actors.push(a.clone());
+        self.actor_ids.insert(a, id);
+        id
+    }
+
+    fn meta(&self, position: u64) -> Option<&Meta> {
+        let i = usize::try_from(position.checked_sub(self.first)?).ok()?;
+        self.meta.get(i)
+    }
+
+    fn correct(&mut self, target: Uuid, replacement: Option<Event>, by: u64) {
+        let Some(position) = self.position_of(target) else {
             return; // the store refuses such corrections; nothing to do here
         };
-        stamp.corrects = Some(target);
-        let new_slots = replacement.map(slots_of).unwrap_or_default();
-        let event = replacement.map(|r| Arc::new(r.clone()));
-        let stream = self.streams.entry(placed.stream).or_default();
-        // The slots the original (or an earlier correction) set: those holding its entry.
-        let mut slots: Vec<Slot> = stream
+        let Some((stream_id, effective)) = self.meta(position).map(|m| (m.stream, m.effective))
+        else {
+            return;
+        };
+        if let Some(r) = &replacement {
+            self.index(stream_id, r);
+        }
+        let facts = replacement.map(facts_of).unwrap_or_default();
+        let stream = self.streams.entry(stream_id).or_default();
+        // The slots the original (or an earlier correction) set are withdrawn
+        // unless the replacement sets them again.
+        let held: Vec<Slot> = stream
             .slots
             .iter()
-            .filter(|(_, t)| t.has(placed.effective, placed.position))
+            .filter(|(s, t)| t.has(effective, position) && !facts.iter().any(|(f, _)| f == *s))
             .map(|(s, _)| *s)
             .collect();
-        for s in &new_slots {
-            if !slots.contains(s) {
-                slots.push(*s);
+        for s in held {
+            if let Some(t) = stream.slots.get_mut(&s) {
+                t.correct(effective, position, None, by);
             }
         }
-        for s in slots {
-            let value = if new_slots.contains(&s) {
-                event.clone()
-            } else {
-                None
-            };
-            stream.slots.entry(s).or_default().correct(
-                placed.effective,
-                placed.position,
-                value,
-                stamp.clone(),
-            );
-        }
-        if let Some(r) = replacement {
-            self.index(placed.stream, r);
+        for (s, fact) in facts {
+            stream
+                .slots
+                .entry(s)
+                .or_default()
+                .correct(effective, position, Some(fact), by);
         }
     }
 
@@ -302,4 +428,89 @@ impl Trail {
     pub(crate) fn stream(&self, id: Uuid) -> Option<&Stream> {
         self.streams.get(&id)
     }
+
+    /// The point of view of a query: "known at T" becomes the last position recorded by T.
+    pub(crate) fn at(&self, as_at: NaiveDate, known_at: Option<DateTime<Utc>>) -> At {
+        let upto = match known_at {
+            None => u64::MAX,
+            Some(t) => {
+                let t = t.timestamp_micros();
+                let n = self.meta.partition_point(|m| m.recorded_us <= t);
+                if n == 0 {
+                    0
+                } else {
+                    self.first + n as u64 - 1
+                }
+            }
+        };
+        At { as_at, upto }
+    }
+
+    /// The position of the event with this id.
+    fn position_of(&self, id: Uuid) -> Option<u64> {
+        match self.by_id.get(&short_id(id)) {
+            Some(p) if self.event_id(*p) == Some(id) => Some(*p),
+            // Two ids sharing their last 8 bytes: vanishingly rare, so a scan will do.
+            Some(_) => self
+                .meta
+                .iter()
+                .position(|m| m.id == id)
+                .map(|i| self.first + i as u64),
+            None => None,
+        }
+    }
+
+    /// The id of the event at `position`.
+    pub(crate) fn event_id(&self, position: u64) -> Option<Uuid> {
+        self.meta(position).map(|m| m.id)
+    }
+
+    /// Who set a value found in a timeline, when and why.
+    pub(crate) fn stamp<V>(&self, hit: &Hit<'_, V>) -> Stamp {
+        let by = self.meta(hit.by);
+        let corrects = (hit.by != hit.position)
+            .then(|| self.event_id(hit.position))
+            .flatten();
+        Stamp {
+            position: hit.by,
+            event: by.map(|m| m.id).unwrap_or_default(),
+            actor: by
+                .and_then(|m| self.actors.get(m.actor as usize).cloned())
+                .unwrap_or_else(|| Arc::from("")),
+            effective: hit.effective,
+            recorded_at: by
+                .and_then(|m| DateTime::from_timestamp_micros(m.recorded_us))
+                .unwrap_or_default(),
+            reason: by.and_then(|m| m.reason.as_deref().map(str::to_string)),
+            corrects,
+        }
+    }
+
+    /// The value of a slot in force at `at`, with its stamp.
+    pub(crate) fn latest<'a>(
+        &self,
+        s: &'a Stream,
+        slot: Slot,
+        at: At,
+    ) -> Option<(&'a Fact, Stamp)> {
+        let hit = s.slot(slot)?.at(at.as_at, at.upto)?;
+        Some((hit.value, self.stamp(&hit)))
+    }
+
+    /// Every value of a slot in force up to `at`, oldest first.
+    pub(crate) fn all<'a>(
+        &'a self,
+        s: &'a Stream,
+        slot: Slot,
+        at: At,
+    ) -> impl Iterator<Item = Hit<'a, Fact>> + 'a {
+        s.slot(slot)
+            .into_iter()
+            .flat_map(move |t| t.all_at(at.as_at, at.upto))
+    }
+}
+
+fn short_id(id: Uuid) -> u64 {
+    let b = id.as_bytes();
+    u64::from_le_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]])
 }

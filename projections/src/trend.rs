@@ -1,7 +1,7 @@
 //! Trends: a metric's readings over time, an item's RAG at every board date,
 //! and a programme's RAG counts per board date.
 
-use crate::board::{count, BoardQuery, ReadingView};
+use crate::board::{count, ReadingView};
 use crate::trail::{Slot, Trail};
 use chrono::{DateTime, NaiveDate, Utc};
 use ragtrail_events::{Dimension, Event, Rag, Value};
@@ -34,7 +34,8 @@ pub struct CountsAtBoard {
 impl Trail {
     /// Every reading of a metric, by period, as known at `known_at`.
     pub fn metric_trend(&self, id: Uuid, known_at: Option<DateTime<Utc>>) -> Option<MetricTrend> {
-        let (m, readings) = self.metric_readings(id, &ever(known_at))?;
+        let (m, readings) =
+            self.metric_readings(id, self.at(NaiveDate::MAX, known_at), usize::MAX)?;
         Some(MetricTrend {
             id,
             name: m.name,
@@ -49,13 +50,13 @@ impl Trail {
         programme: Uuid,
         known_at: Option<DateTime<Utc>>,
     ) -> Vec<(NaiveDate, String)> {
+        let Some(s) = self.stream(programme) else {
+            return Vec::new();
+        };
         let mut out: Vec<(NaiveDate, String)> = self
-            .stream(programme)
-            .and_then(|s| s.slot(Slot::Board))
-            .into_iter()
-            .flat_map(|t| t.all_at(NaiveDate::MAX, known_at))
-            .filter_map(|(e, _)| match e.as_ref() {
-                Event::BoardMeetingHeld { board, date } => Some((*date, board.clone())),
+            .all(s, Slot::Board, self.at(NaiveDate::MAX, known_at))
+            .filter_map(|h| match h.value.event() {
+                Some(Event::BoardMeetingHeld { board, date }) => Some((*date, board.clone())),
                 _ => None,
             })
             .collect();
@@ -65,7 +66,8 @@ impl Trail {
 
     /// An item's RAG per dimension at each board date of its programme.
     pub fn item_trend(&self, id: Uuid, known_at: Option<DateTime<Utc>>) -> Option<Vec<RagAtBoard>> {
-        let Event::ItemRegistered { programme, .. } = self.registration(id, &ever(known_at))?
+        let Event::ItemRegistered { programme, .. } =
+            self.registration(id, self.at(NaiveDate::MAX, known_at))?
         else {
             return None;
         };
@@ -74,7 +76,7 @@ impl Trail {
                 .into_iter()
                 .map(|(date, board)| {
                     let rag = self
-                        .rag_at(id, &at(date, known_at))
+                        .rag_at(id, self.at(date, known_at))
                         .into_iter()
                         .map(|(d, s)| (d, s.value))
                         .collect();
@@ -93,11 +95,11 @@ impl Trail {
         self.board_dates(programme, known_at)
             .into_iter()
             .map(|(date, board)| {
-                let q = at(date, known_at);
+                let at = self.at(date, known_at);
                 let counts = count(
                     self.item_ids(Some(programme))
-                        .filter(|id| self.registration(*id, &q).is_some())
-                        .flat_map(|id| self.rag_at(id, &q))
+                        .filter(|id| self.registration(*id, at).is_some())
+                        .flat_map(|id| self.rag_at(id, at))
                         .map(|(d, s)| (d, s.value)),
                 );
                 CountsAtBoard {
@@ -108,17 +110,4 @@ impl Trail {
             })
             .collect()
     }
-}
-
-fn at(as_at: NaiveDate, known_at: Option<DateTime<Utc>>) -> BoardQuery {
-    BoardQuery {
-        as_at,
-        known_at,
-        programme: None,
-    }
-}
-
-/// Everything ever in force, as known at `known_at`.
-fn ever(known_at: Option<DateTime<Utc>>) -> BoardQuery {
-    at(NaiveDate::MAX, known_at)
 }

@@ -27,7 +27,7 @@ pub async fn run(data: &Path) -> ExitCode {
     let mut trail = Trail::new();
     for (n, env) in store.iter_from(0).enumerate() {
         match env {
-            Ok(env) => trail.apply(&env),
+            Ok(env) => trail.apply_owned(env),
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(1);

@@ -1,0 +1,171 @@
+//! The live projection follows a real store: after any burst of concurrent
+//! appends — including more than the live feed holds, forcing a lag — it
+//! equals a full rebuild from the log.
+
+use chrono::NaiveDate;
+use ragtrail::live::LiveTrail;
+use ragtrail_events::*;
+use ragtrail_projections::{BoardQuery, Trail};
+use uuid::Uuid;
+
+fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2024, 9, d).unwrap()
+}
+
+const PROGRAMME: Uuid = Uuid::from_u128(1);
+
+fn item(i: u128) -> Uuid {
+    Uuid::from_u128(100 + i)
+}
+
+async fn append(store: &Store, stream: Uuid, effective: NaiveDate, event: Event) -> u64 {
+    let reason = event.needs_reason().then(|| "board agreed".to_string());
+    store
+        .append(Append {
+            actor: "lead".into(),
+            idempotency_key: None,
+            events: vec![NewEvent {
+                stream,
+                event,
+                effective,
+                reason,
+                expected_version: None,
+            }],
+        })
+        .await
+        .unwrap()[0]
+        .position
+}
+
+async fn seed(store: &Store) {
+    append(
+        store,
+        PROGRAMME,
+        day(1),
+        Event::ProgrammeRegistered {
+            name: "CIP".into(),
+            authority: "Tameside".into(),
+            sponsor: None,
+        },
+    )
+    .await;
+    for i in 0..4 {
+        append(
+            store,
+            item(i),
+            day(1),
+            Event::ItemRegistered {
+                programme: PROGRAMME,
+                parent: None,
+                kind: ItemKind::Priority,
+                reference: format!("{i}"),
+                title: format!("Priority {i}"),
+                owner: None,
+                target_date: None,
+                timeframe: None,
+            },
+        )
+        .await;
+    }
+}
+
+fn rebuilt(store: &Store) -> Trail {
+    let mut t = Trail::new();
+    for e in store.read(0, usize::MAX).unwrap() {
+        t.apply_owned(e);
+    }
+    t
+}
+
+async fn burst(store: &Store, writers: u128, each: u32) -> u64 {
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut last = 0;
+            for n in 0..each {
+                let rag = [Rag::Red, Rag::Amber, Rag::Green][((w as u32 + n) % 3) as usize];
+                last = append(
+                    &store,
+                    item(w % 4),
+                    day(1 + n % 28),
+                    Event::RagChanged {
+                        dimension: Dimension::Overall,
+                        rag,
+                    },
+                )
+                .await;
+            }
+            last
+        }));
+    }
+    let mut last = 0;
+    for t in tasks {
+        last = last.max(t.await.unwrap());
+    }
+    last
+}
+
+fn assert_same(live: &LiveTrail, store: &Store) {
+    let full = rebuilt(store);
+    let t = live.read();
+    assert_eq!(t.position(), full.position());
+    for d in [day(1), day(10), day(28)] {
+        let q = BoardQuery {
+            as_at: d,
+            known_at: None,
+            programme: Some(PROGRAMME),
+        };
+        assert_eq!(t.board(&q), full.board(&q));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_projection_catches_up_then_follows_and_equals_a_rebuild() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    seed(&store).await;
+    let (live, task) = LiveTrail::follow(store.clone()).await.unwrap();
+    assert_eq!(live.position(), 5, "caught up with what was already stored");
+    assert_same(&live, &store);
+
+    let last = burst(&store, 8, 25).await;
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_secs(10), live.wait_for(last))
+            .await
+            .unwrap()
+    );
+    assert_same(&live, &store);
+    task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_that_lags_behind_the_feed_rereads_the_log() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let store = Store::open_with(
+        dir.path(),
+        Options {
+            live_capacity: 2,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    seed(&store).await;
+    let (live, task) = LiveTrail::follow(store.clone()).await.unwrap();
+    // Hold the projection's lock so the follower cannot keep up with a burst.
+    let guard = live.read();
+    let last = {
+        let store = store.clone();
+        tokio::spawn(async move { burst(&store, 4, 20).await })
+            .await
+            .unwrap()
+    };
+    drop(guard);
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_secs(10), live.wait_for(last))
+            .await
+            .unwrap()
+    );
+    assert_same(&live, &store);
+    task.abort();
+}

@@ -171,3 +171,57 @@ async fn a_follower_that_lags_behind_the_feed_rereads_the_log() {
     assert_same(&live, &store);
     task.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_items_history_can_include_its_children_in_log_order() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    seed(&store).await;
+    let (outcome, action, task4) = (item(10), item(11), item(12));
+    let reg = |r: &str, parent: Option<Uuid>| Event::ItemRegistered {
+        programme: PROGRAMME,
+        parent,
+        kind: ItemKind::Action,
+        reference: r.into(),
+        title: r.into(),
+        owner: None,
+        target_date: None,
+        timeframe: None,
+    };
+    append(&store, outcome, day(1), reg("OUTCOME 4", None)).await;
+    append(&store, action, day(1), reg("4.7", Some(outcome))).await;
+    append(&store, task4, day(1), reg("4.7.1", Some(action))).await;
+    let p = append(
+        &store,
+        action,
+        day(2),
+        Event::RagChanged {
+            dimension: Dimension::Savings,
+            rag: Rag::Red,
+        },
+    )
+    .await;
+    append(
+        &store,
+        item(0),
+        day(2),
+        Event::RagChanged {
+            dimension: Dimension::Overall,
+            rag: Rag::Green,
+        },
+    )
+    .await;
+    let (live, follower) = LiveTrail::follow(store.clone()).await.unwrap();
+    let trail = live.read();
+    let own = ragtrail::history::item_history(&store, &trail, outcome, false, None).unwrap();
+    assert_eq!(own.len(), 1);
+    let all = ragtrail::history::item_history(&store, &trail, outcome, true, None).unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.stream).collect::<Vec<_>>(),
+        vec![outcome, action, task4, action]
+    );
+    assert_eq!(all.last().unwrap().position, p);
+    assert_eq!(all.last().unwrap().reason.as_deref(), Some("board agreed"));
+    drop(trail);
+    follower.abort();
+}

@@ -194,6 +194,16 @@ pub enum Event {
     ItemClosed {
         closure: Closure,
     },
+    /// A board's snapshot is sealed: the SHA-256 (hex) of the board as at the
+    /// meeting date, as known at log position `position` whose hash was `head`.
+    BoardSealed {
+        /// The id of the `BoardMeetingHeld` event.
+        board: Uuid,
+        as_at: NaiveDate,
+        snapshot: String,
+        position: u64,
+        head: String,
+    },
 }
 
 impl Event {
@@ -222,11 +232,12 @@ impl Event {
             Event::Corrected { .. } => "Corrected",
             Event::RoleAssigned { .. } => "RoleAssigned",
             Event::ItemClosed { .. } => "ItemClosed",
+            Event::BoardSealed { .. } => "BoardSealed",
         }
     }
 
     /// Every type name, in variant order.
-    pub const TYPE_NAMES: [&'static str; 22] = [
+    pub const TYPE_NAMES: [&'static str; 23] = [
         "ProgrammeRegistered",
         "BoardMeetingHeld",
         "ItemRegistered",
@@ -249,6 +260,7 @@ impl Event {
         "Corrected",
         "RoleAssigned",
         "ItemClosed",
+        "BoardSealed",
     ];
 
     /// Whether the envelope must carry a reason for this event.

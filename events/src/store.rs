@@ -181,6 +181,25 @@ impl Store {
         Ok(Store { shared, jobs })
     }
 
+    /// A separate sled tree of the same database, for the service's own small
+    /// records (access tokens). Never holds events; the chain does not cover it.
+    pub fn tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
+        if name.is_empty() || name == "__sled__default" {
+            return Err(StoreError::Read(sled::Error::Unsupported(format!(
+                "{name:?} is not a usable tree name"
+            ))));
+        }
+        Ok(self.shared.db.open_tree(name)?)
+    }
+
+    /// Flushes and fsyncs every tree (for writes to [`Store::tree`] trees).
+    pub fn sync(&self) -> Result<(), StoreError> {
+        self.shared.db.flush()?;
+        std::fs::File::open(self.shared.dir.join("db"))
+            .and_then(|f| f.sync_all())
+            .map_err(|e| StoreError::Read(sled::Error::Io(e)))
+    }
+
     /// The directory the store lives in.
     pub fn dir(&self) -> &Path {
         &self.shared.dir

@@ -354,6 +354,23 @@ fn event_at(e: &Event, at: &str) -> Check {
             Some(r) => event_at(r, &f("replacement")),
             None => Ok(()),
         },
+        Event::BoardSealed {
+            as_at,
+            snapshot,
+            head,
+            ..
+        } => {
+            date(&f("as_at"), *as_at)?;
+            for (name, h) in [("snapshot", snapshot), ("head", head)] {
+                if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(Invalid::new(
+                        f(name),
+                        "must be a SHA-256 digest: 64 hexadecimal characters",
+                    ));
+                }
+            }
+            Ok(())
+        }
         Event::RoleAssigned { role, person } => {
             text(&f("role"), role, NAME_MAX, true)?;
             text(&f("person"), person, NAME_MAX, true)

@@ -48,6 +48,18 @@ pub struct BoardMeeting {
     pub event: Uuid,
     pub board: String,
     pub date: NaiveDate,
+    /// The latest seal of this board, if it was sealed.
+    pub seal: Option<SealView>,
+}
+
+/// What a board was shown, sealed: the digest of its snapshot and the log head then.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SealView {
+    pub as_at: NaiveDate,
+    pub snapshot: String,
+    pub position: u64,
+    pub head: String,
+    pub set: Stamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -158,7 +170,24 @@ pub struct ConcernView {
 impl Trail {
     /// The board as at `q.as_at`, as known at `q.known_at`.
     pub fn board(&self, q: &BoardQuery) -> Board {
-        let at = self.at(q.as_at, q.known_at);
+        Board {
+            known_at: q.known_at,
+            ..self.board_with(self.at(q.as_at, q.known_at), q.programme)
+        }
+    }
+
+    /// The board as at `as_at` knowing only the events up to log position `upto`
+    /// (what a board was shown, for seals).
+    pub fn board_upto(&self, as_at: NaiveDate, upto: u64, programme: Option<Uuid>) -> Board {
+        self.board_with(At { as_at, upto }, programme)
+    }
+
+    fn board_with(&self, at: At, programme: Option<Uuid>) -> Board {
+        let q = BoardQuery {
+            as_at: at.as_at,
+            known_at: None,
+            programme,
+        };
         let programmes: Vec<ProgrammeView> = self
             .programmes
             .iter()
@@ -184,7 +213,7 @@ impl Trail {
         );
         Board {
             as_at: q.as_at,
-            known_at: q.known_at,
+            known_at: None,
             programmes,
             items,
             counts,
@@ -303,6 +332,35 @@ impl Trail {
         (risks, issues)
     }
 
+    /// The latest seal of a board meeting, as known at `at`.
+    fn seal_of(&self, s: &Stream, board_event: Uuid, at: At) -> Option<SealView> {
+        let all = self.all(
+            s,
+            Slot::Seal,
+            At {
+                as_at: NaiveDate::MAX,
+                ..at
+            },
+        );
+        all.filter_map(|h| match h.value.event() {
+            Some(Event::BoardSealed {
+                board,
+                as_at,
+                snapshot,
+                position,
+                head,
+            }) if *board == board_event => Some(SealView {
+                as_at: *as_at,
+                snapshot: snapshot.clone(),
+                position: *position,
+                head: head.clone(),
+                set: self.stamp(&h),
+            }),
+            _ => None,
+        })
+        .max_by_key(|s| s.set.position)
+    }
+
     fn programme_view(&self, id: Uuid, at: At) -> Option<ProgrammeView> {
         let s = self.stream(id)?;
         let (f, _) = self.latest(s, Slot::Programme, at)?;
@@ -317,11 +375,15 @@ impl Trail {
         let boards = self
             .all(s, Slot::Board, at)
             .filter_map(|h| match h.value.event() {
-                Some(Event::BoardMeetingHeld { board, date }) => Some(BoardMeeting {
-                    event: self.event_id(h.position)?,
-                    board: board.clone(),
-                    date: *date,
-                }),
+                Some(Event::BoardMeetingHeld { board, date }) => {
+                    let event = self.event_id(h.position)?;
+                    Some(BoardMeeting {
+                        event,
+                        board: board.clone(),
+                        date: *date,
+                        seal: self.seal_of(s, event, at),
+                    })
+                }
                 _ => None,
             })
             .collect();

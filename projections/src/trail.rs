@@ -57,6 +57,7 @@ pub(crate) enum Slot {
     Judgement,
     Role,
     Closed,
+    Seal,
 }
 
 /// One fact's value, as small as it can be kept.
@@ -191,6 +192,7 @@ pub(crate) fn facts_of(e: Event) -> Vec<(Slot, Fact)> {
         Event::JudgementRecorded { .. } => whole(Judgement, e),
         Event::RoleAssigned { .. } => whole(Role, e),
         Event::ItemClosed { closure } => vec![(Closed, Fact::Closure(closure))],
+        Event::BoardSealed { .. } => whole(Seal, e),
         Event::Corrected { .. } => Vec::new(),
     }
 }
@@ -423,6 +425,11 @@ impl Trail {
             .get(&id)
             .map(|c| c.iter().copied().collect())
             .unwrap_or_default()
+    }
+
+    /// Every registered programme's id.
+    pub fn programme_ids(&self) -> impl Iterator<Item = Uuid> + '_ {
+        self.programmes.iter().copied()
     }
 
     pub(crate) fn stream(&self, id: Uuid) -> Option<&Stream> {

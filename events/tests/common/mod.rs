@@ -145,6 +145,13 @@ pub fn every_variant() -> Vec<Event> {
         Event::ItemClosed {
             closure: Closure::Completed,
         },
+        Event::BoardSealed {
+            board: uuid(4),
+            as_at: day(2024, 9, 10),
+            snapshot: "ab".repeat(32),
+            position: 120,
+            head: "cd".repeat(32),
+        },
     ];
     assert_eq!(
         v.len(),
@@ -360,6 +367,15 @@ pub fn arb_plain_event() -> impl Strategy<Value = Event> {
         (text(20), text(20)).prop_map(|(role, person)| Event::RoleAssigned { role, person }),
         Just(Event::ItemClosed {
             closure: Closure::Withdrawn
+        }),
+        (arb_uuid(), arb_date(), any::<u64>()).prop_map(|(board, as_at, position)| {
+            Event::BoardSealed {
+                board,
+                as_at,
+                snapshot: "0f".repeat(32),
+                position,
+                head: "f0".repeat(32),
+            }
         }),
     ]
 }

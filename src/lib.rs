@@ -1,7 +1,17 @@
 //! The ragtrail service: what the `ragtrail` binary is built from.
 //!
+//! - [`server`]: `ragtrail serve` — the router, its state and lifecycle.
+//! - [`api`]: the HTTP routes.
+//! - [`auth`]: access tokens and roles.
+//! - [`signing`]: the server's key and signed digests.
+//! - [`error`]: the one mapping of errors to HTTP answers.
 //! - [`live`]: the projections kept up to date with the store, event by event.
 //! - [`history`]: an item's history, with its children's on request.
 
+pub mod api;
+pub mod auth;
+pub mod error;
 pub mod history;
 pub mod live;
+pub mod server;
+pub mod signing;

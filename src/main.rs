@@ -3,6 +3,8 @@
 mod cli;
 
 use clap::{Parser, Subcommand};
+use ragtrail::auth::Role;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,6 +19,25 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the HTTP API on the store in DIR (created if missing). On first
+    /// start it creates an admin token and writes it to DIR/admin.token.
+    Serve {
+        /// The data directory of the store.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// Address to listen on (port 0 picks a free port and prints it).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// Let anyone read without a token (writes always need one).
+        #[arg(long)]
+        public_read: bool,
+    },
+    /// Manage access tokens (when no server holds the store; otherwise use
+    /// the admin API, POST/DELETE /api/v1/tokens).
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Check that the stored log is exactly as it was written: walks the hash
     /// chain from the first event. Exit 0 if it verifies, 1 naming the first bad
     /// position, 2 if the store cannot be read.
@@ -24,6 +45,10 @@ enum Command {
         /// The data directory of the store.
         #[arg(long, value_name = "DIR")]
         data: PathBuf,
+        /// A signed digest kept earlier (the JSON of GET /api/v1/digest): also
+        /// prove today's log still extends it.
+        #[arg(long, value_name = "FILE")]
+        digest: Option<PathBuf>,
     },
     /// Replay every event of the log through the projections (board, comparison,
     /// trends) from position 1 and print how fast that went, in events/s.
@@ -34,16 +59,59 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Create a token and print it (it is shown this once only).
+    Create {
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        #[arg(long, value_enum)]
+        role: Role,
+        /// Who it is for; becomes the actor of every event recorded with it.
+        #[arg(long)]
+        name: String,
+    },
+    /// List token names and roles.
+    List {
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+    },
+    /// Revoke a token by name.
+    Revoke {
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Runtime::new().map_err(|e| {
+        eprintln!("error: cannot start the async runtime: {e}");
+        ExitCode::from(2)
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
     match cli.command {
-        Command::Verify { data } => cli::verify::run(&data),
-        Command::Rebuild { data } => match tokio::runtime::Runtime::new() {
-            Ok(rt) => rt.block_on(cli::rebuild::run(&data)),
-            Err(e) => {
-                eprintln!("error: cannot start the async runtime: {e}");
-                ExitCode::from(2)
+        Command::Serve {
+            data,
+            addr,
+            public_read,
+        } => rt.block_on(cli::serve::run(data, addr, public_read)),
+        Command::Token { action } => match action {
+            TokenAction::Create { data, role, name } => {
+                rt.block_on(cli::token::create(data, role, name))
             }
+            TokenAction::List { data } => rt.block_on(cli::token::list(data)),
+            TokenAction::Revoke { data, name } => rt.block_on(cli::token::revoke(data, name)),
         },
+        Command::Verify { data, digest } => cli::verify::run(&data, digest.as_deref()),
+        Command::Rebuild { data } => rt.block_on(cli::rebuild::run(&data)),
     }
 }

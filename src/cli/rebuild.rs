@@ -1,26 +1,15 @@
 //! `ragtrail rebuild --data DIR`: replays the whole log through the
 //! projections and reports the speed.
 
-use ragtrail_events::Store;
 use ragtrail_projections::Trail;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
 pub async fn run(data: &Path) -> ExitCode {
-    if !data.join("db").exists() {
-        eprintln!(
-            "error: {} holds no ragtrail store (no `db` file); check the --data path",
-            data.display()
-        );
-        return ExitCode::from(2);
-    }
-    let store = match Store::open(data) {
+    let store = match super::open_existing(data) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let head = store.head().position;
     let start = Instant::now();

@@ -1,0 +1,236 @@
+//! `POST /api/v1/events` (one event) and `POST /api/v1/batches` (several,
+//! atomically: a whole board report lands or nothing does).
+
+use super::Caller;
+use crate::auth::Role;
+use crate::error::ApiError;
+use crate::server::AppState;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use chrono::NaiveDate;
+use ragtrail_events::{Append, AppendError, Event, NewEvent, Receipt};
+use serde_json::{json, Map, Value};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// The fields of one event in a request body.
+const EVENT_FIELDS: [&str; 6] = [
+    "stream",
+    "type",
+    "data",
+    "effective",
+    "reason",
+    "expected_version",
+];
+
+/// Reads a JSON object body: 413 when over the limit, 400 when not JSON.
+pub(super) fn json_object(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Map<String, Value>, ApiError> {
+    let bytes = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge {
+                limit: crate::server::BODY_LIMIT,
+            }
+        } else {
+            ApiError::Malformed(format!("cannot read the request body: {e}"))
+        }
+    })?;
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(ApiError::Malformed("the body must be a JSON object".into())),
+        Err(e) => Err(ApiError::Malformed(format!(
+            "the body is not valid JSON: {e}"
+        ))),
+    }
+}
+
+fn field<'a>(m: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    m.get(name).filter(|v| !v.is_null())
+}
+
+fn text(m: &Map<String, Value>, at: &str, name: &str) -> Result<Option<String>, ApiError> {
+    match field(m, name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::invalid(format!("{at}{name}"), "must be a string")),
+    }
+}
+
+fn required(m: &Map<String, Value>, at: &str, name: &str, hint: &str) -> Result<String, ApiError> {
+    text(m, at, name)?
+        .ok_or_else(|| ApiError::invalid(format!("{at}{name}"), format!("is required: {hint}")))
+}
+
+/// Parses one event of a request; `at` prefixes field names ("" or "events[2].").
+fn parse_event(
+    m: &Map<String, Value>,
+    at: &str,
+    allowed_extra: &[&str],
+) -> Result<NewEvent, ApiError> {
+    for k in m.keys() {
+        if !EVENT_FIELDS.contains(&k.as_str()) && !allowed_extra.contains(&k.as_str()) {
+            return Err(ApiError::invalid(
+                format!("{at}{k}"),
+                format!("unknown field; expected {}", EVENT_FIELDS.join(", ")),
+            ));
+        }
+    }
+    let stream = required(
+        m,
+        at,
+        "stream",
+        "the id (UUID) of the programme, item, metric, risk or issue",
+    )?;
+    let stream = Uuid::parse_str(&stream).map_err(|_| {
+        ApiError::invalid(format!("{at}stream"), format!("{stream:?} is not a UUID"))
+    })?;
+    let type_name = required(m, at, "type", "the event type, e.g. RagChanged")?;
+    let data = field(m, "data").cloned().unwrap_or_else(|| json!({}));
+    let event = Event::from_type_and_data(&type_name, data)
+        .map_err(|inv| ApiError::invalid(format!("{at}{}", inv.field), inv.message))?;
+    let effective = required(
+        m,
+        at,
+        "effective",
+        "the date the fact applies to, YYYY-MM-DD",
+    )?;
+    let effective = NaiveDate::parse_from_str(&effective, "%Y-%m-%d").map_err(|_| {
+        ApiError::invalid(
+            format!("{at}effective"),
+            format!("{effective:?} is not a date; expected YYYY-MM-DD"),
+        )
+    })?;
+    let reason = text(m, at, "reason")?;
+    let expected_version = match field(m, "expected_version") {
+        None => None,
+        Some(v) => Some(v.as_u64().ok_or_else(|| {
+            ApiError::invalid(
+                format!("{at}expected_version"),
+                "must be a whole number of 0 or more (0 for a new stream)",
+            )
+        })?),
+    };
+    Ok(NewEvent {
+        stream,
+        event,
+        effective,
+        reason,
+        expected_version,
+    })
+}
+
+/// The idempotency key from the body or the `Idempotency-Key` header (they must agree).
+fn idempotency_key(
+    m: &Map<String, Value>,
+    headers: &HeaderMap,
+) -> Result<Option<String>, ApiError> {
+    let body = text(m, "", "idempotency_key")?;
+    let header = headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str().map(str::to_string).map_err(|_| {
+                ApiError::BadRequest("the Idempotency-Key header must be plain text".into())
+            })
+        })
+        .transpose()?;
+    match (body, header) {
+        (Some(b), Some(h)) if b != h => Err(ApiError::invalid(
+            "idempotency_key",
+            "differs from the Idempotency-Key header; send one or make them equal",
+        )),
+        (b, h) => Ok(b.or(h)),
+    }
+}
+
+async fn append(state: &AppState, append: Append) -> Result<Vec<Receipt>, AppendError> {
+    let receipts = state.store.append(append).await?;
+    // A 201 means the views show it: wait (briefly) for the live projection.
+    if let Some(last) = receipts.last() {
+        let _ =
+            tokio::time::timeout(Duration::from_secs(5), state.live.wait_for(last.position)).await;
+    }
+    Ok(receipts)
+}
+
+/// `POST /api/v1/events`
+pub async fn one(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Receipt>), ApiError> {
+    let who = caller.must_be(Role::Writer)?;
+    let m = json_object(body)?;
+    let key = idempotency_key(&m, &headers)?;
+    let event = parse_event(&m, "", &["idempotency_key"])?;
+    let receipts = append(
+        &state,
+        Append {
+            actor: who.name.clone(),
+            idempotency_key: key,
+            events: vec![event],
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        // One event: name its fields without the batch prefix.
+        AppendError::Invalid { invalid, .. } => ApiError::invalid(invalid.field, invalid.message),
+        other => other.into(),
+    })?;
+    let r = receipts
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::Internal("the store returned no receipt".into()))?;
+    Ok((StatusCode::CREATED, Json(r)))
+}
+
+/// `POST /api/v1/batches`: `{"events": [...], "idempotency_key"?: "..."}`
+pub async fn batch(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let who = caller.must_be(Role::Writer)?;
+    let m = json_object(body)?;
+    for k in m.keys() {
+        if k != "events" && k != "idempotency_key" {
+            return Err(ApiError::invalid(
+                k.clone(),
+                "unknown field; a batch has `events` and optionally `idempotency_key`",
+            ));
+        }
+    }
+    let key = idempotency_key(&m, &headers)?;
+    let Some(Value::Array(items)) = field(&m, "events") else {
+        return Err(ApiError::invalid("events", "is required: a list of events"));
+    };
+    if items.is_empty() {
+        return Err(ApiError::invalid("events", "must hold at least one event"));
+    }
+    let events = items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Value::Object(e) => parse_event(e, &format!("events[{i}]."), &[]),
+            _ => Err(ApiError::invalid(
+                format!("events[{i}]"),
+                "must be an object",
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let receipts = append(
+        &state,
+        Append {
+            actor: who.name.clone(),
+            idempotency_key: key,
+            events,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "events": receipts }))))
+}

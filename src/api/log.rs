@@ -1,0 +1,171 @@
+//! The log itself: `GET /api/v1/events` pages by position, and
+//! `GET /api/v1/events/live` tails it as Server-Sent Events, resumable with
+//! `after` or `Last-Event-ID`, with no gap and no duplicate between the
+//! catch-up and the live part.
+
+use super::{Caller, Params};
+use crate::error::ApiError;
+use crate::server::AppState;
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::Json;
+use futures::Stream;
+use ragtrail_events::Envelope;
+use serde_json::{json, Value};
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use tokio::sync::broadcast;
+
+const PAGE_DEFAULT: u64 = 100;
+const PAGE_MAX: u64 = 1000;
+
+/// An envelope as the API shows it: `type` and `data` like the append body.
+pub fn envelope_json(e: &Envelope) -> Value {
+    json!({
+        "position": e.position,
+        "id": e.id,
+        "stream": e.stream,
+        "version": e.version,
+        "type": e.event.type_name(),
+        "data": e.event.data_json(),
+        "effective": e.effective,
+        "recorded_at": e.recorded_at,
+        "actor": e.actor,
+        "reason": e.reason,
+        "idempotency_key": e.idempotency_key,
+        "schema": e.schema,
+        "payload_hash": e.payload_hash,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    })
+}
+
+/// `GET /api/v1/events?after=POS&limit=N[&stream=ID]`
+pub async fn page(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
+    caller.may_read(&state)?;
+    let p = Params::from_query(uri.query());
+    let after = p.number("after")?.unwrap_or(0);
+    let limit = p.number("limit")?.unwrap_or(PAGE_DEFAULT);
+    if limit == 0 || limit > PAGE_MAX {
+        return Err(ApiError::BadRequest(format!(
+            "limit={limit} is out of range; ask for 1 to {PAGE_MAX} events a page"
+        )));
+    }
+    let events = match p.uuid("stream")? {
+        Some(stream) => state
+            .store
+            .read_stream(stream, 0, usize::MAX)?
+            .into_iter()
+            .filter(|e| e.position > after)
+            .take(limit as usize)
+            .collect(),
+        None => state.store.read(after, limit as usize)?,
+    };
+    let next_after = events.last().map_or(after, |e| e.position);
+    Ok(Json(json!({
+        "events": events.iter().map(envelope_json).collect::<Vec<_>>(),
+        "next_after": next_after,
+        "head": state.store.head(),
+    })))
+}
+
+struct Tail {
+    state: AppState,
+    feed: broadcast::Receiver<std::sync::Arc<Envelope>>,
+    /// The last position sent.
+    sent: u64,
+    ready: VecDeque<Envelope>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Set after an error was sent: the stream then ends (the client resumes).
+    failed: bool,
+}
+
+impl Tail {
+    /// The next event after `sent`, from the log or the live feed; None at shutdown.
+    async fn next(&mut self) -> Option<Result<Envelope, ApiError>> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            if let Some(e) = self.ready.pop_front() {
+                self.sent = e.position;
+                return Some(Ok(e));
+            }
+            // Catch up from the log whenever it holds more than we sent.
+            if self.state.store.head().position > self.sent {
+                match self.state.store.read(self.sent, 512) {
+                    Ok(events) => {
+                        self.ready.extend(events);
+                        continue;
+                    }
+                    Err(e) => {
+                        self.failed = true;
+                        return Some(Err(e.into()));
+                    }
+                }
+            }
+            tokio::select! {
+                got = self.feed.recv() => match got {
+                    Ok(e) if e.position == self.sent + 1 => self.ready.push_back((*e).clone()),
+                    // Older: sent already. Newer, or lagged: the log will supply it.
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+                _ = self.shutdown.changed() => return None,
+            }
+        }
+    }
+}
+
+/// `GET /api/v1/events/live?after=POS` (or the `Last-Event-ID` header)
+pub async fn live(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    caller.may_read(&state)?;
+    let p = Params::from_query(uri.query());
+    let resume = headers
+        .get("last-event-id")
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .ok_or_else(|| {
+                    ApiError::BadRequest(
+                        "Last-Event-ID must be the position of the last event received".into(),
+                    )
+                })
+        })
+        .transpose()?;
+    let after = match resume {
+        Some(id) => id,
+        None => p.number("after")?.unwrap_or(0),
+    };
+    // Subscribe before the first read of the log, so nothing falls in between.
+    let tail = Tail {
+        feed: state.store.subscribe(),
+        shutdown: state.shutdown.clone(),
+        state,
+        sent: after,
+        ready: VecDeque::new(),
+        failed: false,
+    };
+    let stream = futures::stream::unfold(tail, |mut tail| async move {
+        let item = match tail.next().await? {
+            Ok(e) => SseEvent::default()
+                .id(e.position.to_string())
+                .event(e.event.type_name())
+                .data(envelope_json(&e).to_string()),
+            Err(err) => SseEvent::default().event("error").data(err.to_string()),
+        };
+        Some((Ok(item), tail))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}

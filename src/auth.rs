@@ -1,0 +1,157 @@
+//! Access tokens: created once and shown once, stored only as SHA-256 hashes
+//! in the store's `tokens` tree, compared in constant time. Roles rise
+//! reader < writer < admin; the actor of every event is its token's name.
+
+use ragtrail_events::{Store, StoreError};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// What a token may do.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Read every view and the log.
+    Reader,
+    /// Also append events and seal boards.
+    Writer,
+    /// Also create and revoke tokens.
+    Admin,
+}
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Identity {
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("a token named {0:?} exists already; revoke it first or choose another name")]
+    Exists(String),
+    #[error("token name {0:?} is not allowed: use 1 to 100 letters, digits, spaces or . _ - @")]
+    BadName(String),
+    #[error("cannot generate a random token: {0}")]
+    Random(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the token store is damaged: {0}")]
+    Damaged(String),
+}
+
+impl From<sled::Error> for TokenError {
+    fn from(e: sled::Error) -> Self {
+        TokenError::Store(StoreError::Read(e))
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    role: Role,
+    hash: String,
+}
+
+/// The token registry of one store.
+#[derive(Clone)]
+pub struct Tokens {
+    store: Store,
+    tree: sled::Tree,
+}
+
+fn hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+fn valid_name(name: &str) -> bool {
+    let n = name.chars().count();
+    (1..=100).contains(&n)
+        && name.trim() == name
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || " ._-@".contains(c))
+}
+
+impl Tokens {
+    pub fn open(store: &Store) -> Result<Tokens, TokenError> {
+        Ok(Tokens {
+            store: store.clone(),
+            tree: store.tree("tokens")?,
+        })
+    }
+
+    /// Creates a token and returns it; this is the only time it is ever shown.
+    pub fn create(&self, name: &str, role: Role) -> Result<String, TokenError> {
+        if !valid_name(name) {
+            return Err(TokenError::BadName(name.to_string()));
+        }
+        let mut secret = [0u8; 32];
+        getrandom::getrandom(&mut secret).map_err(|e| TokenError::Random(e.to_string()))?;
+        let token = format!("rt_{}", hex::encode(secret));
+        let stored = serde_json::to_vec(&Stored {
+            role,
+            hash: hex::encode(hash(&token)),
+        })
+        .map_err(|e| TokenError::Damaged(e.to_string()))?;
+        let fresh =
+            self.tree
+                .compare_and_swap(name.as_bytes(), None as Option<&[u8]>, Some(stored))?;
+        if fresh.is_err() {
+            return Err(TokenError::Exists(name.to_string()));
+        }
+        self.store.sync()?;
+        Ok(token)
+    }
+
+    /// Revokes a token by name; false if there was none.
+    pub fn revoke(&self, name: &str) -> Result<bool, TokenError> {
+        let gone = self.tree.remove(name.as_bytes())?.is_some();
+        self.store.sync()?;
+        Ok(gone)
+    }
+
+    /// Every token's name and role (never the token).
+    pub fn list(&self) -> Result<Vec<Identity>, TokenError> {
+        self.tree
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                let s: Stored =
+                    serde_json::from_slice(&v).map_err(|e| TokenError::Damaged(e.to_string()))?;
+                Ok(Identity {
+                    name: String::from_utf8_lossy(&k).into_owned(),
+                    role: s.role,
+                })
+            })
+            .collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tree.is_empty()
+    }
+
+    /// The identity a token belongs to. Every stored hash is compared, in constant time.
+    pub fn authenticate(&self, token: &str) -> Option<Identity> {
+        let presented = hash(token);
+        let mut found = None;
+        for kv in self.tree.iter().flatten() {
+            let (k, v) = kv;
+            let Ok(s) = serde_json::from_slice::<Stored>(&v) else {
+                continue;
+            };
+            let mut stored = [0u8; 32];
+            if hex::decode_to_slice(&s.hash, &mut stored).is_err() {
+                continue;
+            }
+            if bool::from(stored.ct_eq(&presented)) {
+                found = Some(Identity {
+                    name: String::from_utf8_lossy(&k).into_owned(),
+                    role: s.role,
+                });
+            }
+        }
+        found
+    }
+}

@@ -1,0 +1,126 @@
+//! The one mapping from what can go wrong to an HTTP answer: an
+//! `application/problem+json` body whose `detail` says what to do.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use ragtrail_events::{AppendError, StoreError};
+use serde_json::json;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not JSON at all (or not the expected shape of JSON).
+    #[error("{0}")]
+    Malformed(String),
+    /// A query parameter or path segment is wrong.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// Valid JSON with invalid content; `field` names what to fix.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("{detail}")]
+    Conflict {
+        detail: String,
+        current_version: Option<u64>,
+    },
+    #[error("the request body is larger than the limit of {limit} bytes; split a large board report into several batches")]
+    TooLarge { limit: usize },
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Malformed(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<AppendError> for ApiError {
+    fn from(e: AppendError) -> Self {
+        match e {
+            AppendError::Invalid { index, invalid } => ApiError::Invalid {
+                field: format!("events[{index}].{}", invalid.field),
+                message: invalid.message,
+            },
+            AppendError::Conflict { actual, .. } => ApiError::Conflict {
+                detail: e.to_string(),
+                current_version: Some(actual),
+            },
+            AppendError::KeyReused { .. } => ApiError::Conflict {
+                detail: e.to_string(),
+                current_version: None,
+            },
+            AppendError::Empty => ApiError::invalid("events", e.to_string()),
+            AppendError::Storage(_) | AppendError::Closed => ApiError::Unavailable(e.to_string()),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Corrupt { .. } => ApiError::Internal(e.to_string()),
+            other => ApiError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut body = json!({
+            "type": "about:blank",
+            "title": status.canonical_reason().unwrap_or("Error"),
+            "status": status.as_u16(),
+            "detail": self.to_string(),
+        });
+        match &self {
+            ApiError::Invalid { field, .. } => body["field"] = json!(field),
+            ApiError::Conflict {
+                current_version: Some(v),
+                ..
+            } => body["current_version"] = json!(v),
+            _ => {}
+        }
+        if status.is_server_error() {
+            tracing::error!(status = status.as_u16(), detail = %self, "request failed");
+        }
+        let mut res = (status, body.to_string()).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/problem+json"),
+        );
+        if matches!(self, ApiError::Unauthenticated(_)) {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        res
+    }
+}

@@ -1,0 +1,179 @@
+//! `ragtrail serve`: the store, the live projection, tokens and the signing
+//! key behind one axum router; request logging, body limit, timeouts, and a
+//! graceful shutdown that acknowledges nothing it has not made durable.
+
+use crate::api;
+use crate::auth::{Role, Tokens};
+use crate::error::ApiError;
+use crate::live::LiveTrail;
+use crate::signing::{write_private, Signer};
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Request, StatusCode};
+use axum::response::IntoResponse;
+use axum::Router;
+use ragtrail_events::Store;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// The largest request body accepted (a board report of a few hundred events fits).
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// How long a request may take before it is answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub live: LiveTrail,
+    pub tokens: Tokens,
+    pub signer: Arc<Signer>,
+    pub public_read: bool,
+    /// Flips to true when the server is shutting down (ends live feeds).
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// How to run the server.
+pub struct Config {
+    pub data: PathBuf,
+    pub addr: SocketAddr,
+    pub public_read: bool,
+}
+
+/// Errors that stop the server from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] ragtrail_events::StoreError),
+    #[error(transparent)]
+    Tokens(#[from] crate::auth::TokenError),
+    #[error("cannot use the data directory {path}: {source}")]
+    Files {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot listen on {addr}: {source}; is another server using that port?")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// The whole router, with its layers.
+pub fn router(state: AppState) -> Router {
+    let prompt = api::routes().layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        REQUEST_TIMEOUT,
+    ));
+    Router::new()
+        .merge(prompt)
+        .merge(api::streaming_routes())
+        .fallback(|| async {
+            ApiError::NotFound("no such route; see the README for the API".into()).into_response()
+        })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(
+            // Method and path only: query strings could carry things that must not be logged.
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// Starts the server and runs until SIGTERM or Ctrl-C.
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let files = |source| StartError::Files {
+        path: config.data.clone(),
+        source,
+    };
+    std::fs::create_dir_all(&config.data).map_err(files)?;
+    let store = Store::open(&config.data)?;
+    let tokens = Tokens::open(&store)?;
+    if tokens.is_empty() {
+        let token = tokens.create("admin", Role::Admin)?;
+        let path = config.data.join("admin.token");
+        write_private(&path, format!("{token}\n").as_bytes()).map_err(files)?;
+        println!(
+            "created the first admin token \"admin\" and wrote it to {} (mode 0600); use it to create other tokens",
+            path.display()
+        );
+    }
+    let signer = Arc::new(Signer::load_or_create(&config.data).map_err(files)?);
+    let (live, follower) = LiveTrail::follow(store.clone()).await?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let state = AppState {
+        store: store.clone(),
+        live,
+        tokens,
+        signer,
+        public_read: config.public_read,
+        shutdown: stop_rx,
+    };
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: config.addr,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(files)?;
+    let head = store.head();
+    println!(
+        "ragtrail listening on http://{addr} (data {}, {} events, head {}{})",
+        config.data.display(),
+        head.position,
+        head.hash,
+        if config.public_read {
+            ", public read"
+        } else {
+            ""
+        }
+    );
+    let served = axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: finishing requests in flight");
+            let _ = stop_tx.send(true);
+        })
+        .await;
+    follower.abort();
+    // Every acknowledged append was durable before its 201; commit anything queued, then stop.
+    store.close().await;
+    served.map_err(|source| StartError::Listen {
+        addr: config.addr,
+        source,
+    })?;
+    println!(
+        "ragtrail stopped cleanly at position {}",
+        store.head().position
+    );
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,125 @@
+//! A real `ragtrail serve` on 127.0.0.1 with a temp data dir, for end-to-end tests.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub struct Server {
+    pub child: Child,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+    pub base: String,
+    pub data: PathBuf,
+    pub admin: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    /// Starts a server on a fresh temp dir.
+    pub fn start(public_read: bool) -> Server {
+        let dir = tempfile::TempDir::new().expect("tempdir");
+        let data = dir.path().join("data");
+        let mut s = Server::start_on(&data, public_read);
+        s._dir = Some(dir);
+        s
+    }
+
+    /// Starts a server on `data` (which it may create).
+    pub fn start_on(data: &Path, public_read: bool) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ragtrail"));
+        cmd.args(["serve", "--data"])
+            .arg(data)
+            .args(["--addr", "127.0.0.1:0"]);
+        if public_read {
+            cmd.arg("--public-read");
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start ragtrail serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut base = None;
+        for _ in 0..10 {
+            let Some(Ok(line)) = lines.next() else { break };
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                base = rest.split_whitespace().next().map(str::to_string);
+                break;
+            }
+        }
+        let base = base.expect("the server said where it listens");
+        // Keep draining stdout and stderr so the server never blocks on them.
+        std::thread::spawn(move || for _ in lines {});
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        if let Some(stderr) = child.stderr.take() {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    if let Ok(mut l) = log.lock() {
+                        l.push_str(&line);
+                        l.push('\n');
+                    }
+                }
+            });
+        }
+        let admin = std::fs::read_to_string(data.join("admin.token"))
+            .expect("admin token")
+            .trim()
+            .to_string();
+        Server {
+            child,
+            log,
+            base,
+            data: data.to_path_buf(),
+            admin,
+            _dir: None,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Sends SIGTERM and waits (bounded) for a clean exit; returns the exit code.
+    pub fn stop(&mut self) -> Option<i32> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..100 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        None
+    }
+
+    /// The server's log (stderr) so far.
+    pub fn log(&self) -> String {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+pub const PROGRAMME: &str = "00000000-0000-0000-0000-000000000001";
+
+pub fn event(stream: &str, kind: &str, data: Value, effective: &str) -> Value {
+    json!({ "stream": stream, "type": kind, "data": data, "effective": effective })
+}

@@ -363,7 +363,9 @@ async fn every_rejected_request_gets_its_status_and_changes_nothing() {
     // (Its own connection: the server closes one whose body it refused to read.)
     let huge = json!({"stream": P4, "type": "NarrativeRecorded", "data": {"section": "progress", "text": "x".repeat(3 * 1024 * 1024)}, "effective": "2024-10-01"});
     assert_eq!(
-        post(&client(), &s, "/api/v1/events", Some(&writer), &huge).await.0,
+        post(&client(), &s, "/api/v1/events", Some(&writer), &huge)
+            .await
+            .0,
         StatusCode::PAYLOAD_TOO_LARGE
     );
     // 404s.

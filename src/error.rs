@@ -76,7 +76,9 @@ impl From<AppendError> for ApiError {
                 current_version: None,
             },
             AppendError::Empty => ApiError::invalid("events", e.to_string()),
-            AppendError::Storage(_) | AppendError::Closed => ApiError::Unavailable(e.to_string()),
+            AppendError::Storage(_) | AppendError::Closed | AppendError::Unwritable(_) => {
+                ApiError::Unavailable(e.to_string())
+            }
         }
     }
 }

@@ -24,6 +24,8 @@ pub enum AppendError {
     Storage(String),
     #[error("the store is shutting down; nothing was written")]
     Closed,
+    #[error("the store stopped accepting writes after a write error ({0}); nothing was written. Free disk space (or fix the disk), then restart ragtrail: every acknowledged event is safe")]
+    Unwritable(String),
 }
 
 /// Why the store could not be opened or read.

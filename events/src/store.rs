@@ -85,6 +85,11 @@ pub struct Options {
     pub live_capacity: usize,
     /// The most appends one group commit takes from the queue.
     pub max_group: usize,
+    /// Free space (bytes) always left on the data disk: an append that would eat
+    /// into it is refused before sled is touched. sled stops writing for good
+    /// (until reopened) once a write of its own fails for lack of space, so this
+    /// reserve is what lets writes resume by themselves when space returns.
+    pub reserve_bytes: u64,
 }
 
 impl Default for Options {
@@ -93,6 +98,7 @@ impl Default for Options {
             sync_files: true,
             live_capacity: 4096,
             max_group: 1024,
+            reserve_bytes: 8 * 1024 * 1024,
         }
     }
 }
@@ -104,6 +110,8 @@ pub(crate) struct Shared {
     pub(crate) dir: PathBuf,
     /// Group commits made since the store was opened (each one flush + fsync).
     pub(crate) commits: std::sync::atomic::AtomicU64,
+    /// False once a write failed in a way that stops all further appends.
+    pub(crate) writable: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -176,6 +184,7 @@ impl Store {
             live,
             dir,
             commits: std::sync::atomic::AtomicU64::new(0),
+            writable: std::sync::atomic::AtomicBool::new(true),
         });
         let jobs = writer::spawn(shared.clone(), state, &options)?;
         Ok(Store { shared, jobs })
@@ -234,6 +243,14 @@ impl Store {
     pub fn commits(&self) -> u64 {
         self.shared
             .commits
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether appends can still be made (false after an unrecoverable write error,
+    /// until the store is reopened).
+    pub fn writable(&self) -> bool {
+        self.shared
+            .writable
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 

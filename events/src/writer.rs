@@ -89,8 +89,10 @@ pub(crate) fn spawn(
         None
     };
     let mut writer = Writer {
+        reserve: options.reserve_bytes,
         shared,
         state,
+        failed: None,
         sync,
         max_group: options.max_group.max(1),
     };
@@ -111,6 +113,10 @@ pub(crate) fn spawn(
 struct Writer {
     shared: Arc<Shared>,
     state: State,
+    /// Set when sled refused a write and could not be put back: no more appends.
+    failed: Option<String>,
+    /// Bytes of free disk space never to write into.
+    reserve: u64,
     sync: Option<File>,
     max_group: usize,
 }
@@ -128,6 +134,10 @@ enum Outcome {
 /// What a group will write, built up append by append.
 struct Group {
     batch: sled::Batch,
+    /// Every key the batch writes, to take them back out if the write fails.
+    written: Vec<Vec<u8>>,
+    /// Bytes of keys and values in the batch.
+    bytes: u64,
     head: Head,
     versions: HashMap<Uuid, u64>,
     keys: HashMap<String, (Digest32, usize)>,
@@ -163,8 +173,16 @@ impl Writer {
     }
 
     fn commit_group(&mut self, jobs: Vec<Job>) {
+        if let Some(why) = &self.failed {
+            for job in jobs {
+                let _ = job.reply.send(Err(AppendError::Unwritable(why.clone())));
+            }
+            return;
+        }
         let mut group = Group {
             batch: sled::Batch::default(),
+            written: Vec::new(),
+            bytes: 0,
             head: self.state.head,
             versions: HashMap::new(),
             keys: HashMap::new(),
@@ -182,10 +200,20 @@ impl Writer {
             }
         }
         let staged = waiting.iter().any(|(_, o)| matches!(o, Outcome::Staged(_)));
-        let written = if staged {
-            self.write(group.batch)
-        } else {
+        let written = if !staged {
             Ok(())
+        } else if let Err(short) = self.room_for(group.bytes) {
+            // Refused before sled is touched: nothing to undo, and sled stays healthy.
+            for (job, outcome) in waiting {
+                let answer = match outcome {
+                    Outcome::Replayed(r) => Ok(r),
+                    _ => Err(AppendError::Storage(short.clone())),
+                };
+                let _ = job.reply.send(answer);
+            }
+            return;
+        } else {
+            self.write(group.batch)
         };
         match written {
             Ok(()) => {
@@ -216,6 +244,21 @@ impl Writer {
                 }
             }
             Err(detail) => {
+                // Nothing is acknowledged and the head stays where it was, so
+                // readers never see the group. Its keys may be in sled's memory
+                // (the batch applied, the flush failed): take them back out. If
+                // even that fails, sled has stopped writing; refuse further
+                // appends rather than risk a half-written log.
+                let mut undo = sled::Batch::default();
+                for k in &group.written {
+                    undo.remove(k.as_slice());
+                }
+                if let Err(e) = self.shared.db.apply_batch(undo) {
+                    self.failed = Some(format!("{detail}; then {e}"));
+                    self.shared
+                        .writable
+                        .store(false, std::sync::atomic::Ordering::Relaxed);
+                }
                 for (job, outcome) in waiting {
                     let answer = match outcome {
                         Outcome::Replayed(r) => Ok(r),
@@ -223,19 +266,27 @@ impl Writer {
                     };
                     let _ = job.reply.send(answer);
                 }
-                // The batch may or may not have reached sled's memory or disk:
-                // believe what the tree now says.
-                match State::load(&self.shared.db) {
-                    Ok(state) => {
-                        self.shared.set_head(state.head);
-                        self.state = state;
-                    }
-                    Err(e) => eprintln!(
-                        "ragtrail: cannot reload the store state after a failed write: {e}"
-                    ),
-                }
             }
         }
+    }
+
+    /// Whether the data disk has room for `bytes` more (sled writes them a few
+    /// times over: its log, then page rewrites) and still keeps the reserve.
+    fn room_for(&self, bytes: u64) -> Result<(), String> {
+        if self.reserve == 0 {
+            return Ok(());
+        }
+        let free = fs2::available_space(&self.shared.dir)
+            .map_err(|e| format!("cannot tell how much disk space is free: {e}"))?;
+        let need = self.reserve.saturating_add(bytes.saturating_mul(4));
+        if free < need {
+            return Err(format!(
+                "the data disk is nearly full: {:.1} MiB free, and ragtrail keeps {:.1} MiB in reserve; free some space and retry",
+                free as f64 / 1048576.0,
+                self.reserve as f64 / 1048576.0
+            ));
+        }
+        Ok(())
     }
 
     /// Applies, flushes and fsyncs. Only after this returns Ok is anything acknowledged.
@@ -341,6 +392,8 @@ impl Writer {
             group.keys.insert(key.clone(), (fp, index));
         }
         for (k, v) in writes {
+            group.bytes += (k.len() + v.len()) as u64;
+            group.written.push(k.clone());
             group.batch.insert(k, v);
         }
         group.head = head;

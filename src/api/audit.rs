@@ -19,7 +19,8 @@ use uuid::Uuid;
 /// `GET /healthz`
 pub async fn health(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
-        "status": "ok",
+        "status": if state.store.writable() { "ok" } else { "read-only: restart after fixing the disk" },
+        "writable": state.store.writable(),
         "head": state.store.head(),
         "projected": state.live.position(),
     }))

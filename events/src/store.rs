@@ -40,12 +40,14 @@ pub struct Append {
 }
 
 /// What the store assigned to an appended event.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Receipt {
     pub position: u64,
     pub stream: Uuid,
     pub version: u64,
     pub id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub hash: Digest32,
 }
 
@@ -62,9 +64,11 @@ impl Receipt {
 }
 
 /// The last durable event: its position and hash (0 and the zero hash when empty).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Head {
     pub position: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub hash: Digest32,
 }
 

@@ -19,6 +19,7 @@ pub struct BoardQuery {
     pub programme: Option<Uuid>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Board {
     pub as_at: NaiveDate,
@@ -29,6 +30,7 @@ pub struct Board {
     pub counts: BTreeMap<Dimension, BTreeMap<Rag, usize>>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProgrammeView {
     pub id: Uuid,
@@ -43,6 +45,7 @@ pub struct ProgrammeView {
     pub issues: Vec<ConcernView>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BoardMeeting {
     pub event: Uuid,
@@ -53,6 +56,7 @@ pub struct BoardMeeting {
 }
 
 /// What a board was shown, sealed: the digest of its snapshot and the log head then.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SealView {
     pub as_at: NaiveDate,
@@ -62,6 +66,7 @@ pub struct SealView {
     pub set: Stamp,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JudgementView {
     pub inspection: String,
@@ -71,12 +76,14 @@ pub struct JudgementView {
 }
 
 /// A value and who set it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Set<V> {
     pub value: V,
     pub set: Stamp,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ItemView {
     pub id: Uuid,
@@ -107,6 +114,7 @@ pub struct ItemView {
     pub issues: Vec<ConcernView>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MilestoneView {
     pub date: NaiveDate,
@@ -116,6 +124,7 @@ pub struct MilestoneView {
 }
 
 /// Money in integer pence.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Finance {
     pub budget: Option<i64>,
@@ -124,6 +133,7 @@ pub struct Finance {
     pub savings_achieved: Option<i64>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MetricView {
     pub id: Uuid,
@@ -138,6 +148,7 @@ pub struct MetricView {
     pub previous: Option<ReadingView>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReadingView {
     pub period: String,
@@ -151,6 +162,7 @@ pub struct ReadingView {
 }
 
 /// A risk or an issue.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConcernView {
     pub id: Uuid,

@@ -10,6 +10,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
@@ -22,6 +23,7 @@ pub enum Change {
     Closed,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Movement {
     pub from: Option<Rag>,
@@ -29,6 +31,7 @@ pub struct Movement {
     pub change: Change,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MetricChange {
@@ -38,6 +41,7 @@ pub enum MetricChange {
     NoData,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MetricDelta {
     pub id: Uuid,
@@ -51,6 +55,7 @@ pub struct MetricDelta {
     pub on_target: Option<bool>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ItemMovement {
     pub id: Uuid,
@@ -58,7 +63,8 @@ pub struct ItemMovement {
     pub reference: String,
     pub title: String,
     pub rag: BTreeMap<Dimension, Movement>,
-    pub target_date: Option<(Option<NaiveDate>, Option<NaiveDate>)>,
+    /// Set when the target date was revised between the two dates.
+    pub target_date: Option<DateChange>,
     pub metrics: Vec<MetricDelta>,
     pub risks_opened: Vec<String>,
     pub risks_closed: Vec<String>,
@@ -69,6 +75,15 @@ pub struct ItemMovement {
     pub new_item: bool,
 }
 
+/// A target date before and after.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DateChange {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Comparison {
     pub from: NaiveDate,
@@ -178,7 +193,7 @@ fn item_movement(before: Option<&ItemView>, after: &ItemView) -> ItemMovement {
         reference: after.reference.clone(),
         title: after.title.clone(),
         rag,
-        target_date: (t0 != t1 && before.is_some()).then_some((t0, t1)),
+        target_date: (t0 != t1 && before.is_some()).then_some(DateChange { from: t0, to: t1 }),
         metrics,
         risks_opened: open1
             .iter()

@@ -7,6 +7,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use uuid::Uuid;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HistoryEntry {
     pub position: u64,
@@ -14,7 +15,9 @@ pub struct HistoryEntry {
     pub stream: Uuid,
     pub version: u64,
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub type_name: &'static str,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: serde_json::Value,
     pub effective: NaiveDate,
     pub recorded_at: DateTime<Utc>,

@@ -6,6 +6,7 @@ use ragtrail_events::{Direction, Rag, Value};
 use serde::Serialize;
 
 /// Where a reading's RAG came from.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rating {

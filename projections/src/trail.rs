@@ -16,11 +16,13 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 /// Who set a value, when, and why.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Stamp {
     /// Position of the event that set it (the correction's, when corrected).
     pub position: u64,
     pub event: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub actor: Arc<str>,
     /// The date the value applies to.
     pub effective: NaiveDate,

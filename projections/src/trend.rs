@@ -9,6 +9,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MetricTrend {
     pub id: Uuid,
@@ -17,6 +18,7 @@ pub struct MetricTrend {
     pub readings: Vec<ReadingView>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RagAtBoard {
     pub date: NaiveDate,
@@ -24,6 +26,7 @@ pub struct RagAtBoard {
     pub rag: BTreeMap<Dimension, Rag>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CountsAtBoard {
     pub date: NaiveDate,

@@ -11,7 +11,7 @@ use std::path::Path;
 const KEY_FILE: &str = "signing.key";
 
 /// A signed statement: "at `signed_at`, the log's event `position` had hash `head`".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SignedDigest {
     pub position: u64,
     pub head: String,

@@ -736,3 +736,85 @@ async fn a_signed_digest_verifies_until_the_log_is_tampered_with() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("rewritten"), "{out}");
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route_and_resolves_every_schema() {
+    let s = Server::start(false);
+    let c = client();
+    let (st, doc) = get(&c, &s, "/api/v1/openapi.json", None).await;
+    assert_eq!(
+        st,
+        StatusCode::OK,
+        "the document is readable without a token"
+    );
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let routes = [
+        ("post", "/api/v1/events"),
+        ("get", "/api/v1/events"),
+        ("post", "/api/v1/batches"),
+        ("get", "/api/v1/events/live"),
+        ("get", "/api/v1/board"),
+        ("get", "/api/v1/compare"),
+        ("get", "/api/v1/metrics/{id}/trend"),
+        ("get", "/api/v1/items/{id}/trend"),
+        ("get", "/api/v1/items/{id}/history"),
+        ("get", "/api/v1/programmes/{id}/counts"),
+        ("get", "/api/v1/boards"),
+        ("post", "/api/v1/boards/{id}/seal"),
+        ("get", "/api/v1/boards/{id}/seal/verify"),
+        ("get", "/api/v1/verify"),
+        ("get", "/api/v1/digest"),
+        ("get", "/api/v1/digest/key"),
+        ("post", "/api/v1/tokens"),
+        ("get", "/api/v1/tokens"),
+        ("delete", "/api/v1/tokens/{name}"),
+        ("get", "/healthz"),
+    ];
+    for (method, path) in routes {
+        let op = &doc["paths"][path][method];
+        assert!(op.is_object(), "{method} {path} is not documented");
+        assert!(
+            !op["responses"].as_object().unwrap().is_empty(),
+            "{method} {path} has no responses"
+        );
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for name in [
+        "Board",
+        "Comparison",
+        "Event",
+        "AppendBody",
+        "Problem",
+        "SignedDigest",
+        "HistoryEntry",
+    ] {
+        assert!(schemas.contains_key(name), "schema {name} missing");
+    }
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if k == "$ref" {
+                        out.push(x.as_str().unwrap().to_string());
+                    } else {
+                        refs(x, out);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(!all.is_empty());
+    for r in all {
+        let name = r.rsplit('/').next().unwrap();
+        assert!(schemas.contains_key(name), "unresolved {r}");
+    }
+    // The Event schema knows every event type.
+    let event = serde_json::to_string(&schemas["Event"]).unwrap();
+    for t in ragtrail_events::Event::TYPE_NAMES {
+        assert!(event.contains(t), "Event schema lacks {t}");
+    }
+}

@@ -85,10 +85,7 @@ async fn a_full_disk_gets_503_nothing_partial_and_writes_resume_when_space_retur
     }
     let refusal = refusal.expect("the disk filled up within 2000 appends");
     assert!(
-        refusal["detail"]
-            .as_str()
-            .unwrap()
-            .contains("nearly full"),
+        refusal["detail"].as_str().unwrap().contains("nearly full"),
         "{refusal}"
     );
     assert!(!acknowledged.is_empty());

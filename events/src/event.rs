@@ -186,6 +186,8 @@ pub enum Event {
     /// target is withdrawn. The envelope's reason is required.
     Corrected {
         target: Uuid,
+        /// An `Event` of the same type as the target (kept open here: the schema recurses).
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
         replacement: Option<Box<Event>>,
     },
     /// A person is named in a role for a programme or item ("Project Manager").

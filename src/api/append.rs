@@ -1,6 +1,7 @@
 //! `POST /api/v1/events` (one event) and `POST /api/v1/batches` (several,
 //! atomically: a whole board report lands or nothing does).
 
+use super::types::{AppendBody, BatchBody, BatchReceipts, Problem};
 use super::Caller;
 use crate::auth::Role;
 use crate::error::ApiError;
@@ -156,7 +157,13 @@ async fn append(state: &AppState, append: Append) -> Result<Vec<Receipt>, Append
     Ok(receipts)
 }
 
-/// `POST /api/v1/events`
+/// Appends one event. The actor is the token's name. 201 once it is durable
+/// and shown by the views.
+#[utoipa::path(post, path = "/api/v1/events", tag = "log", request_body = AppendBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first result")),
+    responses((status = 201, body = Receipt), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem),
+        (status = 422, body = Problem), (status = 503, body = Problem)))]
 pub async fn one(
     State(state): State<AppState>,
     caller: Caller,
@@ -188,13 +195,18 @@ pub async fn one(
     Ok((StatusCode::CREATED, Json(r)))
 }
 
-/// `POST /api/v1/batches`: `{"events": [...], "idempotency_key"?: "..."}`
+/// Appends several events atomically: a whole board report lands, or nothing does.
+#[utoipa::path(post, path = "/api/v1/batches", tag = "log", request_body = BatchBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first result")),
+    responses((status = 201, body = BatchReceipts), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem),
+        (status = 422, body = Problem), (status = 503, body = Problem)))]
 pub async fn batch(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<BatchReceipts>), ApiError> {
     let who = caller.must_be(Role::Writer)?;
     let m = json_object(body)?;
     for k in m.keys() {
@@ -232,5 +244,8 @@ pub async fn batch(
         },
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "events": receipts }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(BatchReceipts { events: receipts }),
+    ))
 }

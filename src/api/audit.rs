@@ -1,10 +1,12 @@
 //! Trust: chain verification, signed digests of the log head, and board seals
 //! that record exactly what a board was shown.
 
+use super::types::{Health, Problem, PublicKey, SealCheck, SealResult, VerifyReport};
 use super::{path_uuid, Caller};
 use crate::auth::Role;
 use crate::error::ApiError;
 use crate::server::AppState;
+use crate::signing::SignedDigest;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -12,62 +14,84 @@ use chrono::NaiveDate;
 use ragtrail_events::{envelope, Append, Event, NewEvent, VerifyError};
 use ragtrail_projections::board::BoardMeeting;
 use ragtrail_projections::{BoardQuery, Trail};
-use serde_json::{json, Value};
 use std::time::Duration;
 use uuid::Uuid;
 
-/// `GET /healthz`
-pub async fn health(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({
-        "status": if state.store.writable() { "ok" } else { "read-only: restart after fixing the disk" },
-        "writable": state.store.writable(),
-        "head": state.store.head(),
-        "projected": state.live.position(),
-    }))
+/// Liveness: the head, how far the projections have got, and whether writes are possible.
+#[utoipa::path(get, path = "/healthz", tag = "audit", responses((status = 200, body = Health)))]
+pub async fn health(State(state): State<AppState>) -> Json<Health> {
+    let writable = state.store.writable();
+    Json(Health {
+        status: if writable {
+            "ok"
+        } else {
+            "read-only: restart after fixing the disk"
+        }
+        .to_string(),
+        writable,
+        head: state.store.head(),
+        projected: state.live.position(),
+    })
 }
 
-/// `GET /api/v1/verify`: walks the whole chain.
+/// Walks the whole hash chain: verified, or the first bad position.
+#[utoipa::path(get, path = "/api/v1/verify", tag = "audit",
+    responses((status = 200, body = VerifyReport), (status = 401, body = Problem)))]
 pub async fn verify(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<VerifyReport>, ApiError> {
     caller.may_read(&state)?;
     let store = state.store.clone();
     let result = tokio::task::spawn_blocking(move || store.verify())
         .await
         .map_err(|e| ApiError::Internal(format!("verification stopped: {e}")))?;
-    match result {
-        Ok(v) => Ok(Json(
-            json!({ "verified": true, "count": v.count, "head": v.head }),
-        )),
-        Err(VerifyError::Bad { position, problem }) => Ok(Json(json!({
-            "verified": false,
-            "position": position,
-            "problem": problem,
-        }))),
-        Err(VerifyError::Store(e)) => Err(e.into()),
-    }
+    let report = match result {
+        Ok(v) => VerifyReport {
+            verified: true,
+            count: Some(v.count),
+            head: Some(v.head.to_hex()),
+            position: None,
+            problem: None,
+        },
+        Err(VerifyError::Bad { position, problem }) => VerifyReport {
+            verified: false,
+            count: None,
+            head: None,
+            position: Some(position),
+            problem: Some(problem),
+        },
+        Err(VerifyError::Store(e)) => return Err(e.into()),
+    };
+    Ok(Json(report))
 }
 
-/// `GET /api/v1/digest`: the head, signed with the server's key.
+/// The log head (position and hash), signed with the server's Ed25519 key:
+/// keep it outside the service, and later prove the log still extends it
+/// (`ragtrail verify --data DIR --digest FILE`).
+#[utoipa::path(get, path = "/api/v1/digest", tag = "audit",
+    responses((status = 200, body = SignedDigest), (status = 401, body = Problem)))]
 pub async fn digest(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SignedDigest>, ApiError> {
     caller.may_read(&state)?;
     let head = state.store.head();
-    let d = state.signer.sign(head.position, head.hash.to_hex());
-    serde_json::to_value(d)
-        .map(Json)
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    Ok(Json(state.signer.sign(head.position, head.hash.to_hex())))
 }
 
-/// `GET /api/v1/digest/key`: the public key digests are signed with.
-pub async fn key(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+/// The public key digests are signed with.
+#[utoipa::path(get, path = "/api/v1/digest/key", tag = "audit",
+    responses((status = 200, body = PublicKey), (status = 401, body = Problem)))]
+pub async fn key(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<PublicKey>, ApiError> {
     caller.may_read(&state)?;
-    Ok(Json(
-        json!({ "algorithm": "ed25519", "key": state.signer.public_hex() }),
-    ))
+    Ok(Json(PublicKey {
+        algorithm: "ed25519".into(),
+        key: state.signer.public_hex(),
+    }))
 }
 
 /// The board meeting with this event id, and its programme.
@@ -99,13 +123,17 @@ fn snapshot(
     Ok(envelope::sha256(&[&bytes]).to_hex())
 }
 
-/// `POST /api/v1/boards/{id}/seal`: records the digest of the board as at the
-/// meeting date, as the log stands now, in the log itself.
+/// Seals a board: records in the log the digest of the board as at the meeting
+/// date, as the log stands now, and the log head.
+#[utoipa::path(post, path = "/api/v1/boards/{id}/seal", tag = "audit",
+    params(("id" = String, Path, description = "The board meeting's id (from GET /api/v1/boards)")),
+    responses((status = 201, body = SealResult), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 503, body = Problem)))]
 pub async fn seal(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<SealResult>), ApiError> {
     let who = caller.must_be(Role::Writer)?;
     let id = path_uuid("board", &id)?;
     let head = state.store.head();
@@ -146,25 +174,27 @@ pub async fn seal(
     }
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "board": id,
-            "programme": programme,
-            "as_at": meeting.date,
-            "snapshot": digest,
-            "position": head.position,
-            "head": head.hash,
-            "seal": receipts.first(),
-        })),
+        Json(SealResult {
+            board: id,
+            programme,
+            as_at: meeting.date,
+            snapshot: digest,
+            position: head.position,
+            head: head.hash.to_hex(),
+            seal: receipts.into_iter().next(),
+        }),
     ))
 }
 
-/// `GET /api/v1/boards/{id}/seal/verify`: does today's log still yield exactly
-/// what the board was shown?
+/// Does today's log still yield exactly what the board was shown?
+#[utoipa::path(get, path = "/api/v1/boards/{id}/seal/verify", tag = "audit",
+    params(("id" = String, Path, description = "The board meeting's id")),
+    responses((status = 200, body = SealCheck), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn verify_seal(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SealCheck>, ApiError> {
     caller.may_read(&state)?;
     let id = path_uuid("board", &id)?;
     let (programme, seal, now) = {
@@ -198,14 +228,14 @@ pub async fn verify_seal(
     } else {
         "the board rebuilt from today's log differs from the sealed snapshot".to_string()
     };
-    Ok(Json(json!({
-        "board": id,
-        "programme": programme,
-        "verified": verified,
-        "detail": detail,
-        "seal": seal,
-        "snapshot_now": now,
-        "log_extends_seal": log_extends,
-        "chain_verified": chain_ok,
-    })))
+    Ok(Json(SealCheck {
+        board: id,
+        programme,
+        verified,
+        detail,
+        seal,
+        snapshot_now: now,
+        log_extends_seal: log_extends,
+        chain_verified: chain_ok,
+    }))
 }

@@ -3,6 +3,7 @@
 //! `after` or `Last-Event-ID`, with no gap and no duplicate between the
 //! catch-up and the live part.
 
+use super::types::{EnvelopeView, EventsPage, Problem};
 use super::{Caller, Params};
 use crate::error::ApiError;
 use crate::server::AppState;
@@ -12,7 +13,6 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::Json;
 use futures::Stream;
 use ragtrail_events::Envelope;
-use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use tokio::sync::broadcast;
@@ -20,33 +20,19 @@ use tokio::sync::broadcast;
 const PAGE_DEFAULT: u64 = 100;
 const PAGE_MAX: u64 = 1000;
 
-/// An envelope as the API shows it: `type` and `data` like the append body.
-pub fn envelope_json(e: &Envelope) -> Value {
-    json!({
-        "position": e.position,
-        "id": e.id,
-        "stream": e.stream,
-        "version": e.version,
-        "type": e.event.type_name(),
-        "data": e.event.data_json(),
-        "effective": e.effective,
-        "recorded_at": e.recorded_at,
-        "actor": e.actor,
-        "reason": e.reason,
-        "idempotency_key": e.idempotency_key,
-        "schema": e.schema,
-        "payload_hash": e.payload_hash,
-        "prev_hash": e.prev_hash,
-        "hash": e.hash,
-    })
-}
-
-/// `GET /api/v1/events?after=POS&limit=N[&stream=ID]`
+/// The log, a page at a time by position, optionally for one stream.
+#[utoipa::path(get, path = "/api/v1/events", tag = "log",
+    params(
+        ("after" = Option<u64>, Query, description = "Events after this position (default 0)"),
+        ("limit" = Option<u64>, Query, description = "1 to 1000 (default 100)"),
+        ("stream" = Option<String>, Query, description = "Only this stream's events"),
+    ),
+    responses((status = 200, body = EventsPage), (status = 400, body = Problem), (status = 401, body = Problem)))]
 pub async fn page(
     State(state): State<AppState>,
     caller: Caller,
     uri: Uri,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EventsPage>, ApiError> {
     caller.may_read(&state)?;
     let p = Params::from_query(uri.query());
     let after = p.number("after")?.unwrap_or(0);
@@ -67,11 +53,11 @@ pub async fn page(
         None => state.store.read(after, limit as usize)?,
     };
     let next_after = events.last().map_or(after, |e| e.position);
-    Ok(Json(json!({
-        "events": events.iter().map(envelope_json).collect::<Vec<_>>(),
-        "next_after": next_after,
-        "head": state.store.head(),
-    })))
+    Ok(Json(EventsPage {
+        events: events.iter().map(EnvelopeView::from).collect(),
+        next_after,
+        head: state.store.head(),
+    }))
 }
 
 struct Tail {
@@ -122,7 +108,16 @@ impl Tail {
     }
 }
 
-/// `GET /api/v1/events/live?after=POS` (or the `Last-Event-ID` header)
+/// The log live, as Server-Sent Events (`id` = position, `event` = type,
+/// `data` = the event as in `EventsPage`). Resume with `after` or the
+/// `Last-Event-ID` header: no gap, no duplicate.
+#[utoipa::path(get, path = "/api/v1/events/live", tag = "log",
+    params(
+        ("after" = Option<u64>, Query, description = "Start after this position"),
+        ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this position (wins over `after`)"),
+    ),
+    responses((status = 200, description = "text/event-stream of events", content_type = "text/event-stream", body = EnvelopeView),
+        (status = 401, body = Problem)))]
 pub async fn live(
     State(state): State<AppState>,
     caller: Caller,
@@ -162,7 +157,7 @@ pub async fn live(
             Ok(e) => SseEvent::default()
                 .id(e.position.to_string())
                 .event(e.event.type_name())
-                .data(envelope_json(&e).to_string()),
+                .data(serde_json::to_string(&EnvelopeView::from(&e)).unwrap_or_default()),
             Err(err) => SseEvent::default().event("error").data(err.to_string()),
         };
         Some((Ok(item), tail))

@@ -4,8 +4,12 @@
 mod append;
 mod audit;
 mod log;
+mod openapi;
 mod tokens;
+pub mod types;
 mod views;
+
+pub use openapi::ApiDoc;
 
 use crate::auth::{Identity, Role};
 use crate::error::ApiError;
@@ -38,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/digest/key", get(audit::key))
         .route("/api/v1/tokens", post(tokens::create).get(tokens::list))
         .route("/api/v1/tokens/{name}", delete(tokens::revoke))
+        .route("/api/v1/openapi.json", get(openapi::document))
         .route("/healthz", get(audit::health))
 }
 

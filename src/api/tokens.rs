@@ -2,6 +2,7 @@
 //! `DELETE /api/v1/tokens/{name}`.
 
 use super::append::json_object;
+use super::types::{Problem, TokenCreated, TokenList, TokenRequest};
 use super::Caller;
 use crate::auth::{Role, TokenError};
 use crate::error::ApiError;
@@ -11,7 +12,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 fn token_error(e: TokenError) -> ApiError {
     match e {
@@ -24,12 +25,15 @@ fn token_error(e: TokenError) -> ApiError {
     }
 }
 
-/// `POST /api/v1/tokens` `{"name": "...", "role": "reader|writer|admin"}`: the token is shown once.
+/// Creates a token (admin); it is shown in this answer only.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = TokenRequest,
+    responses((status = 201, body = TokenCreated), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
     caller.must_be(Role::Admin)?;
     let m = json_object(body)?;
     let name = m
@@ -41,18 +45,31 @@ pub async fn create(
     let token = state.tokens.create(name, role).map_err(token_error)?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "name": name, "role": role, "token": token })),
+        Json(TokenCreated {
+            name: name.to_string(),
+            role,
+            token,
+        }),
     ))
 }
 
-/// `GET /api/v1/tokens`: names and roles, never the tokens.
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+/// Every token's name and role (admin); never the tokens themselves.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+    responses((status = 200, body = TokenList), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<TokenList>, ApiError> {
     caller.must_be(Role::Admin)?;
     let tokens = state.tokens.list().map_err(token_error)?;
-    Ok(Json(json!({ "tokens": tokens })))
+    Ok(Json(TokenList { tokens }))
 }
 
-/// `DELETE /api/v1/tokens/{name}`
+/// Revokes a token (admin): it stops working at once.
+#[utoipa::path(delete, path = "/api/v1/tokens/{name}", tag = "tokens",
+    params(("name" = String, Path, description = "The token's name")),
+    responses((status = 204, description = "Revoked"), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,

@@ -2,6 +2,7 @@
 //! trends, an item's history, and the list of board meetings. Every one takes
 //! `known_at` to answer "as the board saw it then".
 
+use super::types::{BoardEntry, BoardsList, ItemHistory, ItemTrend, Problem, ProgrammeCounts};
 use super::{path_uuid, Caller, Params};
 use crate::error::ApiError;
 use crate::server::AppState;
@@ -9,25 +10,29 @@ use axum::extract::{Path, State};
 use axum::http::Uri;
 use axum::Json;
 use chrono::{NaiveDate, Utc};
-use ragtrail_projections::BoardQuery;
-use serde_json::{json, Value};
+use ragtrail_projections::compare::Comparison;
+use ragtrail_projections::trend::MetricTrend;
+use ragtrail_projections::{Board, BoardQuery};
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> Result<Json<Value>, ApiError> {
-    serde_json::to_value(v)
-        .map(Json)
-        .map_err(|e| ApiError::Internal(format!("cannot render the view: {e}")))
-}
-
-/// `GET /api/v1/board?as_at=DATE[&known_at=INSTANT][&programme=ID]` (as_at defaults to today)
+/// The board as at a date: every item with RAG per dimension (who set it, when,
+/// why), owner, phase, target date and slippage, narratives, metrics, finance,
+/// risks and issues; counts by RAG.
+#[utoipa::path(get, path = "/api/v1/board", tag = "views",
+    params(
+        ("as_at" = Option<String>, Query, description = "Board date, YYYY-MM-DD (default today)"),
+        ("known_at" = Option<String>, Query, description = "Only what was recorded by this RFC 3339 instant: what the board saw then"),
+        ("programme" = Option<String>, Query, description = "One programme's id"),
+    ),
+    responses((status = 200, body = Board), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn board(
     State(state): State<AppState>,
     caller: Caller,
     uri: Uri,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Board>, ApiError> {
     caller.may_read(&state)?;
     let p = Params::from_query(uri.query());
     let q = BoardQuery {
@@ -50,31 +55,48 @@ pub async fn board(
             return Err(ApiError::NotFound(format!("no programme {id}")));
         }
     }
-    to_json(&trail.board(&q))
+    Ok(Json(trail.board(&q)))
 }
 
-/// `GET /api/v1/compare?from=DATE&to=DATE[&known_at=INSTANT][&programme=ID]`
+/// Movement between two dates, exceptions first: RAG per dimension, metric
+/// deltas, target dates revised, risks opened and closed, narratives changed.
+#[utoipa::path(get, path = "/api/v1/compare", tag = "views",
+    params(
+        ("from" = String, Query, description = "Earlier date, YYYY-MM-DD"),
+        ("to" = String, Query, description = "Later date, YYYY-MM-DD"),
+        ("known_at" = Option<String>, Query, description = "RFC 3339 instant"),
+        ("programme" = Option<String>, Query, description = "One programme's id"),
+    ),
+    responses((status = 200, body = Comparison), (status = 400, body = Problem), (status = 401, body = Problem)))]
 pub async fn compare(
     State(state): State<AppState>,
     caller: Caller,
     uri: Uri,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Comparison>, ApiError> {
     caller.may_read(&state)?;
     let p = Params::from_query(uri.query());
     let need = |name: &str| ApiError::BadRequest(format!("{name} is required: a date, YYYY-MM-DD"));
     let from = p.date("from")?.ok_or_else(|| need("from"))?;
     let to = p.date("to")?.ok_or_else(|| need("to"))?;
     let trail = state.live.read();
-    to_json(&trail.compare(from, to, p.instant("known_at")?, p.uuid("programme")?))
+    Ok(Json(trail.compare(
+        from,
+        to,
+        p.instant("known_at")?,
+        p.uuid("programme")?,
+    )))
 }
 
-/// `GET /api/v1/metrics/{id}/trend[?known_at=INSTANT]`
+/// A metric's readings over time with target and RAG (and the rule behind any derived RAG).
+#[utoipa::path(get, path = "/api/v1/metrics/{id}/trend", tag = "views",
+    params(("id" = String, Path, description = "Metric id"), ("known_at" = Option<String>, Query, description = "RFC 3339 instant")),
+    responses((status = 200, body = MetricTrend), (status = 404, body = Problem)))]
 pub async fn metric_trend(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     uri: Uri,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MetricTrend>, ApiError> {
     caller.may_read(&state)?;
     let id = path_uuid("metric", &id)?;
     let p = Params::from_query(uri.query());
@@ -82,16 +104,19 @@ pub async fn metric_trend(
     let trend = trail
         .metric_trend(id, p.instant("known_at")?)
         .ok_or_else(|| ApiError::NotFound(format!("no metric {id}")))?;
-    to_json(&trend)
+    Ok(Json(trend))
 }
 
-/// `GET /api/v1/items/{id}/trend[?known_at=INSTANT]`: RAG per dimension at each board date.
+/// An item's RAG per dimension at each board date of its programme.
+#[utoipa::path(get, path = "/api/v1/items/{id}/trend", tag = "views",
+    params(("id" = String, Path, description = "Item id"), ("known_at" = Option<String>, Query, description = "RFC 3339 instant")),
+    responses((status = 200, body = ItemTrend), (status = 404, body = Problem)))]
 pub async fn item_trend(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     uri: Uri,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ItemTrend>, ApiError> {
     caller.may_read(&state)?;
     let id = path_uuid("item", &id)?;
     let p = Params::from_query(uri.query());
@@ -99,16 +124,22 @@ pub async fn item_trend(
     let trend = trail
         .item_trend(id, p.instant("known_at")?)
         .ok_or_else(|| ApiError::NotFound(format!("no item {id}")))?;
-    to_json(&json!({ "item": id, "boards": trend }))
+    Ok(Json(ItemTrend {
+        item: id,
+        boards: trend,
+    }))
 }
 
-/// `GET /api/v1/programmes/{id}/counts[?known_at=INSTANT]`: RAG counts at each board date.
+/// A programme's RAG counts at each of its board dates.
+#[utoipa::path(get, path = "/api/v1/programmes/{id}/counts", tag = "views",
+    params(("id" = String, Path, description = "Programme id"), ("known_at" = Option<String>, Query, description = "RFC 3339 instant")),
+    responses((status = 200, body = ProgrammeCounts), (status = 404, body = Problem)))]
 pub async fn counts(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     uri: Uri,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ProgrammeCounts>, ApiError> {
     caller.may_read(&state)?;
     let id = path_uuid("programme", &id)?;
     let p = Params::from_query(uri.query());
@@ -122,16 +153,24 @@ pub async fn counts(
     if trail.programme_at(id, &q).is_none() {
         return Err(ApiError::NotFound(format!("no programme {id}")));
     }
-    to_json(&json!({ "programme": id, "boards": trail.rag_counts(id, known_at) }))
+    Ok(Json(ProgrammeCounts {
+        programme: id,
+        boards: trail.rag_counts(id, known_at),
+    }))
 }
 
-/// `GET /api/v1/items/{id}/history[?known_at=INSTANT][&children=true]`
+/// Every event about an item (and its children, with `children=true`), in
+/// order, with actor, both times and reason; corrections linked both ways.
+#[utoipa::path(get, path = "/api/v1/items/{id}/history", tag = "views",
+    params(("id" = String, Path, description = "Item id"), ("known_at" = Option<String>, Query, description = "RFC 3339 instant"),
+        ("children" = Option<bool>, Query, description = "Include the item's children, recursively")),
+    responses((status = 200, body = ItemHistory), (status = 404, body = Problem)))]
 pub async fn history(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     uri: Uri,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ItemHistory>, ApiError> {
     caller.may_read(&state)?;
     let id = path_uuid("item", &id)?;
     let p = Params::from_query(uri.query());
@@ -146,15 +185,21 @@ pub async fn history(
             "nothing has been recorded about {id}"
         )));
     }
-    to_json(&json!({ "item": id, "events": entries }))
+    Ok(Json(ItemHistory {
+        item: id,
+        events: entries,
+    }))
 }
 
-/// `GET /api/v1/boards[?known_at=INSTANT]`: every board meeting, newest first.
+/// Every board meeting, newest first, with its seal if sealed.
+#[utoipa::path(get, path = "/api/v1/boards", tag = "views",
+    params(("known_at" = Option<String>, Query, description = "RFC 3339 instant")),
+    responses((status = 200, body = BoardsList), (status = 401, body = Problem)))]
 pub async fn boards(
     State(state): State<AppState>,
     caller: Caller,
     uri: Uri,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<BoardsList>, ApiError> {
     caller.may_read(&state)?;
     let p = Params::from_query(uri.query());
     let q = BoardQuery {
@@ -169,16 +214,16 @@ pub async fn boards(
         .filter_map(|p| trail.programme_at(p, &q))
     {
         for b in programme.boards {
-            out.push(json!({
-                "id": b.event,
-                "programme": programme.id,
-                "programme_name": programme.name,
-                "board": b.board,
-                "date": b.date,
-                "seal": b.seal,
-            }));
+            out.push(BoardEntry {
+                id: b.event,
+                programme: programme.id,
+                programme_name: programme.name.clone(),
+                board: b.board,
+                date: b.date,
+                seal: b.seal,
+            });
         }
     }
-    out.sort_by(|a, b| b["date"].as_str().cmp(&a["date"].as_str()));
-    to_json(&json!({ "boards": out }))
+    out.sort_by_key(|b| std::cmp::Reverse(b.date));
+    Ok(Json(BoardsList { boards: out }))
 }

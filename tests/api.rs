@@ -146,6 +146,18 @@ async fn appends_and_every_read_view_work_end_to_end() {
         then["items"][0]["rag"]["overall"]["value"], "amber",
         "{then}"
     );
+    let (_, known) = get(
+        &c,
+        &s,
+        &format!("/api/v1/events?known_at={}", before.replace('+', "%2B")),
+        Some(&writer),
+    )
+    .await;
+    assert_eq!(
+        known["events"].as_array().unwrap().len(),
+        5,
+        "the log as known then"
+    );
 
     // Movement since the last board.
     let (st, cmp) = get(

@@ -258,6 +258,18 @@ impl Store {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Writes envelopes exported from another store (or from this one, before a
+    /// rebuild) back exactly as they were: same positions, ids, actors, times and
+    /// therefore the same hash chain. They must continue this store's log, so a
+    /// whole export goes into an empty store. All or nothing; durable on return.
+    pub async fn restore(&self, events: Vec<Envelope>) -> Result<Head, AppendError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Msg::Restore(events, reply))
+            .map_err(|_| AppendError::Closed)?;
+        answer.await.unwrap_or(Err(AppendError::Closed))
+    }
+
     /// The last durable event.
     pub fn head(&self) -> Head {
         self.shared.head()

@@ -20,6 +20,8 @@ pub(crate) enum Msg {
     Append(Job),
     /// Commit everything queued before, then stop and release the store.
     Stop(oneshot::Sender<()>),
+    /// Re-store exported envelopes exactly as they were (see `Store::restore`).
+    Restore(Vec<Envelope>, oneshot::Sender<Result<Head, AppendError>>),
 }
 
 /// What the caller's task worked out before queueing an append.
@@ -151,20 +153,26 @@ impl Writer {
         loop {
             let mut jobs = Vec::new();
             let mut stop = None;
+            let mut restore = None;
             match rx.recv() {
                 Ok(Msg::Append(j)) => jobs.push(j),
                 Ok(Msg::Stop(s)) => stop = Some(s),
+                Ok(Msg::Restore(events, reply)) => restore = Some((events, reply)),
                 Err(_) => return None,
             }
-            while stop.is_none() && jobs.len() < this.max_group {
+            while stop.is_none() && restore.is_none() && jobs.len() < this.max_group {
                 match rx.try_recv() {
                     Ok(Msg::Append(j)) => jobs.push(j),
                     Ok(Msg::Stop(s)) => stop = Some(s),
+                    Ok(Msg::Restore(events, reply)) => restore = Some((events, reply)),
                     Err(_) => break,
                 }
             }
             if !jobs.is_empty() {
                 this.commit_group(jobs);
+            }
+            if let Some((events, reply)) = restore {
+                let _ = reply.send(this.restore(events));
             }
             if stop.is_some() {
                 return stop;
@@ -213,7 +221,7 @@ impl Writer {
             }
             return;
         } else {
-            self.write(group.batch)
+            self.write(group.batch, &group.written)
         };
         match written {
             Ok(()) => {
@@ -244,21 +252,7 @@ impl Writer {
                 }
             }
             Err(detail) => {
-                // Nothing is acknowledged and the head stays where it was, so
-                // readers never see the group. Its keys may be in sled's memory
-                // (the batch applied, the flush failed): take them back out. If
-                // even that fails, sled has stopped writing; refuse further
-                // appends rather than risk a half-written log.
-                let mut undo = sled::Batch::default();
-                for k in &group.written {
-                    undo.remove(k.as_slice());
-                }
-                if let Err(e) = self.shared.db.apply_batch(undo) {
-                    self.failed = Some(format!("{detail}; then {e}"));
-                    self.shared
-                        .writable
-                        .store(false, std::sync::atomic::Ordering::Relaxed);
-                }
+                // Nothing is acknowledged and the head stays where it was.
                 for (job, outcome) in waiting {
                     let answer = match outcome {
                         Outcome::Replayed(r) => Ok(r),
@@ -268,6 +262,119 @@ impl Writer {
                 }
             }
         }
+    }
+
+    /// Writes exported envelopes back exactly as they were: each must continue
+    /// the log (next position, previous hash, next stream version) and re-encode
+    /// to its own hash, so the restored chain is the exported chain.
+    fn restore(&mut self, events: Vec<Envelope>) -> Result<Head, AppendError> {
+        if let Some(why) = &self.failed {
+            return Err(AppendError::Unwritable(why.clone()));
+        }
+        let bad = |index: usize, field: &str, message: String| AppendError::Invalid {
+            index,
+            invalid: Invalid::new(field, message),
+        };
+        let mut head = self.state.head;
+        let mut versions: HashMap<Uuid, u64> = HashMap::new();
+        let mut batch = sled::Batch::default();
+        let mut written: Vec<Vec<u8>> = Vec::with_capacity(events.len() * 2);
+        let mut bytes_total = 0u64;
+        let mut last_recorded = self.state.last_recorded;
+        for (i, e) in events.iter().enumerate() {
+            if e.position != head.position + 1 {
+                return Err(bad(i, "position", format!(
+                    "is {}, but the log continues at {}: restore a whole export into an empty store",
+                    e.position, head.position + 1
+                )));
+            }
+            if e.prev_hash != head.hash {
+                return Err(bad(
+                    i,
+                    "prev_hash",
+                    format!(
+                        "does not link to the event before (position {})",
+                        head.position
+                    ),
+                ));
+            }
+            let current = versions
+                .get(&e.stream)
+                .or_else(|| self.state.versions.get(&e.stream))
+                .copied()
+                .unwrap_or(0);
+            if e.version != current + 1 {
+                return Err(bad(
+                    i,
+                    "version",
+                    format!(
+                        "is {}, but stream {} is at version {current}",
+                        e.version, e.stream
+                    ),
+                ));
+            }
+            crate::validate::envelope(&e.event, e.effective, e.reason.as_deref(), &e.actor)
+                .map_err(|invalid| AppendError::Invalid { index: i, invalid })?;
+            let payload = envelope::payload_bytes(&e.event)
+                .map_err(|err| bad(i, "data", format!("cannot be encoded: {err}")))?;
+            let (stored, again) = envelope::encode_with_payload(
+                &Draft {
+                    position: e.position,
+                    id: e.id,
+                    stream: e.stream,
+                    version: e.version,
+                    effective: e.effective,
+                    recorded_at: e.recorded_at,
+                    actor: &e.actor,
+                    reason: e.reason.as_deref(),
+                    idempotency_key: e.idempotency_key.as_deref(),
+                    event: &e.event,
+                    prev_hash: e.prev_hash,
+                },
+                &payload,
+            )
+            .map_err(|err| bad(i, "data", format!("cannot be encoded: {err}")))?;
+            if again.hash != e.hash {
+                return Err(bad(
+                    i,
+                    "hash",
+                    format!(
+                        "event {} does not match its hash: the export was altered",
+                        e.position
+                    ),
+                ));
+            }
+            bytes_total += stored.len() as u64 + 34;
+            for (k, v) in [
+                (keys::event(e.position).to_vec(), stored),
+                (
+                    keys::stream(e.stream, e.version).to_vec(),
+                    e.position.to_be_bytes().to_vec(),
+                ),
+            ] {
+                written.push(k.clone());
+                batch.insert(k, v);
+            }
+            versions.insert(e.stream, e.version);
+            head = Head {
+                position: e.position,
+                hash: e.hash,
+            };
+            last_recorded = last_recorded.max(e.recorded_at);
+        }
+        if events.is_empty() {
+            return Ok(head);
+        }
+        self.room_for(bytes_total).map_err(AppendError::Storage)?;
+        self.write(batch, &written).map_err(AppendError::Storage)?;
+        self.state.head = head;
+        self.state.versions.extend(versions);
+        self.state.last_recorded = last_recorded;
+        self.shared.set_head(head);
+        for e in events {
+            let _ = self.shared.live.send(Arc::new(e));
+        }
+        Ok(head)
     }
 
     /// Whether the data disk has room for `bytes` more (sled writes them a few
@@ -289,8 +396,29 @@ impl Writer {
         Ok(())
     }
 
-    /// Applies, flushes and fsyncs. Only after this returns Ok is anything acknowledged.
-    fn write(&mut self, batch: sled::Batch) -> Result<(), String> {
+    /// Applies, flushes and fsyncs. Only after this returns Ok is anything
+    /// acknowledged. On failure the batch's keys (`written`) may be in sled's
+    /// memory (applied, not flushed): they are taken back out so readers never
+    /// see them; if even that fails, sled has stopped writing, and the writer
+    /// refuses further appends rather than risk a half-written log.
+    fn write(&mut self, batch: sled::Batch, written: &[Vec<u8>]) -> Result<(), String> {
+        let result = self.apply_flush_sync(batch);
+        if let Err(detail) = &result {
+            let mut undo = sled::Batch::default();
+            for k in written {
+                undo.remove(k.as_slice());
+            }
+            if let Err(e) = self.shared.db.apply_batch(undo) {
+                self.failed = Some(format!("{detail}; then {e}"));
+                self.shared
+                    .writable
+                    .store(false, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        result
+    }
+
+    fn apply_flush_sync(&mut self, batch: sled::Batch) -> Result<(), String> {
         self.shared
             .db
             .apply_batch(batch)

@@ -576,3 +576,59 @@ fn verify_catches_removed_reordered_and_moved_events() {
     let last = envelope::decode(&db.get(event_key(5)).unwrap().unwrap()).unwrap();
     assert_eq!(v.head, last.hash);
 }
+
+#[test]
+fn a_restored_export_is_byte_for_byte_the_original_log() {
+    let events: Vec<(u128, Event)> = (0..6)
+        .map(|i| {
+            (
+                i % 3,
+                rag([Rag::Red, Rag::Amber, Rag::Green][(i % 3) as usize]),
+            )
+        })
+        .collect();
+    let original = filled(events);
+    let exported = rt().block_on(async {
+        let store = Store::open(original.path()).unwrap();
+        let all = store.read(0, usize::MAX).unwrap();
+        closed(store).await;
+        all
+    });
+    let copy = TempDir::new().unwrap();
+    rt().block_on(async {
+        let store = Store::open(copy.path()).unwrap();
+        // An altered export is refused whole.
+        let mut altered = exported.clone();
+        altered[3].actor = "someone else".into();
+        let err = store.restore(altered).await.unwrap_err();
+        assert!(
+            matches!(&err, AppendError::Invalid { index: 3, invalid } if invalid.field == "hash"),
+            "{err}"
+        );
+        assert_eq!(store.head().position, 0);
+        // The true export restores, and then nothing else can be restored on top.
+        let head = store.restore(exported.clone()).await.unwrap();
+        assert_eq!(head.hash, exported[5].hash);
+        let err = store.restore(exported.clone()).await.unwrap_err();
+        assert!(err.to_string().contains("empty store"), "{err}");
+        // Appends continue the restored chain.
+        let r = store
+            .append(append_one(
+                "lead",
+                new_event(uuid(0), rag(Rag::Blue), day(2024, 10, 1)),
+            ))
+            .await
+            .unwrap();
+        assert_eq!((r[0].position, r[0].version), (7, 3));
+        closed(store).await;
+    });
+    let events_of = |dir: &std::path::Path| -> Vec<(Vec<u8>, Vec<u8>)> {
+        dump(dir)
+            .into_iter()
+            .filter(|(k, _)| k[0] == b'e')
+            .take(6)
+            .collect()
+    };
+    assert_eq!(events_of(copy.path()), events_of(original.path()));
+    assert_eq!(verify::verify_dir(copy.path()).unwrap().count, 7);
+}

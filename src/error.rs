@@ -60,6 +60,15 @@ impl ApiError {
     }
 }
 
+impl From<crate::command::FieldError> for ApiError {
+    fn from(e: crate::command::FieldError) -> Self {
+        ApiError::Invalid {
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
 impl From<AppendError> for ApiError {
     fn from(e: AppendError) -> Self {
         match e {

@@ -3,6 +3,7 @@
 //! - [`server`]: `ragtrail serve` — the router, its state and lifecycle.
 //! - [`api`]: the HTTP routes.
 //! - [`auth`]: access tokens and roles.
+//! - [`command`]: one event as clients send it, parsed with field-naming errors.
 //! - [`signing`]: the server's key and signed digests.
 //! - [`error`]: the one mapping of errors to HTTP answers.
 //! - [`live`]: the projections kept up to date with the store, event by event.
@@ -10,6 +11,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod command;
 pub mod error;
 pub mod history;
 pub mod live;

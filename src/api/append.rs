@@ -4,6 +4,7 @@
 use super::types::{AppendBody, BatchBody, BatchReceipts, Problem};
 use super::Caller;
 use crate::auth::Role;
+use crate::command::{field, parse_event, text};
 use crate::error::ApiError;
 use crate::server::AppState;
 use axum::body::Bytes;
@@ -11,21 +12,9 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use chrono::NaiveDate;
-use ragtrail_events::{Append, AppendError, Event, NewEvent, Receipt};
-use serde_json::{json, Map, Value};
+use ragtrail_events::{Append, AppendError, Receipt};
+use serde_json::{Map, Value};
 use std::time::Duration;
-use uuid::Uuid;
-
-/// The fields of one event in a request body.
-const EVENT_FIELDS: [&str; 6] = [
-    "stream",
-    "type",
-    "data",
-    "effective",
-    "reason",
-    "expected_version",
-];
 
 /// Reads a JSON object body: 413 when over the limit, 400 when not JSON.
 pub(super) fn json_object(
@@ -47,81 +36,6 @@ pub(super) fn json_object(
             "the body is not valid JSON: {e}"
         ))),
     }
-}
-
-fn field<'a>(m: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    m.get(name).filter(|v| !v.is_null())
-}
-
-fn text(m: &Map<String, Value>, at: &str, name: &str) -> Result<Option<String>, ApiError> {
-    match field(m, name) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(ApiError::invalid(format!("{at}{name}"), "must be a string")),
-    }
-}
-
-fn required(m: &Map<String, Value>, at: &str, name: &str, hint: &str) -> Result<String, ApiError> {
-    text(m, at, name)?
-        .ok_or_else(|| ApiError::invalid(format!("{at}{name}"), format!("is required: {hint}")))
-}
-
-/// Parses one event of a request; `at` prefixes field names ("" or "events[2].").
-fn parse_event(
-    m: &Map<String, Value>,
-    at: &str,
-    allowed_extra: &[&str],
-) -> Result<NewEvent, ApiError> {
-    for k in m.keys() {
-        if !EVENT_FIELDS.contains(&k.as_str()) && !allowed_extra.contains(&k.as_str()) {
-            return Err(ApiError::invalid(
-                format!("{at}{k}"),
-                format!("unknown field; expected {}", EVENT_FIELDS.join(", ")),
-            ));
-        }
-    }
-    let stream = required(
-        m,
-        at,
-        "stream",
-        "the id (UUID) of the programme, item, metric, risk or issue",
-    )?;
-    let stream = Uuid::parse_str(&stream).map_err(|_| {
-        ApiError::invalid(format!("{at}stream"), format!("{stream:?} is not a UUID"))
-    })?;
-    let type_name = required(m, at, "type", "the event type, e.g. RagChanged")?;
-    let data = field(m, "data").cloned().unwrap_or_else(|| json!({}));
-    let event = Event::from_type_and_data(&type_name, data)
-        .map_err(|inv| ApiError::invalid(format!("{at}{}", inv.field), inv.message))?;
-    let effective = required(
-        m,
-        at,
-        "effective",
-        "the date the fact applies to, YYYY-MM-DD",
-    )?;
-    let effective = NaiveDate::parse_from_str(&effective, "%Y-%m-%d").map_err(|_| {
-        ApiError::invalid(
-            format!("{at}effective"),
-            format!("{effective:?} is not a date; expected YYYY-MM-DD"),
-        )
-    })?;
-    let reason = text(m, at, "reason")?;
-    let expected_version = match field(m, "expected_version") {
-        None => None,
-        Some(v) => Some(v.as_u64().ok_or_else(|| {
-            ApiError::invalid(
-                format!("{at}expected_version"),
-                "must be a whole number of 0 or more (0 for a new stream)",
-            )
-        })?),
-    };
-    Ok(NewEvent {
-        stream,
-        event,
-        effective,
-        reason,
-        expected_version,
-    })
 }
 
 /// The idempotency key from the body or the `Idempotency-Key` header (they must agree).
@@ -228,7 +142,9 @@ pub async fn batch(
         .iter()
         .enumerate()
         .map(|(i, v)| match v {
-            Value::Object(e) => parse_event(e, &format!("events[{i}]."), &[]),
+            Value::Object(e) => {
+                parse_event(e, &format!("events[{i}]."), &[]).map_err(ApiError::from)
+            }
             _ => Err(ApiError::invalid(
                 format!("events[{i}]"),
                 "must be an object",

@@ -50,6 +50,35 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         digest: Option<PathBuf>,
     },
+    /// Import a file of events: JSONL (as the API takes them, or an export to
+    /// restore exactly) or CSV (metric readings: metric,period,value,rag,note;
+    /// RAG updates: item,dimension,rag,effective,reason). The whole file is
+    /// checked first: any bad line and nothing is written. Importing the same
+    /// file again changes nothing.
+    Import {
+        /// The data directory of the store (created if missing).
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// Who the events are recorded by.
+        #[arg(long, default_value = "import")]
+        actor: String,
+        /// The file to import (.jsonl or .csv).
+        file: PathBuf,
+    },
+    /// Export the log (jsonl), the board as at a date (csv), or a board pack (xlsx).
+    Export {
+        /// The data directory of the store.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        #[arg(long, value_enum)]
+        format: cli::export::Format,
+        /// The board date for csv and xlsx (default today), YYYY-MM-DD.
+        #[arg(long)]
+        as_at: Option<chrono::NaiveDate>,
+        /// Where to write.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+    },
     /// Replay every event of the log through the projections (board, comparison,
     /// trends) from position 1 and print how fast that went, in events/s.
     Rebuild {
@@ -113,5 +142,14 @@ fn main() -> ExitCode {
         },
         Command::Verify { data, digest } => cli::verify::run(&data, digest.as_deref()),
         Command::Rebuild { data } => rt.block_on(cli::rebuild::run(&data)),
+        Command::Import { data, actor, file } => {
+            rt.block_on(cli::import::run(&data, &actor, &file))
+        }
+        Command::Export {
+            data,
+            format,
+            as_at,
+            output,
+        } => rt.block_on(cli::export::run(&data, format, as_at, &output)),
     }
 }

@@ -1,5 +1,7 @@
 //! The subcommands of the `ragtrail` binary, one file each.
 
+pub mod export;
+pub mod import;
 pub mod rebuild;
 pub mod serve;
 pub mod token;
@@ -16,6 +18,18 @@ pub fn open_existing(data: &Path) -> Result<Store, ExitCode> {
             "error: {} holds no ragtrail store (no `db` file); check the --data path",
             data.display()
         );
+        return Err(ExitCode::from(2));
+    }
+    Store::open(data).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })
+}
+
+/// Opens the store in DIR for writing, creating it if the directory is new.
+pub fn open_existing_or_new(data: &Path) -> Result<Store, ExitCode> {
+    if let Err(e) = std::fs::create_dir_all(data) {
+        eprintln!("error: cannot create {}: {e}", data.display());
         return Err(ExitCode::from(2));
     }
     Store::open(data).map_err(|e| {

@@ -1,0 +1,55 @@
+//! `ragtrail export --data DIR --format jsonl|csv|xlsx [--as-at DATE] -o FILE`
+
+use super::open_existing;
+use chrono::{NaiveDate, Utc};
+use ragtrail::export;
+use ragtrail_projections::Trail;
+use std::path::Path;
+use std::process::ExitCode;
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Format {
+    /// The whole log, one event per line with its hashes (`ragtrail import` restores it exactly).
+    Jsonl,
+    /// The board as at a date, one row per item.
+    Csv,
+    /// A board pack: the board, the movement since the previous board, metrics, the audit log.
+    Xlsx,
+}
+
+pub async fn run(data: &Path, format: Format, as_at: Option<NaiveDate>, out: &Path) -> ExitCode {
+    let store = match open_existing(data) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let as_at = as_at.unwrap_or_else(|| Utc::now().date_naive());
+    let trail = || -> Result<Trail, ragtrail_events::StoreError> {
+        let mut t = Trail::new();
+        for e in store.iter_from(0) {
+            t.apply_owned(e?);
+        }
+        Ok(t)
+    };
+    let result = match format {
+        Format::Jsonl => export::jsonl(&store, out).map(|n| format!("{n} events")),
+        Format::Csv => trail()
+            .map_err(export::ExportError::from)
+            .and_then(|t| export::csv(&t, as_at, out))
+            .map(|n| format!("the board as at {as_at}: {n} items")),
+        Format::Xlsx => trail()
+            .map_err(export::ExportError::from)
+            .and_then(|t| export::xlsx(&store, &t, as_at, out))
+            .map(|()| format!("the board pack as at {as_at}")),
+    };
+    store.close().await;
+    match result {
+        Ok(what) => {
+            println!("wrote {what} to {}", out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! `ragtrail export`: the whole log as JSONL (which `ragtrail import` restores
+//! exactly), the board as at a date as CSV, or a board pack as XLSX with sheets
+//! for the board, the movement since the previous board, metrics with targets,
+//! and the audit log.
+
+use crate::api::types::EnvelopeView;
+use chrono::NaiveDate;
+use ragtrail_events::{Dimension, Store, Value as Measure};
+use ragtrail_projections::board::ItemView;
+use ragtrail_projections::{BoardQuery, Trail};
+use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use std::io::Write;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] ragtrail_events::StoreError),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot write the workbook: {0}")]
+    Xlsx(#[from] XlsxError),
+    #[error("cannot write CSV: {0}")]
+    Csv(#[from] csv::Error),
+}
+
+fn write_err(path: &Path) -> impl Fn(std::io::Error) -> ExportError + '_ {
+    move |source| ExportError::Write {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Writes every event, in order, one JSON object per line; returns how many.
+pub fn jsonl(store: &Store, out: &Path) -> Result<u64, ExportError> {
+    let file = std::fs::File::create(out).map_err(write_err(out))?;
+    let mut w = std::io::BufWriter::new(file);
+    let total = store.head().position;
+    let bar = if total > 10_000 {
+        indicatif::ProgressBar::new(total)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut n = 0;
+    for e in store.iter_from(0) {
+        let e = e?;
+        let line = serde_json::to_string(&EnvelopeView::from(&e))
+            .map_err(|e| write_err(out)(std::io::Error::other(e)))?;
+        writeln!(w, "{line}").map_err(write_err(out))?;
+        n += 1;
+        bar.inc(1);
+    }
+    w.flush().map_err(write_err(out))?;
+    w.get_ref().sync_all().map_err(write_err(out))?;
+    bar.finish_and_clear();
+    Ok(n)
+}
+
+/// The columns of a board row.
+const BOARD_COLUMNS: [&str; 18] = [
+    "programme",
+    "reference",
+    "kind",
+    "title",
+    "owner",
+    "overall",
+    "delivery",
+    "savings",
+    "budget",
+    "phase",
+    "target_date",
+    "first_target_date",
+    "slippage_days",
+    "progress",
+    "next_period",
+    "overall_set_by",
+    "overall_set_on",
+    "overall_reason",
+];
+
+fn board_row(programme: &str, i: &ItemView) -> Vec<String> {
+    let rag = |d: Dimension| {
+        i.rag
+            .get(&d)
+            .map(|s| s.value.to_string())
+            .unwrap_or_default()
+    };
+    let text = |s: ragtrail_events::Section| {
+        i.narratives
+            .get(&s)
+            .map(|n| n.value.clone())
+            .unwrap_or_default()
+    };
+    let overall = i.rag.get(&Dimension::Overall);
+    vec![
+        programme.to_string(),
+        i.reference.clone(),
+        i.kind.to_string(),
+        i.title.clone(),
+        i.owner.clone().unwrap_or_default(),
+        rag(Dimension::Overall),
+        rag(Dimension::Delivery),
+        rag(Dimension::Savings),
+        rag(Dimension::Budget),
+        i.phase
+            .as_ref()
+            .map(|p| p.value.to_string())
+            .unwrap_or_default(),
+        i.target_date
+            .as_ref()
+            .map(|d| d.value.to_string())
+            .unwrap_or_default(),
+        i.first_target_date
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        i.slippage_days.map(|d| d.to_string()).unwrap_or_default(),
+        text(ragtrail_events::Section::Progress),
+        text(ragtrail_events::Section::NextPeriod),
+        overall.map(|s| s.set.actor.to_string()).unwrap_or_default(),
+        overall
+            .map(|s| s.set.effective.to_string())
+            .unwrap_or_default(),
+        overall
+            .and_then(|s| s.set.reason.clone())
+            .unwrap_or_default(),
+    ]
+}
+
+fn board_rows(trail: &Trail, as_at: NaiveDate) -> Vec<Vec<String>> {
+    let board = trail.board(&BoardQuery {
+        as_at,
+        known_at: None,
+        programme: None,
+    });
+    board
+        .items
+        .iter()
+        .map(|i| {
+            let name = board
+                .programmes
+                .iter()
+                .find(|p| p.id == i.programme)
+                .map(|p| p.name.clone())
+                .unwrap_or_else(|| i.programme.to_string());
+            board_row(&name, i)
+        })
+        .collect()
+}
+
+/// Writes the board as at `as_at` as CSV; returns how many items.
+pub fn csv(trail: &Trail, as_at: NaiveDate, out: &Path) -> Result<usize, ExportError> {
+    let mut w = csv::Writer::from_path(out)?;
+    w.write_record(BOARD_COLUMNS)?;
+    let rows = board_rows(trail, as_at);
+    for r in &rows {
+        w.write_record(r)?;
+    }
+    w.flush().map_err(write_err(out))?;
+    Ok(rows.len())
+}
+
+fn show(v: Option<Measure>) -> String {
+    match v {
+        None => String::new(),
+        Some(Measure::Number(n)) => n.to_string(),
+        Some(Measure::Pence(p)) => format!("£{:.2}", p as f64 / 100.0),
+        Some(Measure::YesNo(b)) => if b { "yes" } else { "no" }.to_string(),
+    }
+}
+
+/// The latest board date before `as_at` of any programme (for the movement sheet).
+fn previous_board(trail: &Trail, as_at: NaiveDate) -> Option<NaiveDate> {
+    trail
+        .programme_ids()
+        .flat_map(|p| trail.board_dates(p, None))
+        .map(|(d, _)| d)
+        .filter(|d| *d < as_at)
+        .max()
+}
+
+/// Writes a board pack for `as_at`: Board, Movement, Metrics and Audit log sheets.
+pub fn xlsx(store: &Store, trail: &Trail, as_at: NaiveDate, out: &Path) -> Result<(), ExportError> {
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+
+    let sheet = book.add_worksheet().set_name("Board")?;
+    for (c, h) in BOARD_COLUMNS.iter().enumerate() {
+        sheet.write_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (r, row) in board_rows(trail, as_at).iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            sheet.write(r as u32 + 1, c as u16, v)?;
+        }
+    }
+
+    let from = previous_board(trail, as_at).unwrap_or(as_at);
+    let sheet = book.add_worksheet().set_name("Movement")?;
+    let heads = [
+        "reference",
+        "title",
+        "dimension",
+        "from",
+        "to",
+        "change",
+        "exception",
+        "target date revised",
+        "risks opened",
+        "risks closed",
+    ];
+    for (c, h) in heads.iter().enumerate() {
+        sheet.write_with_format(0, c as u16, *h, &bold)?;
+    }
+    sheet.write(0, heads.len() as u16 + 1, format!("from {from} to {as_at}"))?;
+    let mut r = 1u32;
+    for m in trail.compare(from, as_at, None, None).items {
+        for (d, mv) in &m.rag {
+            let row = [
+                m.reference.clone(),
+                m.title.clone(),
+                d.to_string(),
+                mv.from.map(|x| x.to_string()).unwrap_or_default(),
+                mv.to.map(|x| x.to_string()).unwrap_or_default(),
+                format!("{:?}", mv.change).to_lowercase(),
+                if m.exception {
+                    "yes".into()
+                } else {
+                    String::new()
+                },
+                m.target_date
+                    .as_ref()
+                    .map(|t| format!("{} → {}", show_date(t.from), show_date(t.to)))
+                    .unwrap_or_default(),
+                m.risks_opened.join(", "),
+                m.risks_closed.join(", "),
+            ];
+            for (c, v) in row.iter().enumerate() {
+                sheet.write(r, c as u16, v)?;
+            }
+            r += 1;
+        }
+    }
+
+    let sheet = book.add_worksheet().set_name("Metrics")?;
+    let heads = [
+        "item",
+        "metric",
+        "unit",
+        "better",
+        "target",
+        "period",
+        "value",
+        "RAG",
+        "how rated",
+        "previous period",
+        "previous value",
+    ];
+    for (c, h) in heads.iter().enumerate() {
+        sheet.write_with_format(0, c as u16, *h, &bold)?;
+    }
+    let board = trail.board(&BoardQuery {
+        as_at,
+        known_at: None,
+        programme: None,
+    });
+    let mut r = 1u32;
+    for i in &board.items {
+        for m in &i.metrics {
+            let latest = m.latest.as_ref();
+            let rated = latest.map(|l| match &l.rating {
+                ragtrail_projections::rating::Rating::Reported => "as reported".to_string(),
+                ragtrail_projections::rating::Rating::Rule(rule) => rule.clone(),
+                ragtrail_projections::rating::Rating::Unrated => String::new(),
+            });
+            let row = [
+                i.reference.clone(),
+                m.name.clone(),
+                m.unit.to_string(),
+                m.good_direction.to_string(),
+                show(m.target),
+                latest.map(|l| l.period.clone()).unwrap_or_default(),
+                show(latest.and_then(|l| l.value)),
+                latest
+                    .and_then(|l| l.rag)
+                    .map(|x| x.to_string())
+                    .unwrap_or_default(),
+                rated.unwrap_or_default(),
+                m.previous
+                    .as_ref()
+                    .map(|p| p.period.clone())
+                    .unwrap_or_default(),
+                show(m.previous.as_ref().and_then(|p| p.value)),
+            ];
+            for (c, v) in row.iter().enumerate() {
+                sheet.write(r, c as u16, v)?;
+            }
+            r += 1;
+        }
+    }
+
+    let sheet = book.add_worksheet().set_name("Audit log")?;
+    let heads = [
+        "position",
+        "recorded_at",
+        "effective",
+        "actor",
+        "type",
+        "stream",
+        "reason",
+        "hash",
+    ];
+    for (c, h) in heads.iter().enumerate() {
+        sheet.write_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (k, e) in store.iter_from(0).enumerate() {
+        let e = e?;
+        let r = k as u32 + 1;
+        sheet.write(r, 0, e.position as f64)?;
+        sheet.write(r, 1, e.recorded_at.to_rfc3339())?;
+        sheet.write(r, 2, e.effective.to_string())?;
+        sheet.write(r, 3, e.actor.as_str())?;
+        sheet.write(r, 4, e.event.type_name())?;
+        sheet.write(r, 5, e.stream.to_string())?;
+        sheet.write(r, 6, e.reason.clone().unwrap_or_default())?;
+        sheet.write(r, 7, e.hash.to_hex())?;
+    }
+    book.save(out)?;
+    Ok(())
+}
+
+fn show_date(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_else(|| "none".into())
+}

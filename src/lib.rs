@@ -3,6 +3,7 @@
 //! - [`server`]: `ragtrail serve` — the router, its state and lifecycle.
 //! - [`api`]: the HTTP routes.
 //! - [`auth`]: access tokens and roles.
+//! - [`demo`]: the seed reports as demo programmes, for `serve --demo`.
 //! - [`command`]: one event as clients send it, parsed with field-naming errors.
 //! - [`signing`]: the server's key and signed digests.
 //! - [`error`]: the one mapping of errors to HTTP answers.
@@ -14,6 +15,7 @@
 pub mod api;
 pub mod auth;
 pub mod command;
+pub mod demo;
 pub mod error;
 pub mod export;
 pub mod history;

@@ -23,7 +23,7 @@ enum Command {
     /// start it creates an admin token and writes it to DIR/admin.token.
     Serve {
         /// The data directory of the store.
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", default_value = "ragtrail-data")]
         data: PathBuf,
         /// Address to listen on (port 0 picks a free port and prints it).
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -31,6 +31,10 @@ enum Command {
         /// Let anyone read without a token (writes always need one).
         #[arg(long)]
         public_read: bool,
+        /// Load the demo programmes from the seed reports into an empty store
+        /// first, and let anyone read.
+        #[arg(long)]
+        demo: bool,
     },
     /// Manage access tokens (when no server holds the store; otherwise use
     /// the admin API, POST/DELETE /api/v1/tokens).
@@ -132,7 +136,8 @@ fn main() -> ExitCode {
             data,
             addr,
             public_read,
-        } => rt.block_on(cli::serve::run(data, addr, public_read)),
+            demo,
+        } => rt.block_on(cli::serve::run(data, addr, public_read, demo)),
         Command::Token { action } => match action {
             TokenAction::Create { data, role, name } => {
                 rt.block_on(cli::token::create(data, role, name))

@@ -43,6 +43,8 @@ pub struct Config {
     pub data: PathBuf,
     pub addr: SocketAddr,
     pub public_read: bool,
+    /// Load the demo programmes into an empty store first (and read publicly).
+    pub demo: bool,
 }
 
 /// Errors that stop the server from starting.
@@ -57,6 +59,8 @@ pub enum StartError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot load the demo: {0}")]
+    Demo(#[from] crate::import::LoadError),
     #[error("cannot listen on {addr}: {source}; is another server using that port?")]
     Listen {
         addr: SocketAddr,
@@ -106,6 +110,15 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             path.display()
         );
     }
+    if config.demo {
+        let loaded = crate::demo::load_into(&store).await?;
+        if loaded.is_empty() {
+            println!("the store already holds events; serving it as it is (the demo loads only into an empty store)");
+        }
+        for (name, what) in loaded {
+            println!("demo {name}: {what}");
+        }
+    }
     let signer = Arc::new(Signer::load_or_create(&config.data).map_err(files)?);
     let (live, follower) = LiveTrail::follow(store.clone()).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -114,7 +127,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         live,
         tokens,
         signer,
-        public_read: config.public_read,
+        public_read: config.public_read || config.demo,
         shutdown: stop_rx,
     };
     let listener = tokio::net::TcpListener::bind(config.addr)
@@ -130,7 +143,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         config.data.display(),
         head.position,
         head.hash,
-        if config.public_read {
+        if config.public_read || config.demo {
             ", public read"
         } else {
             ""

@@ -123,6 +123,10 @@ pub enum MilestoneState {
     Off,
     Completed,
     Consulted,
+    /// "On-going", "On going weekly".
+    Ongoing,
+    /// The report left the state blank.
+    Unstated,
 }
 
 /// What a metric counts.

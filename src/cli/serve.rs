@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub async fn run(data: PathBuf, addr: SocketAddr, public_read: bool) -> ExitCode {
+pub async fn run(data: PathBuf, addr: SocketAddr, public_read: bool, demo: bool) -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
@@ -17,6 +17,7 @@ pub async fn run(data: PathBuf, addr: SocketAddr, public_read: bool) -> ExitCode
         data,
         addr,
         public_read,
+        demo,
     })
     .await
     {

@@ -28,13 +28,24 @@ impl Server {
 
     /// Starts a server on `data` (which it may create).
     pub fn start_on(data: &Path, public_read: bool) -> Server {
+        Server::start_with(data, if public_read { &["--public-read"] } else { &[] })
+    }
+
+    /// Starts the demo on a fresh temp dir.
+    pub fn start_demo() -> Server {
+        let dir = tempfile::TempDir::new().expect("tempdir");
+        let mut s = Server::start_with(&dir.path().join("data"), &["--demo"]);
+        s._dir = Some(dir);
+        s
+    }
+
+    /// Starts a server on `data` with extra `serve` arguments.
+    pub fn start_with(data: &Path, extra: &[&str]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ragtrail"));
         cmd.args(["serve", "--data"])
             .arg(data)
-            .args(["--addr", "127.0.0.1:0"]);
-        if public_read {
-            cmd.arg("--public-read");
-        }
+            .args(["--addr", "127.0.0.1:0"])
+            .args(extra);
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -43,7 +54,7 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
         let mut base = None;
-        for _ in 0..10 {
+        for _ in 0..20 {
             let Some(Ok(line)) = lines.next() else { break };
             if let Some(rest) = line.split("listening on ").nth(1) {
                 base = rest.split_whitespace().next().map(str::to_string);

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use ragtrail_events::{Dimension, Store, Value as Measure};
 use ragtrail_projections::board::ItemView;
 use ragtrail_projections::{BoardQuery, Trail};
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use std::io::Write;
 use std::path::Path;
 
@@ -181,19 +181,31 @@ fn previous_board(trail: &Trail, as_at: NaiveDate) -> Option<NaiveDate> {
         .max()
 }
 
+/// Writes a bold header row.
+fn header(sheet: &mut Worksheet, heads: &[&str], bold: &Format) -> Result<(), XlsxError> {
+    for (c, h) in heads.iter().enumerate() {
+        sheet.write_with_format(0, c as u16, *h, bold)?;
+    }
+    Ok(())
+}
+
+/// Writes one row of text cells.
+fn row<S: AsRef<str>>(sheet: &mut Worksheet, r: u32, cells: &[S]) -> Result<(), XlsxError> {
+    for (c, v) in cells.iter().enumerate() {
+        sheet.write(r, c as u16, v.as_ref())?;
+    }
+    Ok(())
+}
+
 /// Writes a board pack for `as_at`: Board, Movement, Metrics and Audit log sheets.
 pub fn xlsx(store: &Store, trail: &Trail, as_at: NaiveDate, out: &Path) -> Result<(), ExportError> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
 
     let sheet = book.add_worksheet().set_name("Board")?;
-    for (c, h) in BOARD_COLUMNS.iter().enumerate() {
-        sheet.write_with_format(0, c as u16, *h, &bold)?;
-    }
-    for (r, row) in board_rows(trail, as_at).iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            sheet.write(r as u32 + 1, c as u16, v)?;
-        }
+    header(sheet, &BOARD_COLUMNS, &bold)?;
+    for (r, cells) in board_rows(trail, as_at).iter().enumerate() {
+        row(sheet, r as u32 + 1, cells)?;
     }
 
     let from = previous_board(trail, as_at).unwrap_or(as_at);
@@ -210,14 +222,12 @@ pub fn xlsx(store: &Store, trail: &Trail, as_at: NaiveDate, out: &Path) -> Resul
         "risks opened",
         "risks closed",
     ];
-    for (c, h) in heads.iter().enumerate() {
-        sheet.write_with_format(0, c as u16, *h, &bold)?;
-    }
+    header(sheet, &heads, &bold)?;
     sheet.write(0, heads.len() as u16 + 1, format!("from {from} to {as_at}"))?;
     let mut r = 1u32;
     for m in trail.compare(from, as_at, None, None).items {
         for (d, mv) in &m.rag {
-            let row = [
+            let cells = [
                 m.reference.clone(),
                 m.title.clone(),
                 d.to_string(),
@@ -236,9 +246,7 @@ pub fn xlsx(store: &Store, trail: &Trail, as_at: NaiveDate, out: &Path) -> Resul
                 m.risks_opened.join(", "),
                 m.risks_closed.join(", "),
             ];
-            for (c, v) in row.iter().enumerate() {
-                sheet.write(r, c as u16, v)?;
-            }
+            row(sheet, r, &cells)?;
             r += 1;
         }
     }
@@ -257,9 +265,7 @@ pub fn xlsx(store: &Store, trail: &Trail, as_at: NaiveDate, out: &Path) -> Resul
         "previous period",
         "previous value",
     ];
-    for (c, h) in heads.iter().enumerate() {
-        sheet.write_with_format(0, c as u16, *h, &bold)?;
-    }
+    header(sheet, &heads, &bold)?;
     let board = trail.board(&BoardQuery {
         as_at,
         known_at: None,
@@ -274,7 +280,7 @@ pub fn xlsx(store: &Store, trail: &Trail, as_at: NaiveDate, out: &Path) -> Resul
                 ragtrail_projections::rating::Rating::Rule(rule) => rule.clone(),
                 ragtrail_projections::rating::Rating::Unrated => String::new(),
             });
-            let row = [
+            let cells = [
                 i.reference.clone(),
                 m.name.clone(),
                 m.unit.to_string(),
@@ -293,9 +299,7 @@ pub fn xlsx(store: &Store, trail: &Trail, as_at: NaiveDate, out: &Path) -> Resul
                     .unwrap_or_default(),
                 show(m.previous.as_ref().and_then(|p| p.value)),
             ];
-            for (c, v) in row.iter().enumerate() {
-                sheet.write(r, c as u16, v)?;
-            }
+            row(sheet, r, &cells)?;
             r += 1;
         }
     }
@@ -311,9 +315,7 @@ pub fn xlsx(store: &Store, trail: &Trail, as_at: NaiveDate, out: &Path) -> Resul
         "reason",
         "hash",
     ];
-    for (c, h) in heads.iter().enumerate() {
-        sheet.write_with_format(0, c as u16, *h, &bold)?;
-    }
+    header(sheet, &heads, &bold)?;
     for (k, e) in store.iter_from(0).enumerate() {
         let e = e?;
         let r = k as u32 + 1;

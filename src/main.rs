@@ -35,6 +35,9 @@ enum Command {
         /// first, and let anyone read.
         #[arg(long)]
         demo: bool,
+        /// Seconds a request may take (a slow client included) before it gets 408.
+        #[arg(long, value_name = "SECS", default_value_t = ragtrail::server::REQUEST_TIMEOUT.as_secs())]
+        request_timeout: u64,
     },
     /// Manage access tokens (when no server holds the store; otherwise use
     /// the admin API, POST/DELETE /api/v1/tokens).
@@ -137,7 +140,14 @@ fn main() -> ExitCode {
             addr,
             public_read,
             demo,
-        } => rt.block_on(cli::serve::run(data, addr, public_read, demo)),
+            request_timeout,
+        } => rt.block_on(cli::serve::run(cli::serve::Options {
+            data,
+            addr,
+            public_read,
+            demo,
+            request_timeout,
+        })),
         Command::Token { action } => match action {
             TokenAction::Create { data, role, name } => {
                 rt.block_on(cli::token::create(data, role, name))

@@ -23,7 +23,7 @@ use tracing::Level;
 
 /// The largest request body accepted (a board report of a few hundred events fits).
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
-/// How long a request may take before it is answered 408.
+/// How long a request may take before it is answered 408, unless configured.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What every handler can reach.
@@ -45,6 +45,8 @@ pub struct Config {
     pub public_read: bool,
     /// Load the demo programmes into an empty store first (and read publicly).
     pub demo: bool,
+    /// How long a request (headers and body) may take before it is answered 408.
+    pub request_timeout: Duration,
 }
 
 /// Errors that stop the server from starting.
@@ -69,10 +71,10 @@ pub enum StartError {
 }
 
 /// The whole router, with its layers.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, request_timeout: Duration) -> Router {
     let prompt = api::routes().layer(TimeoutLayer::with_status_code(
         StatusCode::REQUEST_TIMEOUT,
-        REQUEST_TIMEOUT,
+        request_timeout,
     ));
     Router::new()
         .merge(prompt)
@@ -149,7 +151,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             ""
         }
     );
-    let served = axum::serve(listener, router(state))
+    let served = axum::serve(listener, router(state, config.request_timeout))
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
             tracing::info!("shutting down: finishing requests in flight");

@@ -5,7 +5,16 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub async fn run(data: PathBuf, addr: SocketAddr, public_read: bool, demo: bool) -> ExitCode {
+/// What `serve` was asked for on the command line.
+pub struct Options {
+    pub data: PathBuf,
+    pub addr: SocketAddr,
+    pub public_read: bool,
+    pub demo: bool,
+    pub request_timeout: u64,
+}
+
+pub async fn run(o: Options) -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
@@ -14,10 +23,11 @@ pub async fn run(data: PathBuf, addr: SocketAddr, public_read: bool, demo: bool)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
     match server::run(Config {
-        data,
-        addr,
-        public_read,
-        demo,
+        data: o.data,
+        addr: o.addr,
+        public_read: o.public_read,
+        demo: o.demo,
+        request_timeout: std::time::Duration::from_secs(o.request_timeout.max(1)),
     })
     .await
     {

@@ -1,7 +1,8 @@
 //! Crash test: a child process appends concurrently and reports every
 //! acknowledged position; we SIGKILL it at random moments, reopen the store and
 //! check that every acknowledged event is there unchanged, nothing is
-//! duplicated, and the chain verifies. (Runs as its own `main`: the same binary
+//! duplicated, and the chain verifies; 20 cycles, 100 with `RAGTRAIL_SOAK=1`.
+//! (Runs as its own `main`: the same binary
 //! is the child when `RAGTRAIL_CRASH_CHILD` names a data directory.)
 
 mod common;
@@ -25,10 +26,11 @@ fn main() {
         child(&dir, cycle);
         return;
     }
+    let soak = std::env::var_os("RAGTRAIL_SOAK").is_some();
     let cycles = std::env::var("RAGTRAIL_CRASH_CYCLES")
         .ok()
         .and_then(|c| c.parse().ok())
-        .unwrap_or(CYCLES);
+        .unwrap_or(if soak { 100 } else { CYCLES });
     parent(cycles);
 }
 

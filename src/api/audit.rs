@@ -197,6 +197,33 @@ pub async fn verify_seal(
 ) -> Result<Json<SealCheck>, ApiError> {
     caller.may_read(&state)?;
     let id = path_uuid("board", &id)?;
+    let chain = chain(&state).await?;
+    Ok(Json(seal_check(&state, id, &chain)?))
+}
+
+/// Walks the chain off the async threads: Ok, or what is wrong with it.
+pub(crate) async fn chain(
+    state: &AppState,
+) -> Result<Result<ragtrail_events::Verified, String>, ApiError> {
+    let store = state.store.clone();
+    let result = tokio::task::spawn_blocking(move || store.verify())
+        .await
+        .map_err(|e| ApiError::Internal(format!("verification stopped: {e}")))?;
+    match result {
+        Ok(v) => Ok(Ok(v)),
+        Err(VerifyError::Bad { position, problem }) => {
+            Ok(Err(format!("position {position}: {problem}")))
+        }
+        Err(VerifyError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// Whether a sealed board still verifies, given the chain's state.
+pub(crate) fn seal_check(
+    state: &AppState,
+    id: Uuid,
+    chain: &Result<ragtrail_events::Verified, String>,
+) -> Result<SealCheck, ApiError> {
     let (programme, seal, now) = {
         let trail = state.live.read();
         let (programme, meeting) = find_board(&trail, id)
@@ -209,26 +236,18 @@ pub async fn verify_seal(
     };
     let stored_head = state.store.get(seal.position)?.map(|e| e.hash.to_hex());
     let log_extends = stored_head.as_deref() == Some(seal.head.as_str());
-    let store = state.store.clone();
-    let chain = tokio::task::spawn_blocking(move || store.verify())
-        .await
-        .map_err(|e| ApiError::Internal(format!("verification stopped: {e}")))?;
-    let chain_ok = chain.is_ok();
     let snapshot_matches = now == seal.snapshot;
-    let verified = log_extends && chain_ok && snapshot_matches;
-    let detail = if verified {
-        "today's log still yields exactly what the board was shown".to_string()
-    } else if !chain_ok {
-        format!(
-            "the log's chain is broken: {}",
-            chain.err().map(|e| e.to_string()).unwrap_or_default()
-        )
-    } else if !log_extends {
-        format!("the event at position {} is no longer the one the seal recorded: the log was rewritten", seal.position)
-    } else {
-        "the board rebuilt from today's log differs from the sealed snapshot".to_string()
+    let verified = log_extends && chain.is_ok() && snapshot_matches;
+    let detail = match chain {
+        _ if verified => "today's log still yields exactly what the board was shown".to_string(),
+        Err(problem) => format!("the log's chain is broken at {problem}"),
+        Ok(_) if !log_extends => format!(
+            "the event at position {} is no longer the one the seal recorded: the log was rewritten",
+            seal.position
+        ),
+        Ok(_) => "the board rebuilt from today's log differs from the sealed snapshot".to_string(),
     };
-    Ok(Json(SealCheck {
+    Ok(SealCheck {
         board: id,
         programme,
         verified,
@@ -236,6 +255,6 @@ pub async fn verify_seal(
         seal,
         snapshot_now: now,
         log_extends_seal: log_extends,
-        chain_verified: chain_ok,
-    }))
+        chain_verified: chain.is_ok(),
+    })
 }

@@ -5,7 +5,8 @@
 //!   or a batch `{"events": [...]}`. Blank lines and lines starting with `#` are
 //!   skipped. Where a UUID is expected (`stream`, `data.programme`, `data.parent`,
 //!   `data.item`, `data.board`), a readable name such as `cib/priority-4` may be
-//!   given instead: it stands for the UUIDv5 of the name in ragtrail's namespace,
+//!   given instead (`data.board` only in a `BoardSealed`, where it is an id): it
+//!   stands for the UUIDv5 of the name in ragtrail's namespace,
 //!   so the same name always means the same stream.
 //! - `.jsonl` written by `ragtrail export --format jsonl` (lines with `position`
 //!   and `hash`): restored exactly, same ids, times and hash chain, into an empty store.
@@ -29,8 +30,8 @@ use uuid::Uuid;
 /// The namespace readable names are hashed in (UUIDv5).
 pub const NAMESPACE: Uuid = Uuid::from_u128(0x7261_6774_7261_696c_8000_0000_0000_0001);
 
-/// Fields of `data` that hold the id of another stream.
-const ID_FIELDS: [&str; 4] = ["programme", "parent", "item", "board"];
+/// Fields of `data` that hold the id of another stream (and `board` of a seal).
+const ID_FIELDS: [&str; 3] = ["programme", "parent", "item"];
 
 /// Show a progress bar for files with more lines than this.
 const PROGRESS_OVER: usize = 2000;
@@ -154,7 +155,14 @@ fn resolve_names(m: &mut Map<String, Value>) {
         let id = id_of(s);
         m.insert("stream".into(), Value::String(id.to_string()));
     }
+    let sealed = m.get("type").and_then(Value::as_str) == Some("BoardSealed");
     if let Some(Value::Object(data)) = m.get_mut("data") {
+        if sealed {
+            if let Some(Value::String(s)) = data.get("board") {
+                let id = id_of(s);
+                data.insert("board".into(), Value::String(id.to_string()));
+            }
+        }
         for f in ID_FIELDS {
             if let Some(Value::String(s)) = data.get(f) {
                 let id = id_of(s);

@@ -2,6 +2,7 @@
 //!
 //! - [`server`]: `ragtrail serve` — the router, its state and lifecycle.
 //! - [`api`]: the HTTP routes.
+//! - [`web`]: the web pages for people.
 //! - [`auth`]: access tokens and roles.
 //! - [`demo`]: the seed reports as demo programmes, for `serve --demo`.
 //! - [`command`]: one event as clients send it, parsed with field-naming errors.
@@ -23,3 +24,4 @@ pub mod import;
 pub mod live;
 pub mod server;
 pub mod signing;
+pub mod web;

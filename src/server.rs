@@ -78,6 +78,10 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
     ));
     Router::new()
         .merge(prompt)
+        .merge(crate::web::routes().layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        )))
         .merge(api::streaming_routes())
         .fallback(|| async {
             ApiError::NotFound("no such route; see the README for the API".into()).into_response()

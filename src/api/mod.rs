@@ -11,6 +11,22 @@ mod views;
 
 pub use openapi::ApiDoc;
 
+/// The chain's state, for the audit page.
+pub async fn audit_chain(
+    state: &AppState,
+) -> Result<Result<ragtrail_events::Verified, String>, ApiError> {
+    audit::chain(state).await
+}
+
+/// Whether a sealed board still verifies, for the audit page.
+pub fn audit_seal_check(
+    state: &AppState,
+    id: Uuid,
+    chain: &Result<ragtrail_events::Verified, String>,
+) -> Result<types::SealCheck, ApiError> {
+    audit::seal_check(state, id, chain)
+}
+
 use crate::auth::{Identity, Role};
 use crate::error::ApiError;
 use crate::server::AppState;
@@ -69,7 +85,11 @@ impl FromRequestParts<AppState> for Caller {
             }
         }
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Ok(Caller(None));
+            // The web pages sign in with a cookie (HttpOnly, SameSite=Strict).
+            return Ok(match crate::web::cookie_token(&parts.headers) {
+                Some(token) => Caller(state.tokens.authenticate(&token)),
+                None => Caller(None),
+            });
         };
         let token = value
             .to_str()
@@ -145,6 +165,11 @@ impl Params {
             })
             .unwrap_or_default(),
         )
+    }
+
+    /// A parameter as given, if given and not empty.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.raw(name)
     }
 
     fn raw(&self, name: &str) -> Option<&str> {

@@ -1,0 +1,92 @@
+//! `/audit`: whether the chain verifies, the current signed digest, and every
+//! board seal with whether today's log still yields what that board was shown.
+
+use super::board::meetings;
+use super::{date, esc, gate, layout};
+use crate::api::Caller;
+use crate::server::AppState;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use std::fmt::Write;
+
+pub async fn page_(state: &AppState) -> String {
+    let mut b = String::new();
+    match crate::api::audit_chain(state).await {
+        Ok(Ok(v)) => {
+            let _ = write!(b, "<div class=\"card\" id=\"chain\"><p class=\"ok\">The log verifies: {} events, each linked to the one before.</p><p>Head: <span class=\"hash\">{}</span></p></div>", v.count, v.head);
+        }
+        Ok(Err(problem)) => {
+            let _ = write!(b, "<div class=\"card\" id=\"chain\"><p class=\"bad\">The log does NOT verify: {}</p></div>", esc(&problem));
+        }
+        Err(e) => {
+            let _ = write!(b, "<div class=\"card\" id=\"chain\"><p class=\"bad\">Cannot check the log: {}</p></div>", esc(&e.to_string()));
+        }
+    }
+    let head = state.store.head();
+    let d = state.signer.sign(head.position, head.hash.to_hex());
+    let _ = write!(b, "<h2>Current digest</h2><div class=\"card\"><p>Keep this outside the service; <code>ragtrail verify --data DIR --digest FILE</code> proves a later log still extends it.</p><p>Position {}, head <span class=\"hash\">{}</span>, signed {} by key <span class=\"hash\">{}</span></p><p><a href=\"/api/v1/digest\">Download the signed digest (JSON)</a></p></div>", d.position, esc(&d.head), d.signed_at.format("%Y-%m-%d %H:%M:%S UTC"), esc(&d.key));
+    b.push_str("<h2>Board seals</h2>");
+    let chain = crate::api::audit_chain(state).await;
+    let boards = {
+        let trail = state.live.read();
+        meetings(&trail)
+    };
+    b.push_str("<div class=\"scroll\"><table id=\"seals\"><thead><tr><th>Board</th><th>Programme</th><th>Sealed</th><th>Still verifies?</th></tr></thead><tbody>");
+    for (id, _, pname, board, day) in &boards {
+        let status = match &chain {
+            Ok(chain) => match crate::api::audit_seal_check(state, *id, chain) {
+                Ok(c) => format!(
+                    "{} <span class=\"muted\">{}</span>",
+                    if c.verified {
+                        "<span class=\"ok\">yes</span>"
+                    } else {
+                        "<span class=\"bad\">NO</span>"
+                    },
+                    esc(&c.detail)
+                ),
+                Err(_) => "<span class=\"muted\">not sealed</span>".into(),
+            },
+            Err(e) => esc(&e.to_string()),
+        };
+        let sealed = {
+            let trail = state.live.read();
+            let q = ragtrail_projections::BoardQuery {
+                as_at: chrono::NaiveDate::MAX,
+                known_at: None,
+                programme: None,
+            };
+            let found = trail
+                .programme_ids()
+                .filter_map(|p| trail.programme_at(p, &q))
+                .flat_map(|p| p.boards)
+                .find(|m| m.event == *id)
+                .and_then(|m| m.seal)
+                .map(|s| {
+                    format!(
+                        "by {} on {}",
+                        esc(&s.set.actor),
+                        s.set.recorded_at.format("%Y-%m-%d %H:%M UTC")
+                    )
+                })
+                .unwrap_or_default();
+            found
+        };
+        let _ = write!(
+            b,
+            "<tr><td>{} ({})</td><td>{}</td><td>{sealed}</td><td>{status}</td></tr>",
+            date(*day),
+            esc(board),
+            esc(pname)
+        );
+    }
+    b.push_str("</tbody></table></div>");
+    b
+}
+
+pub async fn page(State(state): State<AppState>, caller: Caller) -> Response {
+    if let Some(r) = gate(&state, &caller, "/audit") {
+        return r;
+    }
+    let body = page_(&state).await;
+    layout("Audit", &caller, &body).into_response()
+}

@@ -1,0 +1,312 @@
+//! `/`: the board as at a board date (or any date), as known at an instant.
+
+use super::{chip, date, esc, gate, layout, measure, params};
+use crate::api::Caller;
+use crate::server::AppState;
+use axum::extract::State;
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
+use chrono::{NaiveDate, Utc};
+use ragtrail_events::{Dimension, Rag, Section};
+use ragtrail_projections::compare::Change;
+use ragtrail_projections::{BoardQuery, Trail};
+use std::collections::HashMap;
+use std::fmt::Write;
+use uuid::Uuid;
+
+/// Every board meeting: (event id, programme, programme name, board name, date), newest first.
+pub fn meetings(trail: &Trail) -> Vec<(Uuid, Uuid, String, String, NaiveDate)> {
+    let q = BoardQuery {
+        as_at: NaiveDate::MAX,
+        known_at: None,
+        programme: None,
+    };
+    let mut out: Vec<_> = trail
+        .programme_ids()
+        .filter_map(|p| trail.programme_at(p, &q))
+        .flat_map(|p| {
+            p.boards
+                .into_iter()
+                .map(move |b| (b.event, p.id, p.name.clone(), b.board, b.date))
+        })
+        .collect();
+    out.sort_by_key(|m| std::cmp::Reverse(m.4));
+    out
+}
+
+/// Items in outline order: each after its parent, indented by depth.
+fn tree(
+    items: &[ragtrail_projections::board::ItemView],
+) -> Vec<(usize, &ragtrail_projections::board::ItemView)> {
+    let on_board: std::collections::HashSet<Uuid> = items.iter().map(|i| i.id).collect();
+    let mut children: HashMap<Uuid, Vec<&ragtrail_projections::board::ItemView>> = HashMap::new();
+    let mut roots = Vec::new();
+    for i in items {
+        match i.parent.filter(|p| on_board.contains(p)) {
+            Some(p) => children.entry(p).or_default().push(i),
+            None => roots.push(i),
+        }
+    }
+    let mut out = Vec::with_capacity(items.len());
+    let mut stack: Vec<(usize, &ragtrail_projections::board::ItemView)> =
+        roots.into_iter().rev().map(|i| (0, i)).collect();
+    while let Some((d, i)) = stack.pop() {
+        out.push((d, i));
+        if let Some(kids) = children.get(&i.id) {
+            stack.extend(kids.iter().rev().map(|k| (d + 1, *k)));
+        }
+    }
+    out
+}
+
+/// The board select, with `selected` chosen.
+pub fn board_select(
+    name: &str,
+    label: &str,
+    all: &[(Uuid, Uuid, String, String, NaiveDate)],
+    selected: Option<Uuid>,
+) -> String {
+    let mut s = format!("<label>{label}<select name=\"{name}\" id=\"{name}\">");
+    for (id, _, pname, board, d) in all {
+        let sel = if Some(*id) == selected {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(
+            s,
+            "<option value=\"{id}\"{sel}>{} — {} ({})</option>",
+            date(*d),
+            esc(pname),
+            esc(board)
+        );
+    }
+    s.push_str("</select></label>");
+    s
+}
+
+fn arrow(change: Option<Change>, since: Option<NaiveDate>) -> String {
+    let since = since.map(date).unwrap_or_default();
+    match change {
+        Some(Change::Improved) => format!("<span class=\"move up\" title=\"improved since {since}\">↑<span class=\"sr\"> improved</span></span>"),
+        Some(Change::Worsened) => format!("<span class=\"move down\" title=\"worsened since {since}\">↓<span class=\"sr\"> worsened</span></span>"),
+        Some(Change::Unchanged) => format!("<span class=\"move same\" title=\"unchanged since {since}\">→<span class=\"sr\"> unchanged</span></span>"),
+        Some(Change::New) => "<span class=\"move\">new</span>".into(),
+        Some(Change::Closed) => "<span class=\"move\">closed</span>".into(),
+        None => String::new(),
+    }
+}
+
+fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
+    let p = params(uri.query());
+    let trail = state.live.read();
+    let all = meetings(&trail);
+    let chosen = p.uuid("board").map_err(|e| e.to_string())?;
+    let (board_id, mut programme, mut as_at) =
+        match chosen.and_then(|id| all.iter().find(|m| m.0 == id)) {
+            Some(m) => (Some(m.0), Some(m.1), m.4),
+            None => match all.first() {
+                Some(m) if p.date("as_at").ok().flatten().is_none() => (Some(m.0), Some(m.1), m.4),
+                _ => (None, None, Utc::now().date_naive()),
+            },
+        };
+    if let Some(d) = p.date("as_at").map_err(|e| e.to_string())? {
+        as_at = d;
+    }
+    if let Some(pid) = p.uuid("programme").map_err(|e| e.to_string())? {
+        programme = Some(pid);
+    }
+    let known_at = p.instant("known_at").map_err(|e| e.to_string())?;
+    let only: Option<Rag> = match p.text("rag") {
+        Some("red") => Some(Rag::Red),
+        Some("amber") => Some(Rag::Amber),
+        Some("green") => Some(Rag::Green),
+        Some("blue") => Some(Rag::Blue),
+        _ => None,
+    };
+    let q = BoardQuery {
+        as_at,
+        known_at,
+        programme,
+    };
+    let board = trail.board(&q);
+    // Movement since the previous board of the programme.
+    let previous = programme.and_then(|pid| {
+        trail
+            .board_dates(pid, known_at)
+            .into_iter()
+            .map(|(d, _)| d)
+            .filter(|d| *d < as_at)
+            .max()
+    });
+    let moves: HashMap<Uuid, Change> = match previous {
+        Some(prev) => trail
+            .compare(prev, as_at, known_at, programme)
+            .items
+            .into_iter()
+            .filter_map(|m| m.rag.get(&Dimension::Overall).map(|mv| (m.id, mv.change)))
+            .collect(),
+        None => HashMap::new(),
+    };
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<form class=\"controls\" method=\"get\" action=\"/\">{}",
+        board_select("board", "Board meeting", &all, board_id)
+    );
+    let _ = write!(
+        body,
+        "<label>or any date<input type=\"date\" name=\"as_at\" value=\"\"></label>"
+    );
+    let _ = write!(
+        body,
+        "<label>As known at (optional)<input type=\"text\" name=\"known_at\" placeholder=\"2024-09-10T18:00:00Z\" value=\"{}\"></label>",
+        esc(p.text("known_at").unwrap_or(""))
+    );
+    let _ = write!(
+        body,
+        "<label>RAG<select name=\"rag\"><option value=\"\">all</option>"
+    );
+    for r in ["red", "amber", "green", "blue"] {
+        let sel = if p.text("rag") == Some(r) {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(body, "<option value=\"{r}\"{sel}>{r}</option>");
+    }
+    body.push_str("</select></label><button class=\"primary\">Show</button></form>");
+    let pname = board
+        .programmes
+        .first()
+        .map(|p| format!("{} ({})", p.name, p.authority))
+        .unwrap_or_else(|| "All programmes".into());
+    let _ = write!(
+        body,
+        "<p class=\"muted\" id=\"summary\">{} — as at <strong>{}</strong>{}{}</p>",
+        esc(&pname),
+        date(as_at),
+        known_at
+            .map(|t| format!(", as known at {}", esc(&t.to_rfc3339())))
+            .unwrap_or_default(),
+        previous
+            .map(|d| format!("; arrows show movement since the board of {}", date(d)))
+            .unwrap_or_default()
+    );
+    body.push_str("<div class=\"counts\" aria-label=\"Counts by overall RAG\">");
+    for r in [Rag::Red, Rag::Amber, Rag::Green, Rag::Blue, Rag::Unrated] {
+        let n = board
+            .counts
+            .get(&Dimension::Overall)
+            .and_then(|c| c.get(&r))
+            .copied()
+            .unwrap_or(0);
+        if n > 0 {
+            let _ = write!(body, "<span>{} {n}</span>", chip(Some(r)));
+        }
+    }
+    body.push_str("</div>");
+    body.push_str("<div class=\"scroll\"><table id=\"board\"><thead><tr><th>Ref</th><th>Item</th><th>Overall</th><th>Move</th><th class=\"hide-narrow\">Delivery</th><th class=\"hide-narrow\">Savings</th><th>Owner</th><th>Target date</th><th class=\"hide-narrow\">Latest progress</th><th class=\"hide-narrow\">Key metrics</th></tr></thead><tbody>");
+    let mut shown = 0;
+    for (depth, i) in tree(&board.items) {
+        let overall = i.rag.get(&Dimension::Overall).map(|s| s.value);
+        if only.is_some() && overall != only {
+            continue;
+        }
+        shown += 1;
+        let rag = |d: Dimension| {
+            i.rag
+                .get(&d)
+                .map(|s| chip(Some(s.value)))
+                .unwrap_or_default()
+        };
+        let set_by = i
+            .rag
+            .get(&Dimension::Overall)
+            .map(|s| {
+                format!(
+                    " title=\"set by {} on {}{}\"",
+                    esc(&s.set.actor),
+                    date(s.set.effective),
+                    s.set
+                        .reason
+                        .as_deref()
+                        .map(|r| format!(": {}", esc(r)))
+                        .unwrap_or_default()
+                )
+            })
+            .unwrap_or_default();
+        let target = match (&i.target_date, i.slippage_days) {
+            (Some(t), Some(s)) if s > 0 => {
+                format!("{} <span class=\"bad\">(+{s} days)</span>", date(t.value))
+            }
+            (Some(t), _) => date(t.value),
+            (None, _) => i.timeframe.as_deref().map(esc).unwrap_or_default(),
+        };
+        let progress = i
+            .narratives
+            .get(&Section::Progress)
+            .map(|n| {
+                let t: String = n.value.chars().take(160).collect();
+                let more = if n.value.chars().count() > 160 {
+                    "…"
+                } else {
+                    ""
+                };
+                format!("{}{more}", esc(&t))
+            })
+            .unwrap_or_default();
+        let mut metrics = String::new();
+        for m in i.metrics.iter().take(4) {
+            if let Some(l) = &m.latest {
+                let _ = write!(
+                    metrics,
+                    "<div>{}: <strong>{}</strong>{} {}</div>",
+                    esc(&m.name),
+                    measure(l.value),
+                    l.target
+                        .map(|t| format!(" (target {})", measure(Some(t))))
+                        .unwrap_or_default(),
+                    chip(l.rag)
+                );
+            }
+        }
+        let _ = write!(
+            body,
+            "<tr data-ref=\"{r}\"><td>{r}</td><td style=\"padding-left:{pad}rem\"><a href=\"/items/{id}\">{title}</a><div class=\"muted\">{kind}</div></td><td{set_by}>{overall}</td><td>{mv}</td><td class=\"hide-narrow\">{delivery}</td><td class=\"hide-narrow\">{savings}</td><td>{owner}</td><td>{target}</td><td class=\"hide-narrow narrative\">{progress}</td><td class=\"hide-narrow\">{metrics}</td></tr>",
+            r = esc(&i.reference),
+            pad = 0.5 + 1.2 * depth as f64,
+            id = i.id,
+            title = esc(&i.title),
+            kind = i.kind,
+            overall = rag(Dimension::Overall),
+            mv = arrow(moves.get(&i.id).copied(), previous),
+            delivery = rag(Dimension::Delivery),
+            savings = rag(Dimension::Savings),
+            owner = i.owner.as_deref().map(esc).unwrap_or_default(),
+        );
+    }
+    body.push_str("</tbody></table></div>");
+    if shown == 0 {
+        body.push_str("<p>No items on this board for this date and filter.</p>");
+    }
+    Ok(body)
+}
+
+pub async fn page(State(state): State<AppState>, caller: Caller, uri: Uri) -> Response {
+    if let Some(r) = gate(&state, &caller, "/") {
+        return r;
+    }
+    match render(&state, &uri) {
+        Ok(body) => layout("Board", &caller, &body).into_response(),
+        Err(e) => (
+            axum::http::StatusCode::BAD_REQUEST,
+            layout(
+                "Board",
+                &caller,
+                &format!("<p class=\"error\">{}</p>", esc(&e)),
+            ),
+        )
+            .into_response(),
+    }
+}

@@ -1,0 +1,151 @@
+//! `/compare`: the movement between two boards — exceptions first (Red, or
+//! Amber and worsening), then worsened, improved, unchanged.
+
+use super::board::{board_select, meetings};
+use super::{chip, date, esc, gate, layout, measure, params};
+use crate::api::Caller;
+use crate::server::AppState;
+use axum::extract::State;
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
+use ragtrail_events::Dimension;
+use ragtrail_projections::compare::{Change, ItemMovement};
+use std::fmt::Write;
+
+fn row(m: &ItemMovement) -> String {
+    let mv = m.rag.get(&Dimension::Overall);
+    let change = mv
+        .map(|x| format!("{:?}", x.change).to_lowercase())
+        .unwrap_or_default();
+    let mut notes = Vec::new();
+    if let Some(t) = &m.target_date {
+        notes.push(format!(
+            "target date {} → {}",
+            t.from.map(date).unwrap_or_else(|| "none".into()),
+            t.to.map(date).unwrap_or_else(|| "none".into())
+        ));
+    }
+    for d in &m.metrics {
+        if d.from.is_some() || d.to.is_some() {
+            notes.push(format!(
+                "{}: {} → {} ({})",
+                esc(&d.name),
+                d.from
+                    .map(|v| measure(Some(ragtrail_events::Value::Number(v))))
+                    .unwrap_or_else(|| "–".into()),
+                d.to.map(|v| measure(Some(ragtrail_events::Value::Number(v))))
+                    .unwrap_or_else(|| "–".into()),
+                format!("{:?}", d.change).to_lowercase()
+            ));
+        }
+    }
+    if !m.risks_opened.is_empty() {
+        notes.push(format!("risks opened: {}", esc(&m.risks_opened.join(", "))));
+    }
+    if !m.risks_closed.is_empty() {
+        notes.push(format!("risks closed: {}", esc(&m.risks_closed.join(", "))));
+    }
+    if !m.narratives_changed.is_empty() {
+        notes.push(format!(
+            "{} narrative(s) updated",
+            m.narratives_changed.len()
+        ));
+    }
+    format!(
+        "<tr class=\"{cls}\" data-ref=\"{r}\"><td>{r}</td><td><a href=\"/items/{id}\">{t}</a></td><td>{from}</td><td>{to}</td><td>{change}</td><td class=\"narrative\">{notes}</td></tr>",
+        cls = if m.exception { "exception" } else { "" },
+        r = esc(&m.reference),
+        id = m.id,
+        t = esc(&m.title),
+        from = mv.map(|x| chip(x.from)).unwrap_or_default(),
+        to = mv.map(|x| chip(x.to)).unwrap_or_default(),
+        notes = notes.join("; "),
+    )
+}
+
+/// Which section an item's movement goes in: exceptions, worsened, improved, the rest.
+fn group(m: &ItemMovement) -> usize {
+    match m.rag.get(&Dimension::Overall).map(|x| x.change) {
+        _ if m.exception => 0,
+        Some(Change::Worsened) => 1,
+        Some(Change::Improved) => 2,
+        _ => 3,
+    }
+}
+
+fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
+    let p = params(uri.query());
+    let trail = state.live.read();
+    let all = meetings(&trail);
+    let to_id = p
+        .uuid("to")
+        .map_err(|e| e.to_string())?
+        .or_else(|| all.first().map(|m| m.0));
+    let to = to_id.and_then(|id| all.iter().find(|m| m.0 == id));
+    let from_id = p
+        .uuid("from")
+        .map_err(|e| e.to_string())?
+        .or_else(|| to.and_then(|t| all.iter().find(|m| m.1 == t.1 && m.4 < t.4).map(|m| m.0)));
+    let from = from_id.and_then(|id| all.iter().find(|m| m.0 == id));
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<form class=\"controls\" method=\"get\" action=\"/compare\">{}{}<button class=\"primary\">Compare</button></form>",
+        board_select("from", "From board", &all, from_id),
+        board_select("to", "To board", &all, to_id)
+    );
+    let (Some(from), Some(to)) = (from, to) else {
+        body.push_str("<p>Choose two boards to compare.</p>");
+        return Ok(body);
+    };
+    let programme = if from.1 == to.1 { Some(to.1) } else { None };
+    let cmp = trail.compare(from.4, to.4, None, programme);
+    let _ = write!(
+        body,
+        "<p class=\"muted\">Movement from {} to {}{}</p>",
+        date(from.4),
+        date(to.4),
+        programme
+            .map(|_| format!(" — {}", esc(&to.2)))
+            .unwrap_or_default()
+    );
+    let groups = [
+        ("exceptions", "Exceptions: Red, or Amber and worsening"),
+        ("worsened", "Worsened"),
+        ("improved", "Improved"),
+        ("unchanged", "Unchanged, new or unrated"),
+    ];
+    for (g, (id, title)) in groups.iter().enumerate() {
+        let rows: Vec<String> = cmp
+            .items
+            .iter()
+            .filter(|m| group(m) == g)
+            .map(row)
+            .collect();
+        let _ = write!(body, "<h2 id=\"{id}\">{title} ({})</h2>", rows.len());
+        if rows.is_empty() {
+            body.push_str("<p class=\"muted\">None.</p>");
+            continue;
+        }
+        let _ = write!(body, "<div class=\"scroll\"><table id=\"table-{id}\"><thead><tr><th>Ref</th><th>Item</th><th>Was</th><th>Now</th><th>Change</th><th>Also</th></tr></thead><tbody>{}</tbody></table></div>", rows.join(""));
+    }
+    Ok(body)
+}
+
+pub async fn page(State(state): State<AppState>, caller: Caller, uri: Uri) -> Response {
+    if let Some(r) = gate(&state, &caller, "/compare") {
+        return r;
+    }
+    match render(&state, &uri) {
+        Ok(body) => layout("Movement between boards", &caller, &body).into_response(),
+        Err(e) => (
+            axum::http::StatusCode::BAD_REQUEST,
+            layout(
+                "Movement between boards",
+                &caller,
+                &format!("<p class=\"error\">{}</p>", esc(&e)),
+            ),
+        )
+            .into_response(),
+    }
+}

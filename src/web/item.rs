@@ -1,0 +1,501 @@
+//! `/items/{id}`: one item's status and its full audit timeline — every change
+//! with who, when recorded, effective date and reason, corrections linked to
+//! what they correct — and, for writers, forms to record a RAG change (reason
+//! required) or a metric reading, with errors shown beside the field.
+
+use super::{chip, date, esc, gate, layout, measure, params};
+use crate::api::Caller;
+use crate::auth::Role;
+use crate::server::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{NaiveDate, Utc};
+use ragtrail_events::{Append, AppendError, Dimension, Event, NewEvent};
+use ragtrail_projections::board::ItemView;
+use ragtrail_projections::BoardQuery;
+use std::collections::HashMap;
+use std::fmt::Write;
+use uuid::Uuid;
+
+/// What a form sent back, and what was wrong with it.
+#[derive(Default)]
+struct Feedback {
+    form: &'static str,
+    values: HashMap<String, String>,
+    errors: HashMap<String, String>,
+}
+
+impl Feedback {
+    fn value(&self, form: &str, name: &str) -> String {
+        if self.form == form {
+            esc(self.values.get(name).map(String::as_str).unwrap_or(""))
+        } else {
+            String::new()
+        }
+    }
+    fn error(&self, form: &str, name: &str) -> String {
+        match (self.form == form, self.errors.get(name)) {
+            (true, Some(e)) => format!(
+                "<span class=\"error\" id=\"{form}-{name}-error\" role=\"alert\">{}</span>",
+                esc(e)
+            ),
+            _ => String::new(),
+        }
+    }
+    fn invalid(&self, form: &str, name: &str) -> &'static str {
+        if self.form == form && self.errors.contains_key(name) {
+            " class=\"field-error\" aria-invalid=\"true\""
+        } else {
+            ""
+        }
+    }
+}
+
+fn summary(e: &Event) -> String {
+    let d = e.data_json();
+    let text = match e {
+        Event::RagChanged { dimension, rag } => format!("{dimension} RAG → {}", chip(Some(*rag))),
+        Event::NarrativeRecorded { section, text } => {
+            let t: String = text.chars().take(200).collect();
+            format!(
+                "{section}: {}{}",
+                esc(&t),
+                if text.chars().count() > 200 {
+                    "…"
+                } else {
+                    ""
+                }
+            )
+        }
+        Event::MetricReadingRecorded {
+            period, value, rag, ..
+        } => format!("{}: {} {}", esc(period), measure(*value), chip(*rag)),
+        Event::TargetDateRevised { target_date } => format!("target date → {}", date(*target_date)),
+        Event::ItemRegistered {
+            title, reference, ..
+        } => format!("registered {} {}", esc(reference), esc(title)),
+        _ => {
+            let s = d.to_string();
+            let t: String = s.chars().take(200).collect();
+            esc(&t)
+        }
+    };
+    text
+}
+
+fn render(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    fb: &Feedback,
+) -> Result<(String, String), (StatusCode, String)> {
+    let today = Utc::now().date_naive();
+    let (item, children, history): (ItemView, Vec<(Uuid, String, String)>, _) = {
+        let trail = state.live.read();
+        let q = BoardQuery {
+            as_at: NaiveDate::MAX,
+            known_at: None,
+            programme: None,
+        };
+        let item = trail
+            .item_at(id, &q)
+            .ok_or((StatusCode::NOT_FOUND, format!("No item {id}.")))?;
+        let children = trail
+            .children_of(id)
+            .into_iter()
+            .filter_map(|c| trail.item_at(c, &q).map(|i| (c, i.reference, i.title)))
+            .collect();
+        let p = params(None);
+        let _ = p;
+        let history = crate::history::item_history(&state.store, &trail, id, false, None)
+            .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+        (item, children, history)
+    };
+    let mut b = String::new();
+    let _ = write!(b, "<div class=\"card\"><p class=\"muted\">{} {} of <a href=\"/?programme={}\">the board</a>{}</p>", item.kind, esc(&item.reference), item.programme, item.parent.map(|p| format!(" · part of <a href=\"/items/{p}\">its parent</a>")).unwrap_or_default());
+    b.push_str("<p>");
+    for d in Dimension::ALL {
+        if let Some(s) = item.rag.get(&d) {
+            let _ = write!(
+                b,
+                "{d}: {} <span class=\"muted\">(set by {} on {}{})</span><br>",
+                chip(Some(s.value)),
+                esc(&s.set.actor),
+                date(s.set.effective),
+                s.set
+                    .reason
+                    .as_deref()
+                    .map(|r| format!(": {}", esc(r)))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    b.push_str("</p>");
+    if let Some(o) = &item.owner {
+        let _ = write!(b, "<p>Owner: {}</p>", esc(o));
+    }
+    if let Some(t) = &item.target_date {
+        let _ = write!(
+            b,
+            "<p>Target date: {}{}</p>",
+            date(t.value),
+            item.slippage_days
+                .filter(|s| *s != 0)
+                .map(|s| format!(" ({s:+} days against the first target)"))
+                .unwrap_or_default()
+        );
+    }
+    if let Some(d) = &item.description {
+        let _ = write!(b, "<p class=\"narrative\">{}</p>", esc(d));
+    }
+    b.push_str("</div>");
+    if !children.is_empty() {
+        b.push_str("<h2>Within this item</h2><ul>");
+        for (c, r, t) in &children {
+            let _ = write!(
+                b,
+                "<li><a href=\"/items/{c}\">{} {}</a></li>",
+                esc(r),
+                esc(t)
+            );
+        }
+        b.push_str("</ul>");
+    }
+    let writer = caller.0.as_ref().is_some_and(|i| i.role >= Role::Writer);
+    if writer {
+        b.push_str("<h2>Record a change</h2><div class=\"card\">");
+        let _ = write!(b, "<form class=\"record\" id=\"rag-form\" method=\"post\" action=\"/items/{id}/rag\" novalidate>");
+        b.push_str("<label>Dimension<select name=\"dimension\">");
+        for d in Dimension::ALL {
+            let v = d.to_string();
+            let sel = if fb.value("rag", "dimension") == v {
+                " selected"
+            } else {
+                ""
+            };
+            let _ = write!(b, "<option value=\"{v}\"{sel}>{v}</option>");
+        }
+        b.push_str("</select></label><label>RAG<select name=\"rag\">");
+        for r in ["red", "amber", "green", "blue", "unrated"] {
+            let sel = if fb.value("rag", "rag") == r {
+                " selected"
+            } else {
+                ""
+            };
+            let _ = write!(b, "<option value=\"{r}\"{sel}>{r}</option>");
+        }
+        let eff = if fb.form == "rag" {
+            fb.value("rag", "effective")
+        } else {
+            today.to_string()
+        };
+        let _ = write!(b, "</select></label><label>Effective date<input type=\"date\" name=\"effective\" value=\"{eff}\"{}>{}</label>", fb.invalid("rag", "effective"), fb.error("rag", "effective"));
+        let _ = write!(b, "<label class=\"wide\">Reason (required)<textarea name=\"reason\" id=\"rag-reason\" rows=\"2\"{} aria-describedby=\"rag-reason-error\">{}</textarea>{}</label>", fb.invalid("rag", "reason"), fb.value("rag", "reason"), fb.error("rag", "reason"));
+        if let Some(e) = fb.errors.get("form").filter(|_| fb.form == "rag") {
+            let _ = write!(b, "<p class=\"error wide\" role=\"alert\">{}</p>", esc(e));
+        }
+        b.push_str("<div class=\"wide\"><button class=\"primary\" id=\"rag-submit\">Record RAG change</button></div></form></div>");
+        if !item.metrics.is_empty() {
+            b.push_str("<div class=\"card\">");
+            let _ = write!(b, "<form class=\"record\" id=\"reading-form\" method=\"post\" action=\"/items/{id}/reading\" novalidate><label>Metric<select name=\"metric\">");
+            for m in &item.metrics {
+                let _ = write!(b, "<option value=\"{}\">{}</option>", m.id, esc(&m.name));
+            }
+            let _ = write!(b, "</select></label><label>Period<input name=\"period\" value=\"{}\" placeholder=\"e.g. 2024-25 Q2\"{}>{}</label>", fb.value("reading", "period"), fb.invalid("reading", "period"), fb.error("reading", "period"));
+            let _ = write!(b, "<label>Period end<input type=\"date\" name=\"period_end\" value=\"{}\"{}>{}</label>", fb.value("reading", "period_end"), fb.invalid("reading", "period_end"), fb.error("reading", "period_end"));
+            let _ = write!(
+                b,
+                "<label>Value<input name=\"value\" inputmode=\"decimal\" value=\"{}\"{}>{}</label>",
+                fb.value("reading", "value"),
+                fb.invalid("reading", "value"),
+                fb.error("reading", "value")
+            );
+            b.push_str("<label>RAG (if the report gives one)<select name=\"rag\"><option value=\"\">none</option><option>red</option><option>amber</option><option>green</option><option>blue</option></select></label>");
+            let _ = write!(
+                b,
+                "<label class=\"wide\">Note<input name=\"note\" value=\"{}\"></label>",
+                fb.value("reading", "note")
+            );
+            if let Some(e) = fb.errors.get("form").filter(|_| fb.form == "reading") {
+                let _ = write!(b, "<p class=\"error wide\" role=\"alert\">{}</p>", esc(e));
+            }
+            b.push_str("<div class=\"wide\"><button class=\"primary\">Record reading</button></div></form></div>");
+        }
+    }
+    b.push_str("<h2>Audit timeline</h2><div class=\"scroll\"><table id=\"timeline\"><thead><tr><th>#</th><th>Recorded</th><th>Effective</th><th>By</th><th>What</th><th>Why</th></tr></thead><tbody>");
+    for e in history.iter().rev() {
+        let ev = Event::from_type_and_data(e.type_name, e.data.clone()).ok();
+        let what = ev.as_ref().map(summary).unwrap_or_else(|| esc(e.type_name));
+        let mut links = String::new();
+        if let Some(t) = e.corrects {
+            let _ = write!(
+                links,
+                "<div>corrects <a href=\"#e-{t}\">an earlier entry</a></div>"
+            );
+        }
+        for c in &e.corrected_by {
+            let _ = write!(
+                links,
+                "<div class=\"bad\">corrected by <a href=\"#e-{c}\">a later entry</a></div>"
+            );
+        }
+        let _ = write!(
+            b,
+            "<tr id=\"e-{}\"><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td><strong>{}</strong><br>{what}{links}</td><td>{}</td></tr>",
+            e.id,
+            e.position,
+            e.recorded_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            date(e.effective),
+            esc(&e.actor),
+            esc(e.type_name),
+            e.reason.as_deref().map(esc).unwrap_or_default()
+        );
+    }
+    b.push_str("</tbody></table></div>");
+    Ok((item.title, b))
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    uri: Uri,
+) -> Response {
+    if let Some(r) = gate(&state, &caller, uri.path()) {
+        return r;
+    }
+    show(&state, &caller, &id, &Feedback::default(), StatusCode::OK)
+}
+
+fn show(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    fb: &Feedback,
+    status: StatusCode,
+) -> Response {
+    let Ok(id) = Uuid::parse_str(id) else {
+        return (
+            StatusCode::NOT_FOUND,
+            layout("Not found", caller, "<p>That is not an item id.</p>"),
+        )
+            .into_response();
+    };
+    match render(state, caller, id, fb) {
+        Ok((title, body)) => (status, layout(&title, caller, &body)).into_response(),
+        Err((code, msg)) => (
+            code,
+            layout("Not found", caller, &format!("<p>{}</p>", esc(&msg))),
+        )
+            .into_response(),
+    }
+}
+
+fn form_values(body: &Bytes) -> HashMap<String, String> {
+    let text = String::from_utf8_lossy(body);
+    let p = crate::api::Params::from_query(Some(&text));
+    [
+        "dimension",
+        "rag",
+        "effective",
+        "reason",
+        "metric",
+        "period",
+        "period_end",
+        "value",
+        "note",
+    ]
+    .iter()
+    .filter_map(|k| p.text(k).map(|v| (k.to_string(), v.to_string())))
+    .collect()
+}
+
+/// Appends one event from a form; on invalid content, the field and message.
+async fn record(state: &AppState, actor: &str, e: NewEvent) -> Result<u64, (String, String)> {
+    match state
+        .store
+        .append(Append {
+            actor: actor.to_string(),
+            idempotency_key: None,
+            events: vec![e],
+        })
+        .await
+    {
+        Ok(r) => {
+            let p = r.last().map_or(0, |r| r.position);
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), state.live.wait_for(p))
+                .await;
+            Ok(p)
+        }
+        Err(AppendError::Invalid { invalid, .. }) => {
+            let field = invalid.field.trim_start_matches("data.").to_string();
+            Err((field, invalid.message))
+        }
+        Err(other) => Err(("form".into(), other.to_string())),
+    }
+}
+
+fn writer_or_signin(caller: &Caller, here: &str) -> Result<String, Box<Response>> {
+    match &caller.0 {
+        Some(id) if id.role >= Role::Writer => Ok(id.name.clone()),
+        Some(_) => Err(Box::new((StatusCode::FORBIDDEN, layout("Not allowed", caller, "<p>Your token can read but not record changes; ask an admin for a writer token.</p>")).into_response())),
+        None => Err(Box::new(Redirect::to(&format!("/signin?next={}", super::urlencode(here))).into_response())),
+    }
+}
+
+pub async fn record_rag(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let here = format!("/items/{id}");
+    let actor = match writer_or_signin(&caller, &here) {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    let values = form_values(&body);
+    let mut fb = Feedback {
+        form: "rag",
+        values: values.clone(),
+        errors: HashMap::new(),
+    };
+    let Ok(stream) = Uuid::parse_str(&id) else {
+        return show(&state, &caller, &id, &fb, StatusCode::NOT_FOUND);
+    };
+    let get = |k: &str| values.get(k).cloned().unwrap_or_default();
+    let event = Event::from_type_and_data(
+        "RagChanged",
+        serde_json::json!({"dimension": get("dimension"), "rag": get("rag")}),
+    );
+    let effective = NaiveDate::parse_from_str(&get("effective"), "%Y-%m-%d");
+    match (&event, &effective) {
+        (Err(inv), _) => {
+            fb.errors.insert(
+                inv.field.trim_start_matches("data.").to_string(),
+                inv.message.clone(),
+            );
+        }
+        (_, Err(_)) => {
+            fb.errors.insert(
+                "effective".into(),
+                "Give the date the status applies to.".into(),
+            );
+        }
+        _ => {}
+    }
+    if get("reason").trim().is_empty() {
+        fb.errors.insert(
+            "reason".into(),
+            "A reason is required: say why the status changed.".into(),
+        );
+    }
+    if let (Ok(event), Ok(effective), true) = (event, effective, fb.errors.is_empty()) {
+        let e = NewEvent {
+            stream,
+            event,
+            effective,
+            reason: Some(get("reason")),
+            expected_version: None,
+        };
+        match record(&state, &actor, e).await {
+            Ok(p) => return Redirect::to(&format!("{here}?recorded={p}#timeline")).into_response(),
+            Err((field, message)) => {
+                fb.errors.insert(field, message);
+            }
+        }
+    }
+    show(&state, &caller, &id, &fb, StatusCode::UNPROCESSABLE_ENTITY)
+}
+
+pub async fn record_reading(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let here = format!("/items/{id}");
+    let actor = match writer_or_signin(&caller, &here) {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    let values = form_values(&body);
+    let mut fb = Feedback {
+        form: "reading",
+        values: values.clone(),
+        errors: HashMap::new(),
+    };
+    let get = |k: &str| values.get(k).cloned().unwrap_or_default();
+    let metric = Uuid::parse_str(&get("metric"));
+    if metric.is_err() {
+        fb.errors.insert("form".into(), "Choose a metric.".into());
+    }
+    if get("period").trim().is_empty() {
+        fb.errors
+            .insert("period".into(), "Name the period, e.g. 2024-25 Q2.".into());
+    }
+    let end = NaiveDate::parse_from_str(&get("period_end"), "%Y-%m-%d");
+    if end.is_err() {
+        fb.errors.insert(
+            "period_end".into(),
+            "Give the last day of the period.".into(),
+        );
+    }
+    let raw = get("value");
+    let value = if raw.trim().is_empty() {
+        Ok(None)
+    } else {
+        raw.trim()
+            .trim_end_matches('%')
+            .replace(',', "")
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .map(|v| Some(serde_json::json!({"number": v})))
+            .ok_or(())
+    };
+    if value.is_err() {
+        fb.errors.insert(
+            "value".into(),
+            "Give a number (or leave empty for a missing value).".into(),
+        );
+    }
+    if let (Ok(metric), Ok(end), Ok(value), true) = (metric, end, value, fb.errors.is_empty()) {
+        let mut data =
+            serde_json::json!({"period": get("period"), "period_end": end, "value": value});
+        if !get("rag").is_empty() {
+            data["rag"] = serde_json::json!(get("rag"));
+        }
+        if !get("note").trim().is_empty() {
+            data["note"] = serde_json::json!(get("note"));
+        }
+        match Event::from_type_and_data("MetricReadingRecorded", data) {
+            Ok(event) => {
+                let e = NewEvent {
+                    stream: metric,
+                    event,
+                    effective: end,
+                    reason: None,
+                    expected_version: None,
+                };
+                match record(&state, &actor, e).await {
+                    Ok(_) => {
+                        return Redirect::to(&format!("/trends?metric={metric}")).into_response()
+                    }
+                    Err((field, message)) => {
+                        fb.errors.insert(field, message);
+                    }
+                }
+            }
+            Err(inv) => {
+                fb.errors.insert(
+                    inv.field.trim_start_matches("data.").to_string(),
+                    inv.message,
+                );
+            }
+        }
+    }
+    show(&state, &caller, &id, &fb, StatusCode::UNPROCESSABLE_ENTITY)
+}

@@ -1,0 +1,71 @@
+//! `/signin` and `/signout`: a token in an HttpOnly, SameSite=Strict cookie.
+
+use super::{esc, layout, params, COOKIE};
+use crate::api::Caller;
+use crate::server::AppState;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        // Only paths on this site, never another host.
+        Some(n) if n.starts_with('/') && !n.starts_with("//") => n.to_string(),
+        _ => "/".into(),
+    }
+}
+
+fn form_html(next: &str, error: Option<&str>) -> String {
+    format!(
+        "<form class=\"record\" method=\"post\" action=\"/signin\" id=\"signin-form\"><input type=\"hidden\" name=\"next\" value=\"{}\"><label class=\"wide\">Access token<input type=\"password\" name=\"token\" id=\"token\" autocomplete=\"current-password\" required{}></label>{}<div class=\"wide\"><button class=\"primary\" id=\"signin\">Sign in</button></div></form><p class=\"muted\">Tokens come from your admin (<code>ragtrail token create</code>). Readers can view; writers can also record changes.</p>",
+        esc(next),
+        if error.is_some() { " class=\"field-error\" aria-invalid=\"true\"" } else { "" },
+        error.map(|e| format!("<p class=\"error wide\" role=\"alert\">{}</p>", esc(e))).unwrap_or_default()
+    )
+}
+
+pub async fn form(caller: Caller, uri: Uri) -> Response {
+    let p = params(uri.query());
+    layout(
+        "Sign in",
+        &caller,
+        &form_html(&safe_next(p.text("next")), None),
+    )
+    .into_response()
+}
+
+pub async fn submit(State(state): State<AppState>, caller: Caller, body: Bytes) -> Response {
+    let text = String::from_utf8_lossy(&body);
+    let p = crate::api::Params::from_query(Some(&text));
+    let next = safe_next(p.text("next"));
+    let token = p.text("token").unwrap_or("").trim().to_string();
+    if state.tokens.authenticate(&token).is_none() {
+        return (
+            StatusCode::UNAUTHORIZED,
+            layout(
+                "Sign in",
+                &caller,
+                &form_html(&next, Some("That token is not known (or was revoked).")),
+            ),
+        )
+            .into_response();
+    }
+    let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200");
+    let mut res = Redirect::to(&next).into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
+}
+
+pub async fn signout() -> Response {
+    let mut res = Redirect::to("/").into_response();
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        header::HeaderValue::from_static(
+            "ragtrail_token=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+        ),
+    );
+    res
+}

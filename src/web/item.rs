@@ -77,9 +77,22 @@ fn summary(e: &Event) -> String {
             title, reference, ..
         } => format!("registered {} {}", esc(reference), esc(title)),
         _ => {
-            let s = d.to_string();
-            let t: String = s.chars().take(200).collect();
-            esc(&t)
+            // Every field given, as "field: value".
+            let fields: Vec<String> = d
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| {
+                    let v = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    let v: String = v.chars().take(160).collect();
+                    format!("{}: {}", esc(k), esc(&v))
+                })
+                .collect();
+            fields.join("; ")
         }
     };
     text

@@ -193,7 +193,7 @@ h2 { font-size: 1.25rem; margin: 1.6rem 0 .6rem; }
 a { color: var(--link); }
 .muted { color: var(--muted); }
 form.controls { display: flex; flex-wrap: wrap; gap: .6rem 1rem; align-items: end; background: var(--band); padding: .8rem; border-radius: 4px; margin-bottom: 1rem; }
-form.controls label, form.record label { display: flex; flex-direction: column; font-size: .9rem; gap: .2rem; }
+form.controls label, form.record label { display: flex; flex-direction: column; font-size: .9rem; gap: .2rem; min-width: 0; max-width: 100%; }
 select, input, textarea, button { font: inherit; }
 select, input, textarea { padding: .3rem .4rem; border: 1px solid #767676; border-radius: 3px; max-width: 100%; }
 button.primary { background: #1f2a44; color: #fff; border: 0; border-radius: 3px; padding: .45rem .9rem; cursor: pointer; }

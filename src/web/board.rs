@@ -158,6 +158,19 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
         body,
         "<label>or any date<input type=\"date\" name=\"as_at\" value=\"\"></label>"
     );
+    body.push_str("<label>Programme<select name=\"programme\"><option value=\"\">the board's programme</option>");
+    let mut seen = std::collections::HashSet::new();
+    for (_, pid, pname, _, _) in &all {
+        if seen.insert(*pid) {
+            let sel = if p.text("programme") == Some(pid.to_string().as_str()) {
+                " selected"
+            } else {
+                ""
+            };
+            let _ = write!(body, "<option value=\"{pid}\"{sel}>{}</option>", esc(pname));
+        }
+    }
+    body.push_str("</select></label>");
     let _ = write!(
         body,
         "<label>As known at (optional)<input type=\"text\" name=\"known_at\" placeholder=\"2024-09-10T18:00:00Z\" value=\"{}\"></label>",

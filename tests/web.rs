@@ -1,0 +1,128 @@
+//! The web pages over plain HTTP: sign-in by cookie, private servers sending
+//! people to sign in, readers seeing no forms, and every page answering.
+
+mod support;
+
+use reqwest::redirect::Policy;
+use serde_json::json;
+use support::*;
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn private_pages_need_sign_in_and_the_cookie_is_httponly_and_strict() {
+    let s = Server::start(false);
+    let c = no_redirects();
+    let res = c.get(s.url("/")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/signin?next=/");
+    // A wrong token is refused on the form; the right one sets the cookie.
+    let res = c
+        .post(s.url("/signin"))
+        .body("token=rt_wrong&next=%2F")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.text().await.unwrap().contains("not known"));
+    let reader: serde_json::Value = c
+        .post(s.url("/api/v1/tokens"))
+        .bearer_auth(&s.admin)
+        .json(&json!({"name": "inspector", "role": "reader"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = reader["token"].as_str().unwrap();
+    let res = c
+        .post(s.url("/signin"))
+        .body(format!("token={token}&next=%2Faudit"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/audit");
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    // Another site as `next` is not followed.
+    let res = c
+        .post(s.url("/signin"))
+        .body(format!("token={token}&next=%2F%2Fevil.example"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/");
+    // Signed in as a reader: pages answer, and an item page has no forms.
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let item = "00000000-0000-0000-0000-000000000014";
+    let setup = json!({"events": [
+        event(PROGRAMME, "ProgrammeRegistered", json!({"name": "P", "authority": "A"}), "2024-09-10"),
+        event(item, "ItemRegistered", json!({"programme": PROGRAMME, "kind": "priority", "reference": "4", "title": "Leadership"}), "2024-09-10"),
+    ]});
+    assert_eq!(
+        c.post(s.url("/api/v1/batches"))
+            .bearer_auth(&s.admin)
+            .json(&setup)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    for path in [
+        "/",
+        "/compare",
+        "/trends",
+        "/audit",
+        &format!("/items/{item}"),
+    ] {
+        let res = c
+            .get(s.url(path))
+            .header("Cookie", &pair)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains("inspector (reader)"), "{path}");
+        assert!(!html.contains("rag-form"), "{path}: a reader sees no forms");
+    }
+    // A reader posting the form is refused; signing out clears the cookie.
+    let res = c
+        .post(s.url(&format!("/items/{item}/rag")))
+        .header("Cookie", &pair)
+        .body("dimension=overall&rag=red&effective=2024-10-01&reason=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = c
+        .post(s.url("/signout"))
+        .header("Cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    assert_eq!(
+        c.get(s.url(&format!("/items/{}", uuid::Uuid::nil())))
+            .header("Cookie", &pair)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}

@@ -1,0 +1,828 @@
+//! The benchmark suite: ragtrail beside raw sled, the disk and PostgreSQL,
+//! measured in one run on this machine.
+//!
+//! `cargo bench --bench suite` prints tables and writes `target/bench/results.json`.
+//! Settings (environment): `RAGTRAIL_BENCH_SECS` seconds per throughput
+//! measurement (default 3); `RAGTRAIL_BENCH_SIZES` log sizes for the query and
+//! replay figures (default `10000,100000,1000000`); `RAGTRAIL_BENCH_ONLY` one of
+//! `appends`, `queries`, `disk` to run a part. PostgreSQL rows need Debian's
+//! `postgresql` package (`apt-get install -y postgresql`); without it they are
+//! skipped with a message. The harness starts its own PostgreSQL in a temp dir on
+//! a loopback port and stops it after.
+
+use chrono::{DateTime, Duration as Span, NaiveDate, Utc};
+use ragtrail_events::envelope::{self, Digest32, Draft};
+use ragtrail_events::*;
+use ragtrail_projections::{BoardQuery, Trail};
+use serde_json::{json, Value as Json};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+const ITEMS: u64 = 10_000;
+const PROGRAMMES: u64 = 100;
+
+fn secs() -> Duration {
+    Duration::from_secs_f64(
+        std::env::var("RAGTRAIL_BENCH_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(3.0),
+    )
+}
+
+fn wants(part: &str) -> bool {
+    std::env::var("RAGTRAIL_BENCH_ONLY").map_or(true, |o| o == part)
+}
+
+fn sizes() -> Vec<u64> {
+    std::env::var("RAGTRAIL_BENCH_SIZES")
+        .unwrap_or_else(|_| "10000,100000,1000000".into())
+        .split(',')
+        .filter_map(|s| s.trim().replace('_', "").parse().ok())
+        .collect()
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn dir_bytes(p: &Path) -> u64 {
+    std::fs::read_dir(p)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+// ---------------------------------------------------------------- the events
+
+fn start_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2020, 1, 1).expect("date")
+}
+
+fn programme(i: u64) -> Uuid {
+    Uuid::from_u128(1_000_000 + u128::from(i))
+}
+
+fn item(i: u64) -> Uuid {
+    Uuid::from_u128(2_000_000 + u128::from(i))
+}
+
+fn metric(i: u64) -> Uuid {
+    Uuid::from_u128(3_000_000 + u128::from(i))
+}
+
+/// The n-th generated event: (stream, effective, payload). Programmes, then
+/// 10,000 items and their metrics, then rounds of RAG changes, narratives,
+/// readings and target revisions across all items.
+fn nth(n: u64, total: u64) -> (Uuid, NaiveDate, Event) {
+    let days = 5 * 365;
+    let effective = start_day() + Span::days((n * days / total.max(1)) as i64);
+    if n < PROGRAMMES {
+        return (
+            programme(n),
+            start_day(),
+            Event::ProgrammeRegistered {
+                name: format!("Programme {n}"),
+                authority: "Bench".into(),
+                sponsor: None,
+            },
+        );
+    }
+    let n = n - PROGRAMMES;
+    if n < ITEMS {
+        return (
+            item(n),
+            start_day(),
+            Event::ItemRegistered {
+                programme: programme(n % PROGRAMMES),
+                parent: None,
+                kind: ItemKind::Action,
+                reference: format!("{}.{}", n % PROGRAMMES, n / PROGRAMMES),
+                title: format!("Action {n}"),
+                owner: Some("Owner".into()),
+                target_date: Some(start_day() + Span::days(400)),
+                timeframe: None,
+            },
+        );
+    }
+    let n = n - ITEMS;
+    if n < ITEMS {
+        return (
+            metric(n),
+            start_day(),
+            Event::MetricDefined {
+                item: Some(item(n)),
+                reference: None,
+                name: format!("Metric {n}"),
+                unit: Unit::Percent,
+                good_direction: Direction::Up,
+                target: Some(Value::Number(90.0)),
+                tolerance_pct: Some(10.0),
+            },
+        );
+    }
+    let n = n - ITEMS;
+    let i = n % ITEMS;
+    let round = n / ITEMS;
+    let rags = [Rag::Red, Rag::Amber, Rag::Green, Rag::Amber];
+    match round % 5 {
+        0 | 1 => (
+            item(i),
+            effective,
+            Event::RagChanged {
+                dimension: if round.is_multiple_of(5) {
+                    Dimension::Overall
+                } else {
+                    Dimension::Delivery
+                },
+                rag: rags[((i + round) % 4) as usize],
+            },
+        ),
+        2 => (
+            item(i),
+            effective,
+            Event::NarrativeRecorded {
+                section: Section::Progress,
+                text: format!("Progress in round {round}: actions on track, audit completed."),
+            },
+        ),
+        3 => (
+            metric(i),
+            effective,
+            Event::MetricReadingRecorded {
+                period: format!("period {round}"),
+                period_end: effective,
+                value: Some(Value::Number(((i * 7 + round * 3) % 100) as f64)),
+                rag: None,
+                target: None,
+                note: None,
+            },
+        ),
+        _ => (
+            item(i),
+            effective,
+            Event::TargetDateRevised {
+                target_date: effective + Span::days(90),
+            },
+        ),
+    }
+}
+
+fn narrative(i: u64) -> Event {
+    Event::NarrativeRecorded {
+        section: Section::Progress,
+        text: format!("Audit completed; findings reported to the MASH Strategic group ({i})."),
+    }
+}
+
+// ---------------------------------------------------------------- appends
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Durable appends/s through the store with `writers` tasks; (rate, average group, stored value bytes).
+fn store_rate(writers: usize) -> (f64, f64, usize) {
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    runtime().block_on(async {
+        let store = Store::open(dir.path()).expect("open");
+        let deadline = Instant::now() + secs();
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for w in 0..writers {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    store
+                        .append(Append {
+                            actor: "bench".into(),
+                            idempotency_key: None,
+                            events: vec![NewEvent {
+                                stream: Uuid::from_u128(5000 + w as u128),
+                                event: narrative(n),
+                                effective: start_day(),
+                                reason: None,
+                                expected_version: None,
+                            }],
+                        })
+                        .await
+                        .expect("append");
+                    n += 1;
+                }
+                n
+            }));
+        }
+        let mut total = 0;
+        for t in tasks {
+            total += t.await.expect("task");
+        }
+        let rate = total as f64 / start.elapsed().as_secs_f64();
+        let group = total as f64 / store.commits().max(1) as f64;
+        let len = store
+            .stored_bytes(1)
+            .ok()
+            .flatten()
+            .map_or(300, |v| v.len());
+        store.close().await;
+        (rate, group, len)
+    })
+}
+
+/// Raw sled: one thread applying batches of `group` values of `len` bytes, flush + fsync each.
+fn raw_sled_rate(group: usize, len: usize) -> f64 {
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let db = sled::open(dir.path()).expect("sled");
+    let file = File::open(dir.path().join("db")).expect("db file");
+    let value = vec![0x5au8; len];
+    let deadline = Instant::now() + secs();
+    let start = Instant::now();
+    let mut n: u64 = 0;
+    while Instant::now() < deadline {
+        let mut batch = sled::Batch::default();
+        for _ in 0..group.max(1) {
+            n += 1;
+            batch.insert(&n.to_be_bytes(), value.clone());
+        }
+        db.apply_batch(batch).expect("batch");
+        db.flush().expect("flush");
+        file.sync_all().expect("fsync");
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// The real server on a temp dir, for the HTTP rows.
+struct Server {
+    child: Child,
+    base: String,
+    token: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = tempfile::TempDir::new().expect("tempdir");
+        let data = dir.path().join("data");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ragtrail"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+            .arg(&data)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start server");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let base = loop {
+            let line = lines.next().expect("server output").expect("line");
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                break rest.split_whitespace().next().expect("address").to_string();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        let token = std::fs::read_to_string(data.join("admin.token"))
+            .expect("token")
+            .trim()
+            .to_string();
+        Server {
+            child,
+            base,
+            token,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn http_rate(s: &Server, clients: usize) -> f64 {
+    runtime().block_on(async {
+        let deadline = Instant::now() + secs();
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for w in 0..clients {
+            let (c, base, token) = (reqwest::Client::new(), s.base.clone(), s.token.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut n = 0u64;
+                let stream = Uuid::from_u128(9000 + w as u128);
+                while Instant::now() < deadline {
+                    let e = narrative(n);
+                    let res = c
+                        .post(format!("{base}/api/v1/events"))
+                        .bearer_auth(&token)
+                        .json(&json!({"stream": stream, "type": e.type_name(), "data": e.data_json(), "effective": "2020-01-01"}))
+                        .send()
+                        .await
+                        .expect("append");
+                    assert_eq!(res.status(), 201);
+                    n += 1;
+                }
+                n
+            }));
+        }
+        let mut total = 0;
+        for t in tasks {
+            total += t.await.expect("task");
+        }
+        total as f64 / start.elapsed().as_secs_f64()
+    })
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+/// A PostgreSQL server of our own, in a temp dir on a loopback port.
+struct Postgres {
+    child: Option<Child>,
+    dir: PathBuf,
+    port: u16,
+    bin: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+fn pg_bin() -> Option<PathBuf> {
+    let root = Path::new("/usr/lib/postgresql");
+    let mut versions: Vec<PathBuf> = std::fs::read_dir(root)
+        .ok()?
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|p| p.join("initdb").exists())
+        .collect();
+    versions.sort();
+    versions.pop()
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Runs a PostgreSQL program (as user postgres when we are root: initdb refuses root).
+fn pg_cmd(bin: &Path, program: &str) -> Command {
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin.join(program));
+        c
+    } else {
+        Command::new(bin.join(program))
+    }
+}
+
+impl Postgres {
+    fn start() -> Option<Postgres> {
+        let Some(bin) = pg_bin() else {
+            println!("PostgreSQL rows skipped: Debian's postgresql package is not installed (apt-get install -y postgresql)");
+            return None;
+        };
+        let tmp = tempfile::TempDir::new().expect("tempdir");
+        let dir = tmp.path().join("pg");
+        std::fs::create_dir_all(&dir).expect("pg dir");
+        if is_root() {
+            let _ = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(tmp.path())
+                .status();
+        }
+        let ok = pg_cmd(&bin, "initdb")
+            .args(["-D"])
+            .arg(&dir)
+            .args(["-U", "bench", "--auth=trust", "-E", "UTF8"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if !ok {
+            println!("PostgreSQL rows skipped: initdb failed");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let child = pg_cmd(&bin, "postgres")
+            .arg("-D")
+            .arg(&dir)
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-k",
+                "",
+                "-c",
+                "synchronous_commit=on",
+                "-c",
+                "fsync=on",
+                "-c",
+                "max_connections=100",
+                "-c",
+                "shared_buffers=256MB",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let pg = Postgres {
+            child: Some(child),
+            dir,
+            port,
+            bin,
+            _tmp: tmp,
+        };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", pg.port)).is_ok() {
+                return Some(pg);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        println!("PostgreSQL rows skipped: the server did not start");
+        None
+    }
+
+    async fn connect(&self) -> tokio_postgres::Client {
+        let (client, conn) = tokio_postgres::connect(
+            &format!(
+                "host=127.0.0.1 port={} user=bench dbname=postgres",
+                self.port
+            ),
+            tokio_postgres::NoTls,
+        )
+        .await
+        .expect("connect to postgres");
+        tokio::spawn(conn);
+        client
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = pg_cmd(&self.bin, "pg_ctl")
+            .args(["-D"])
+            .arg(&self.dir)
+            .args(["-m", "fast", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if let Some(mut c) = self.child.take() {
+            let _ = c.wait();
+        }
+    }
+}
+
+const PG_SCHEMA: &str = "
+DROP TABLE IF EXISTS events;
+CREATE TABLE events (
+    position bigserial PRIMARY KEY,
+    stream uuid NOT NULL,
+    version bigint NOT NULL,
+    effective date NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now(),
+    type text NOT NULL,
+    payload jsonb NOT NULL,
+    UNIQUE (stream, version)
+);";
+
+/// Durable inserts/s with `clients` connections, each appending to its own stream with the next version.
+fn pg_rate(pg: &Postgres, clients: usize) -> f64 {
+    runtime().block_on(async {
+        pg.connect().await.batch_execute(PG_SCHEMA).await.expect("schema");
+        let deadline = Instant::now() + secs();
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for w in 0..clients {
+            let client = pg.connect().await;
+            tasks.push(tokio::spawn(async move {
+                let stmt = client
+                    .prepare("INSERT INTO events (stream, version, effective, type, payload) VALUES ($1, $2, $3, $4, $5::text::jsonb)")
+                    .await
+                    .expect("prepare");
+                let stream = Uuid::from_u128(7000 + w as u128);
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    let e = narrative(n);
+                    client
+                        .execute(&stmt, &[&stream, &((n + 1) as i64), &start_day(), &e.type_name(), &e.data_json().to_string()])
+                        .await
+                        .expect("insert");
+                    n += 1;
+                }
+                n
+            }));
+        }
+        let mut total = 0;
+        for t in tasks {
+            total += t.await.expect("task");
+        }
+        total as f64 / start.elapsed().as_secs_f64()
+    })
+}
+
+// ---------------------------------------------------------------- queries
+
+struct Queries {
+    events: u64,
+    replay_per_s: f64,
+    board_p50: f64,
+    board_p99: f64,
+    compare_p50: f64,
+    compare_p99: f64,
+    rss_mb: f64,
+    pg_asat_p50: Option<f64>,
+    pg_asat_p99: Option<f64>,
+}
+
+fn rng(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+/// Replays `total` generated events (encoded, then decoded as from the store),
+/// then times board and comparison queries for random programmes and dates.
+fn queries(total: u64, pg: Option<&Postgres>) -> Queries {
+    // Reset the peak RSS figure so each size reports its own.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let t0: DateTime<Utc> = DateTime::from_timestamp(1_700_000_000, 0).expect("instant");
+    let mut trail = Trail::new();
+    let mut prev = Digest32::GENESIS;
+    let mut versions = std::collections::HashMap::<Uuid, u64>::new();
+    let mut busy = 0.0f64;
+    let mut pg_rows: Vec<(Uuid, i64, NaiveDate, &'static str, Json)> = Vec::new();
+    for n in 0..total {
+        let (stream, effective, event) = nth(n, total);
+        let v = versions.entry(stream).or_insert(0);
+        *v += 1;
+        if pg.is_some() {
+            pg_rows.push((
+                stream,
+                *v as i64,
+                effective,
+                event.type_name(),
+                event.data_json(),
+            ));
+        }
+        let (bytes, _) = envelope::encode(&Draft {
+            position: n + 1,
+            id: Uuid::from_u128(u128::from(n) + 1),
+            stream,
+            version: *v,
+            effective,
+            recorded_at: t0 + Span::seconds(n as i64),
+            actor: "bench",
+            reason: event.needs_reason().then_some("bench"),
+            idempotency_key: None,
+            event: &event,
+            prev_hash: prev,
+        })
+        .expect("encode");
+        let a = Instant::now();
+        let env = envelope::decode(&bytes).expect("decode");
+        let hash = env.hash;
+        trail.apply_owned(env);
+        busy += a.elapsed().as_secs_f64();
+        prev = hash;
+    }
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let (mut board, mut compare) = (Vec::new(), Vec::new());
+    let mut asks = Vec::new();
+    for _ in 0..300 {
+        let p = rng(&mut state) % PROGRAMMES;
+        let d = start_day() + Span::days((rng(&mut state) % (5 * 365)) as i64);
+        asks.push((p, d));
+        let a = Instant::now();
+        std::hint::black_box(trail.board(&BoardQuery {
+            as_at: d,
+            known_at: None,
+            programme: Some(programme(p)),
+        }));
+        board.push(a.elapsed().as_secs_f64() * 1e3);
+        let a = Instant::now();
+        std::hint::black_box(trail.compare(d - Span::days(30), d, None, Some(programme(p))));
+        compare.push(a.elapsed().as_secs_f64() * 1e3);
+    }
+    board.sort_by(f64::total_cmp);
+    compare.sort_by(f64::total_cmp);
+    let rss = peak_rss_mb();
+    let (pg_p50, pg_p99) = match pg {
+        Some(pg) => {
+            let mut times = pg_asat(pg, pg_rows, &asks);
+            times.sort_by(f64::total_cmp);
+            (Some(pct(&times, 0.5)), Some(pct(&times, 0.99)))
+        }
+        None => (None, None),
+    };
+    Queries {
+        events: total,
+        replay_per_s: total as f64 / busy,
+        board_p50: pct(&board, 0.5),
+        board_p99: pct(&board, 0.99),
+        compare_p50: pct(&compare, 0.5),
+        compare_p99: pct(&compare, 0.99),
+        rss_mb: rss,
+        pg_asat_p50: pg_p50,
+        pg_asat_p99: pg_p99,
+    }
+}
+
+/// Loads the same events into PostgreSQL (binary COPY), then asks the same
+/// as-at questions naively in SQL: each item's latest RAG per dimension as at
+/// a date, for one programme. (Only the RAG part of a board: it favours PostgreSQL.)
+fn pg_asat(
+    pg: &Postgres,
+    rows: Vec<(Uuid, i64, NaiveDate, &'static str, Json)>,
+    asks: &[(u64, NaiveDate)],
+) -> Vec<f64> {
+    use futures::pin_mut;
+    use tokio_postgres::binary_copy::BinaryCopyInWriter;
+    use tokio_postgres::types::Type;
+    runtime().block_on(async {
+        let client = pg.connect().await;
+        client.batch_execute(PG_SCHEMA).await.expect("schema");
+        let sink = client
+            .copy_in("COPY events (stream, version, effective, type, payload) FROM STDIN BINARY")
+            .await
+            .expect("copy");
+        let writer = BinaryCopyInWriter::new(sink, &[Type::UUID, Type::INT8, Type::DATE, Type::TEXT, Type::JSONB]);
+        pin_mut!(writer);
+        for (stream, version, effective, t, payload) in &rows {
+            let t: &str = t;
+            writer.as_mut().write(&[stream, version, effective, &t, payload]).await.expect("row");
+        }
+        writer.finish().await.expect("finish copy");
+        client
+            .batch_execute("CREATE INDEX ON events (stream, effective, position); CREATE INDEX ON events ((payload->>'programme')) WHERE type = 'ItemRegistered'; ANALYZE events;")
+            .await
+            .expect("index");
+        let stmt = client
+            .prepare(
+                "WITH items AS (SELECT stream FROM events WHERE type = 'ItemRegistered' AND payload->>'programme' = $1)
+                 SELECT DISTINCT ON (e.stream, e.payload->>'dimension') e.stream, e.payload->>'dimension', e.payload->>'rag'
+                 FROM events e JOIN items i ON e.stream = i.stream
+                 WHERE e.type = 'RagChanged' AND e.effective <= $2
+                 ORDER BY e.stream, e.payload->>'dimension', e.effective DESC, e.position DESC",
+            )
+            .await
+            .expect("prepare");
+        let mut times = Vec::new();
+        for (p, d) in asks {
+            let a = Instant::now();
+            let rows = client.query(&stmt, &[&programme(*p).to_string(), d]).await.expect("query");
+            std::hint::black_box(rows);
+            times.push(a.elapsed().as_secs_f64() * 1e3);
+        }
+        times
+    })
+}
+
+/// Bytes on disk per event, for `total` generated events appended in batches of 1,000.
+fn disk_bytes_per_event(total: u64) -> f64 {
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    runtime().block_on(async {
+        let store = Store::open(dir.path()).expect("open");
+        let mut n = 0;
+        while n < total {
+            let events = (n..(n + 1000).min(total))
+                .map(|k| {
+                    let (stream, effective, event) = nth(k, total);
+                    let reason = event.needs_reason().then(|| "bench".to_string());
+                    NewEvent {
+                        stream,
+                        event,
+                        effective,
+                        reason,
+                        expected_version: None,
+                    }
+                })
+                .collect();
+            store
+                .append(Append {
+                    actor: "bench".into(),
+                    idempotency_key: None,
+                    events,
+                })
+                .await
+                .expect("append");
+            n = (n + 1000).min(total);
+        }
+        store.close().await;
+    });
+    dir_bytes(dir.path()) as f64 / total as f64
+}
+
+// ---------------------------------------------------------------- the run
+
+fn main() {
+    let mut results = serde_json::Map::new();
+    let pg = Postgres::start();
+    if wants("appends") {
+        println!("\nDurable appends/s ({:.0} s each; ratio to raw sled apply_batch + flush + fsync with the store's batch sizes)", secs().as_secs_f64());
+        println!(
+            "{:>8} | {:>12} | {:>14} | {:>14} | {:>14} | {:>9}",
+            "clients", "raw sled", "store", "HTTP", "PostgreSQL", "avg group"
+        );
+        let server = Server::start();
+        let mut rows = Vec::new();
+        for clients in [1usize, 8, 32] {
+            let (store, group, len) = store_rate(clients);
+            let raw = raw_sled_rate(group.round().max(1.0) as usize, len);
+            let http = http_rate(&server, clients);
+            let postgres = pg.as_ref().map(|p| pg_rate(p, clients));
+            let r = |x: f64| format!("{x:.0} ({:.2})", x / raw);
+            println!(
+                "{clients:>8} | {raw:>12.0} | {:>14} | {:>14} | {:>14} | {group:>9.1}",
+                r(store),
+                r(http),
+                postgres.map(r).unwrap_or_else(|| "skipped".into())
+            );
+            rows.push(json!({"clients": clients, "raw_sled": raw, "store": store, "http": http, "postgres": postgres, "avg_group": group}));
+        }
+        results.insert("appends".into(), Json::Array(rows));
+    }
+    if wants("queries") {
+        println!("\nQueries at log sizes (10,000 items in 100 programmes; a board is one programme, 100 items)");
+        println!(
+            "{:>9} | {:>12} | {:>17} | {:>17} | {:>17} | {:>8}",
+            "events",
+            "replay ev/s",
+            "board p50/p99 ms",
+            "compare p50/p99",
+            "PG as-at p50/p99",
+            "peak RSS"
+        );
+        let mut rows = Vec::new();
+        for total in sizes() {
+            let q = queries(total, pg.as_ref());
+            println!(
+                "{:>9} | {:>12.0} | {:>8.2} {:>8.2} | {:>8.2} {:>8.2} | {:>17} | {:>5.0} MB",
+                q.events,
+                q.replay_per_s,
+                q.board_p50,
+                q.board_p99,
+                q.compare_p50,
+                q.compare_p99,
+                match (q.pg_asat_p50, q.pg_asat_p99) {
+                    (Some(a), Some(b)) => format!("{a:.2} {b:.2}"),
+                    _ => "skipped".into(),
+                },
+                q.rss_mb
+            );
+            rows.push(json!({"events": q.events, "replay_per_s": q.replay_per_s, "board_p50_ms": q.board_p50, "board_p99_ms": q.board_p99, "compare_p50_ms": q.compare_p50, "compare_p99_ms": q.compare_p99, "pg_asat_p50_ms": q.pg_asat_p50, "pg_asat_p99_ms": q.pg_asat_p99, "peak_rss_mb": q.rss_mb}));
+        }
+        results.insert("queries".into(), Json::Array(rows));
+    }
+    if wants("disk") {
+        let per = disk_bytes_per_event(100_000);
+        println!("\nOn disk: {per:.0} bytes per event (100,000 events in batches of 1,000; sled's files, all indexes)");
+        results.insert("disk_bytes_per_event".into(), json!(per));
+    }
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    let _ = std::fs::create_dir_all(&out);
+    let path = out.join("results.json");
+    match std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&Json::Object(results)).unwrap_or_default(),
+    ) {
+        Ok(()) => println!("\nwrote {}", path.display()),
+        Err(e) => println!("\ncannot write {}: {e}", path.display()),
+    }
+}

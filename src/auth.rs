@@ -64,11 +64,13 @@ struct Stored {
     hash: String,
 }
 
-/// The token registry of one store.
+/// The token registry of one store. Hashes are also kept in memory (the
+/// store's directory is locked to this process), so checking a token reads no disk.
 #[derive(Clone)]
 pub struct Tokens {
     store: Store,
     tree: sled::Tree,
+    known: std::sync::Arc<std::sync::RwLock<Vec<(Identity, [u8; 32])>>>,
 }
 
 fn hash(token: &str) -> [u8; 32] {
@@ -86,10 +88,38 @@ fn valid_name(name: &str) -> bool {
 
 impl Tokens {
     pub fn open(store: &Store) -> Result<Tokens, TokenError> {
-        Ok(Tokens {
+        let t = Tokens {
             store: store.clone(),
             tree: store.tree("tokens")?,
-        })
+            known: Default::default(),
+        };
+        t.reload()?;
+        Ok(t)
+    }
+
+    /// Re-reads every stored hash into memory.
+    fn reload(&self) -> Result<(), TokenError> {
+        let mut all = Vec::new();
+        for kv in self.tree.iter() {
+            let (k, v) = kv?;
+            let s: Stored =
+                serde_json::from_slice(&v).map_err(|e| TokenError::Damaged(e.to_string()))?;
+            let mut hash = [0u8; 32];
+            hex::decode_to_slice(&s.hash, &mut hash)
+                .map_err(|e| TokenError::Damaged(e.to_string()))?;
+            all.push((
+                Identity {
+                    name: String::from_utf8_lossy(&k).into_owned(),
+                    role: s.role,
+                },
+                hash,
+            ));
+        }
+        match self.known.write() {
+            Ok(mut k) => *k = all,
+            Err(poisoned) => *poisoned.into_inner() = all,
+        }
+        Ok(())
     }
 
     /// Creates a token and returns it; this is the only time it is ever shown.
@@ -112,6 +142,7 @@ impl Tokens {
             return Err(TokenError::Exists(name.to_string()));
         }
         self.store.sync()?;
+        self.reload()?;
         Ok(token)
     }
 
@@ -119,6 +150,7 @@ impl Tokens {
     pub fn revoke(&self, name: &str) -> Result<bool, TokenError> {
         let gone = self.tree.remove(name.as_bytes())?.is_some();
         self.store.sync()?;
+        self.reload()?;
         Ok(gone)
     }
 
@@ -142,24 +174,17 @@ impl Tokens {
         self.tree.is_empty()
     }
 
-    /// The identity a token belongs to. Every stored hash is compared, in constant time.
+    /// The identity a token belongs to. Every known hash is compared, in constant time.
     pub fn authenticate(&self, token: &str) -> Option<Identity> {
         let presented = hash(token);
+        let known = match self.known.read() {
+            Ok(k) => k,
+            Err(poisoned) => poisoned.into_inner(),
+        };
         let mut found = None;
-        for kv in self.tree.iter().flatten() {
-            let (k, v) = kv;
-            let Ok(s) = serde_json::from_slice::<Stored>(&v) else {
-                continue;
-            };
-            let mut stored = [0u8; 32];
-            if hex::decode_to_slice(&s.hash, &mut stored).is_err() {
-                continue;
-            }
+        for (id, stored) in known.iter() {
             if bool::from(stored.ct_eq(&presented)) {
-                found = Some(Identity {
-                    name: String::from_utf8_lossy(&k).into_owned(),
-                    role: s.role,
-                });
+                found = Some(id.clone());
             }
         }
         found

@@ -64,13 +64,16 @@ struct Stored {
     hash: String,
 }
 
+/// Every token's identity and hash, in memory.
+type Known = std::sync::Arc<std::sync::RwLock<Vec<(Identity, [u8; 32])>>>;
+
 /// The token registry of one store. Hashes are also kept in memory (the
 /// store's directory is locked to this process), so checking a token reads no disk.
 #[derive(Clone)]
 pub struct Tokens {
     store: Store,
     tree: sled::Tree,
-    known: std::sync::Arc<std::sync::RwLock<Vec<(Identity, [u8; 32])>>>,
+    known: Known,
 }
 
 fn hash(token: &str) -> [u8; 32] {

@@ -24,19 +24,12 @@ struct Acked {
 }
 
 async fn whole_log(s: &Server) -> Vec<Value> {
-    let c = client();
     let mut out = Vec::new();
     let mut after = 0;
     loop {
-        let page: Value = c
-            .get(s.url(&format!("/api/v1/events?after={after}&limit=1000")))
-            .bearer_auth(&s.admin)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: Value = s
+            .admin_json(&format!("/api/v1/events?after={after}&limit=1000"))
+            .await;
         let events = page["events"].as_array().unwrap().clone();
         if events.is_empty() {
             return out;
@@ -47,18 +40,12 @@ async fn whole_log(s: &Server) -> Vec<Value> {
 }
 
 async fn board(s: &Server, known_at: &str) -> Value {
-    let mut b: Value = client()
-        .get(s.url(&format!(
+    let mut b: Value = s
+        .admin_json(&format!(
             "/api/v1/board?as_at=2024-09-10&known_at={}",
             known_at.replace('+', "%2B")
-        )))
-        .bearer_auth(&s.admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ))
+        .await;
     b["known_at"] = Value::Null;
     b
 }
@@ -181,15 +168,9 @@ async fn acknowledged_appends_survive_sigkill_under_load() {
         // Just before the kill: the board as known a moment before the last acknowledged append.
         let last = acked.lock().unwrap().iter().map(|a| a.position).max();
         if let Some(last) = last {
-            let page: Value = client()
-                .get(s.url(&format!("/api/v1/events?after={}&limit=1", last - 1)))
-                .bearer_auth(&s.admin)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let page: Value = s
+                .admin_json(&format!("/api/v1/events?after={}&limit=1", last - 1))
+                .await;
             let at: DateTime<Utc> = page["events"][0]["recorded_at"]
                 .as_str()
                 .unwrap()
@@ -215,15 +196,7 @@ async fn acknowledged_appends_survive_sigkill_under_load() {
 }
 
 async fn check(s: &Server, acked: &Mutex<Vec<Acked>>, cycle: usize) {
-    let v: Value = client()
-        .get(s.url("/api/v1/verify"))
-        .bearer_auth(&s.admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = s.admin_json("/api/v1/verify").await;
     assert_eq!(v["verified"], true, "cycle {cycle}: {v}");
     let log = whole_log(s).await;
     assert_eq!(log.len() as u64, v["count"].as_u64().unwrap());

@@ -153,26 +153,12 @@ async fn a_full_disk_gets_503_nothing_partial_and_writes_resume_when_space_retur
     // And everything acknowledged survives a restart.
     assert_eq!(s.stop(), Some(0));
     let s = Server::start_on(&data, false);
-    let v: Value = c
-        .get(s.url("/api/v1/verify"))
-        .bearer_auth(&s.admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = s.admin_json("/api/v1/verify").await;
     assert_eq!(v["verified"], true, "{v}");
     assert_eq!(v["count"].as_u64(), Some(count + 1));
-    let page: Value = c
-        .get(s.url(&format!("/api/v1/events?after={}&limit=1", count - 1)))
-        .bearer_auth(&s.admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = s
+        .admin_json(&format!("/api/v1/events?after={}&limit=1", count - 1))
+        .await;
     assert_eq!(
         page["events"][0]["hash"], head,
         "the last acknowledged event survived"

@@ -66,15 +66,7 @@ async fn prepared(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::p
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
-    let digest: Value = c
-        .get(s.url("/api/v1/digest"))
-        .bearer_auth(&s.admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let digest: Value = s.admin_json("/api/v1/digest").await;
     let digest_file = dir.join("digest.json");
     std::fs::write(&digest_file, digest.to_string()).unwrap();
     assert_eq!(s.stop(), Some(0));
@@ -98,15 +90,7 @@ async fn detected(data: &Path, digest: &Path, position: u64) {
     let (code, out) = cli_verify(data, Some(digest));
     assert_eq!(code, Some(1), "{out}");
     let s = Server::start_on(data, false);
-    let v: Value = client()
-        .get(s.url("/api/v1/verify"))
-        .bearer_auth(&s.admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = s.admin_json("/api/v1/verify").await;
     assert_eq!(v["verified"], false, "{v}");
     assert_eq!(v["position"], position, "{v}");
 }

@@ -109,6 +109,19 @@ impl Server {
         None
     }
 
+    /// GETs a path as the admin and parses the JSON answer.
+    pub async fn admin_json(&self, path: &str) -> Value {
+        client()
+            .get(self.url(path))
+            .bearer_auth(&self.admin)
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("a JSON answer")
+    }
+
     /// The server's log (stderr) so far.
     pub fn log(&self) -> String {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()

@@ -112,6 +112,27 @@ pub struct ItemView {
     pub metrics: Vec<MetricView>,
     pub risks: Vec<ConcernView>,
     pub issues: Vec<ConcernView>,
+    /// Direction of travel of the overall RAG, as councils report it.
+    pub travel: Travel,
+}
+
+/// Direction of travel: short term against the previous board of the
+/// programme, long term against the same date a year earlier.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Travel {
+    pub short: Option<TravelStep>,
+    pub long: Option<TravelStep>,
+}
+
+/// The overall RAG's movement since a date.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TravelStep {
+    pub since: NaiveDate,
+    pub from: Option<Rag>,
+    pub to: Option<Rag>,
+    pub change: crate::compare::Change,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -506,6 +527,7 @@ impl Trail {
             .filter(|m| m.item == Some(id))
             .collect();
         let (risks, issues) = self.concerns_of(id, at);
+        let travel = self.travel(id, *programme, at);
         Some(ItemView {
             id,
             programme: *programme,
@@ -533,7 +555,51 @@ impl Trail {
             metrics,
             risks,
             issues,
+            travel,
         })
+    }
+
+    /// The overall RAG's direction of travel as at `at`.
+    fn travel(&self, id: Uuid, programme: Uuid, at: At) -> Travel {
+        let overall = |when: At| {
+            self.rag_at(id, when)
+                .get(&Dimension::Overall)
+                .map(|s| s.value)
+        };
+        let now = overall(at);
+        let step = |since: NaiveDate| {
+            let from = overall(At { as_at: since, ..at });
+            let m = crate::compare::movement(from, now);
+            TravelStep {
+                since,
+                from,
+                to: now,
+                change: m.change,
+            }
+        };
+        let previous_board = self
+            .stream(programme)
+            .into_iter()
+            .flat_map(|s| {
+                self.all(
+                    s,
+                    Slot::Board,
+                    At {
+                        as_at: NaiveDate::MAX,
+                        ..at
+                    },
+                )
+            })
+            .filter_map(|h| match h.value.event() {
+                Some(Event::BoardMeetingHeld { date, .. }) if *date < at.as_at => Some(*date),
+                _ => None,
+            })
+            .max();
+        let year_ago = at.as_at.checked_sub_months(chrono::Months::new(12));
+        Travel {
+            short: now.and(previous_board).map(step),
+            long: now.and(year_ago).map(step),
+        }
     }
 
     fn metric_view(&self, id: Uuid, at: At) -> Option<MetricView> {

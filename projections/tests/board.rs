@@ -369,6 +369,14 @@ fn cib_priority_4_moves_from_amber_to_green_at_the_10_september_2024_board() {
         Some("board agreed")
     );
     assert_eq!(b.counts[&Dimension::Overall][&Rag::Green], 1);
+    // Direction of travel: up since the previous board; a year earlier it was not yet rated.
+    let short = four.travel.short.as_ref().unwrap();
+    assert_eq!((short.since, short.change), (previous, Change::Improved));
+    let long = four.travel.long.as_ref().unwrap();
+    assert_eq!(
+        (long.since, long.from, long.change),
+        (day(2023, 9, 10), None, Change::New)
+    );
     assert_eq!(b.counts[&Dimension::Overall][&Rag::Amber], 1);
 
     let c = trail.compare(previous, board, None, Some(cip));

@@ -139,15 +139,6 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
             .filter(|d| *d < as_at)
             .max()
     });
-    let moves: HashMap<Uuid, Change> = match previous {
-        Some(prev) => trail
-            .compare(prev, as_at, known_at, programme)
-            .items
-            .into_iter()
-            .filter_map(|m| m.rag.get(&Dimension::Overall).map(|mv| (m.id, mv.change)))
-            .collect(),
-        None => HashMap::new(),
-    };
     let mut body = String::new();
     let _ = write!(
         body,
@@ -219,7 +210,7 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
         }
     }
     body.push_str("</div>");
-    body.push_str("<div class=\"scroll\"><table id=\"board\"><thead><tr><th>Ref</th><th>Item</th><th>Overall</th><th>Move</th><th class=\"hide-narrow\">Delivery</th><th class=\"hide-narrow\">Savings</th><th>Owner</th><th>Target date</th><th class=\"hide-narrow\">Latest progress</th><th class=\"hide-narrow\">Key metrics</th></tr></thead><tbody>");
+    body.push_str("<div class=\"scroll\"><table id=\"board\"><thead><tr><th>Ref</th><th>Item</th><th>Overall</th><th title=\"Direction of travel: since the previous board, and over a year\">Travel</th><th class=\"hide-narrow\">Delivery</th><th class=\"hide-narrow\">Savings</th><th>Owner</th><th>Target date</th><th class=\"hide-narrow\">Latest progress</th><th class=\"hide-narrow\">Key metrics</th></tr></thead><tbody>");
     let mut shown = 0;
     for (depth, i) in tree(&board.items) {
         let overall = i.rag.get(&Dimension::Overall).map(|s| s.value);
@@ -284,6 +275,22 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
                 );
             }
         }
+        let travel = format!(
+            "{}{}",
+            arrow(
+                i.travel.short.as_ref().map(|t| t.change),
+                i.travel.short.as_ref().map(|t| t.since)
+            ),
+            i.travel
+                .long
+                .as_ref()
+                .filter(|t| t.from.is_some())
+                .map(|t| format!(
+                    " <span class=\"muted\">1y</span> {}",
+                    arrow(Some(t.change), Some(t.since))
+                ))
+                .unwrap_or_default()
+        );
         let _ = write!(
             body,
             "<tr data-ref=\"{r}\"><td>{r}</td><td style=\"padding-left:{pad}rem\"><a href=\"/items/{id}\">{title}</a><div class=\"muted\">{kind}</div></td><td{set_by}>{overall}</td><td>{mv}</td><td class=\"hide-narrow\">{delivery}</td><td class=\"hide-narrow\">{savings}</td><td>{owner}</td><td>{target}</td><td class=\"hide-narrow narrative\">{progress}</td><td class=\"hide-narrow\">{metrics}</td></tr>",
@@ -293,7 +300,7 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
             title = esc(&i.title),
             kind = i.kind,
             overall = rag(Dimension::Overall),
-            mv = arrow(moves.get(&i.id).copied(), previous),
+            mv = travel,
             delivery = rag(Dimension::Delivery),
             savings = rag(Dimension::Savings),
             owner = i.owner.as_deref().map(esc).unwrap_or_default(),

@@ -260,17 +260,41 @@ pub fn check(bytes: &[u8], expected_prev: Digest32) -> Result<Envelope, Broken> 
     Ok(env)
 }
 
-fn decode_parts(bytes: &[u8]) -> Result<(Envelope, &[u8], &[u8]), DecodeError> {
+/// What the store needs to index a stored event, read from its header alone
+/// (the payload is not decoded, the hashes are not checked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Located {
+    pub(crate) id: Uuid,
+    pub(crate) stream: Uuid,
+    pub(crate) version: u64,
+    pub(crate) recorded_at: DateTime<Utc>,
+    pub(crate) hash: Digest32,
+}
+
+/// Reads [`Located`] from stored bytes.
+pub(crate) fn locate(bytes: &[u8]) -> Result<Located, DecodeError> {
+    let (header, _) = split(bytes)?;
+    let header: Header = decode_exact(header).map_err(DecodeError::Header)?;
+    let mut hash = [0u8; 32];
+    hash.copy_from_slice(&bytes[33..65]);
+    Ok(Located {
+        id: header.id,
+        stream: header.stream,
+        version: header.version,
+        recorded_at: DateTime::from_timestamp_micros(header.recorded_at_us)
+            .ok_or_else(|| DecodeError::Date(format!("recorded_at {}µs", header.recorded_at_us)))?,
+        hash: Digest32(hash),
+    })
+}
+
+/// Splits stored bytes into header bytes and payload bytes, after the fixed part.
+fn split(bytes: &[u8]) -> Result<(&[u8], &[u8]), DecodeError> {
     if bytes.len() < FIXED {
         return Err(DecodeError::Short(bytes.len()));
     }
     if bytes[0] != FORMAT {
         return Err(DecodeError::Format(bytes[0]));
     }
-    let mut prev = [0u8; 32];
-    prev.copy_from_slice(&bytes[1..33]);
-    let mut hash = [0u8; 32];
-    hash.copy_from_slice(&bytes[33..65]);
     let mut len = [0u8; 4];
     len.copy_from_slice(&bytes[65..69]);
     let header_len = u32::from_be_bytes(len) as usize;
@@ -278,7 +302,16 @@ fn decode_parts(bytes: &[u8]) -> Result<(Envelope, &[u8], &[u8]), DecodeError> {
     if header_len > rest.len() {
         return Err(DecodeError::HeaderLength(header_len));
     }
-    let (header_bytes, payload) = rest.split_at(header_len);
+    let (h, p) = rest.split_at(header_len);
+    Ok((h, p))
+}
+
+fn decode_parts(bytes: &[u8]) -> Result<(Envelope, &[u8], &[u8]), DecodeError> {
+    let (header_bytes, payload) = split(bytes)?;
+    let mut prev = [0u8; 32];
+    prev.copy_from_slice(&bytes[1..33]);
+    let mut hash = [0u8; 32];
+    hash.copy_from_slice(&bytes[33..65]);
     let header: Header = decode_exact(header_bytes).map_err(DecodeError::Header)?;
     let event = upcast(header.schema, payload).map_err(DecodeError::Payload)?;
     let effective = NaiveDate::from_num_days_from_ce_opt(header.effective_days)

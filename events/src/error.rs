@@ -39,6 +39,8 @@ pub enum StoreError {
     Read(#[from] sled::Error),
     #[error("stored event at position {position} is unreadable: {detail}; run `ragtrail verify` to check the log")]
     Corrupt { position: u64, detail: String },
+    #[error("the event log {} cannot be used: {detail}", path.display())]
+    Log { path: PathBuf, detail: String },
     #[error("cannot start the store's writer thread: {0}")]
     Thread(std::io::Error),
 }

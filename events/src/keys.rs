@@ -1,14 +1,13 @@
-//! The keys of the store's single sled tree. Everything lives in one tree so
-//! that a group commit (events and their index entries) is one atomic
-//! `apply_batch`.
+//! The keys of the records in the event log (see [`log`](crate::log)):
 //!
 //! - `e` + position (u64 BE) → stored event bytes
-//! - `s` + stream (16 bytes) + version (u64 BE) → position (u64 BE)
 //! - `k` + idempotency key → first position (u64 BE) + count (u64 BE) + request fingerprint (32)
-
-use uuid::Uuid;
+//!
+//! (An earlier ragtrail kept these records in sled, with `s` + stream +
+//! version → position as a stream index; see [`migrate`](crate::migrate).)
 
 pub const EVENT: u8 = b'e';
+/// The stream index of the sled layout (now rebuilt in memory).
 pub const STREAM: u8 = b's';
 pub const KEY: u8 = b'k';
 
@@ -26,32 +25,6 @@ pub fn position_of(key: &[u8]) -> Option<u64> {
     let mut b = [0u8; 8];
     b.copy_from_slice(&key[1..]);
     Some(u64::from_be_bytes(b))
-}
-
-pub fn stream(stream: Uuid, version: u64) -> [u8; 25] {
-    let mut k = [0u8; 25];
-    k[0] = STREAM;
-    k[1..17].copy_from_slice(stream.as_bytes());
-    k[17..].copy_from_slice(&version.to_be_bytes());
-    k
-}
-
-pub fn stream_prefix(stream: Uuid) -> [u8; 17] {
-    let mut k = [0u8; 17];
-    k[0] = STREAM;
-    k[1..17].copy_from_slice(stream.as_bytes());
-    k
-}
-
-/// Splits a stream index key into stream and version.
-pub fn parse_stream(key: &[u8]) -> Option<(Uuid, u64)> {
-    if key.len() != 25 || key[0] != STREAM {
-        return None;
-    }
-    let id = Uuid::from_slice(&key[1..17]).ok()?;
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&key[17..]);
-    Some((id, u64::from_be_bytes(b)))
 }
 
 pub fn idempotency(key: &str) -> Vec<u8> {

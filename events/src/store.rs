@@ -1,19 +1,25 @@
-//! The event store: a sled tree of hash-chained events, appended to by one
+//! The event store: a log file of hash-chained events, appended to by one
 //! group-committing writer thread and read by anyone without waiting for it.
 //!
-//! An append returns only after its events are durable: applied in one sled
-//! batch, flushed, and the store's files fsynced (sled's own flush uses
-//! `sync_file_range`, which is not enough against power loss, sled#1452).
+//! An append returns only after its events are durable: written to the
+//! [`log`](crate::log) with the rest of its group in one frame and synced
+//! (`fdatasync`). Where each event is, and each stream's events, are kept in
+//! memory and rebuilt from the log when the store opens. sled keeps the
+//! service's own small records (tokens) and locks the directory.
 
 use crate::envelope::{self, Digest32, Envelope};
 use crate::error::{AppendError, StoreError};
 use crate::event::Event;
 use crate::keys;
+use crate::log::{self, Span};
 use crate::validate::{self, Invalid};
 use crate::writer::{self, Job, Msg, Prepared};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, RwLock};
 use tokio::sync::{broadcast, oneshot};
@@ -82,7 +88,7 @@ impl Head {
 /// How the store is opened.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// fsync the store's files after each flush (default). Turning it off is for
+    /// Sync the log after each group (default). Turning it off is for
     /// measuring its cost only: acknowledged appends may then be lost on power loss.
     pub sync_files: bool,
     /// How many events a slow live subscriber may fall behind before it lags.
@@ -90,9 +96,9 @@ pub struct Options {
     /// The most appends one group commit takes from the queue.
     pub max_group: usize,
     /// Free space (bytes) always left on the data disk: an append that would eat
-    /// into it is refused before sled is touched. sled stops writing for good
-    /// (until reopened) once a write of its own fails for lack of space, so this
-    /// reserve is what lets writes resume by themselves when space returns.
+    /// into it is refused before anything is written, so that sled (which stops
+    /// writing for good once a write of its own fails for lack of space) can
+    /// still record tokens, and writes resume by themselves when space returns.
     pub reserve_bytes: u64,
 }
 
@@ -107,29 +113,196 @@ impl Default for Options {
     }
 }
 
+/// Where everything is in the log, rebuilt from it when the store opens.
+#[derive(Default)]
+pub(crate) struct Index {
+    /// Each event's stored bytes: position p at `[p - 1]`.
+    pub(crate) events: Vec<Span>,
+    /// Each stream's events in version order.
+    pub(crate) streams: HashMap<Uuid, Vec<u64>>,
+    /// The receipt record of each idempotency key.
+    pub(crate) keys: HashMap<Vec<u8>, Vec<u8>>,
+    /// Bytes of the log up to the end of the last frame indexed.
+    pub(crate) bytes: u64,
+}
+
+impl Index {
+    /// Indexes one record read from the log. `stream` is the event's stream
+    /// when the caller knows it already; otherwise it is read from the header.
+    pub(crate) fn add(&mut self, key: &[u8], value: &[u8], span: Span, stream: Option<Uuid>) {
+        match key.first() {
+            Some(&keys::EVENT) => {
+                self.events.push(span);
+                let position = self.events.len() as u64;
+                // An unreadable header is left for `verify` to name; it is not in any stream.
+                if let Some(s) = stream.or_else(|| envelope::locate(value).ok().map(|l| l.stream)) {
+                    self.streams.entry(s).or_default().push(position);
+                }
+            }
+            Some(&keys::KEY) => {
+                self.keys.insert(key[1..].to_vec(), value.to_vec());
+            }
+            _ => {}
+        }
+    }
+}
+
 pub(crate) struct Shared {
+    /// sled holds the service's own small records (tokens) and locks the directory.
     pub(crate) db: sled::Db,
+    /// The log, for reading at positions (`pread`, no shared cursor).
+    pub(crate) log: File,
+    pub(crate) index: RwLock<Index>,
     pub(crate) head: RwLock<Head>,
     pub(crate) live: broadcast::Sender<Arc<Envelope>>,
     pub(crate) dir: PathBuf,
-    /// Group commits made since the store was opened (each one flush + fsync).
+    /// Group commits made since the store was opened (each one log write + sync).
     pub(crate) commits: std::sync::atomic::AtomicU64,
     /// False once a write failed in a way that stops all further appends.
     pub(crate) writable: std::sync::atomic::AtomicBool,
 }
 
+fn read_lock<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+pub(crate) fn write_lock<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 impl Shared {
     pub(crate) fn head(&self) -> Head {
-        match self.head.read() {
-            Ok(h) => *h,
-            Err(poisoned) => *poisoned.into_inner(),
-        }
+        *read_lock(&self.head)
     }
 
     pub(crate) fn set_head(&self, h: Head) {
-        match self.head.write() {
-            Ok(mut g) => *g = h,
-            Err(poisoned) => *poisoned.into_inner() = h,
+        *write_lock(&self.head) = h;
+    }
+
+    fn read_error(&self, e: std::io::Error) -> StoreError {
+        StoreError::Log {
+            path: self.dir.join(log::FILE),
+            detail: format!("cannot read: {e}"),
+        }
+    }
+
+    /// The stored bytes of the event at `position` (indexed, not necessarily acknowledged).
+    pub(crate) fn bytes_at(&self, position: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let span = match position.checked_sub(1) {
+            Some(i) => read_lock(&self.index).events.get(i as usize).copied(),
+            None => None,
+        };
+        let Some(span) = span else { return Ok(None) };
+        let mut buf = vec![0u8; span.len as usize];
+        self.log
+            .read_exact_at(&mut buf, span.offset)
+            .map_err(|e| self.read_error(e))?;
+        Ok(Some(buf))
+    }
+
+    pub(crate) fn event_at(&self, position: u64) -> Result<Option<Envelope>, StoreError> {
+        match self.bytes_at(position)? {
+            Some(v) => envelope::decode(&v)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt {
+                    position,
+                    detail: e.to_string(),
+                }),
+            None => Ok(None),
+        }
+    }
+
+    /// Events `from..=to` read with one `pread` per chunk of up to [`CHUNK_BYTES`].
+    fn chunk(&self, from: u64, to: u64) -> Result<Vec<Result<Envelope, StoreError>>, StoreError> {
+        let spans: Vec<Span> = {
+            let index = read_lock(&self.index);
+            let lo = (from - 1) as usize;
+            let hi = (to as usize).min(index.events.len());
+            let first = match index.events.get(lo) {
+                Some(s) => s.offset,
+                None => return Ok(Vec::new()),
+            };
+            index.events[lo..hi]
+                .iter()
+                .take_while(|s| s.end().saturating_sub(first) <= CHUNK_BYTES || s.offset == first)
+                .copied()
+                .collect()
+        };
+        let (Some(first), Some(last)) = (spans.first(), spans.last()) else {
+            return Ok(Vec::new());
+        };
+        let base = first.offset;
+        if last.end() < base {
+            // Out of order in the file: only a rewritten log does this; read one by one.
+            return Ok((from..from + spans.len() as u64)
+                .map(|p| {
+                    self.event_at(p).and_then(|e| {
+                        e.ok_or(StoreError::Corrupt {
+                            position: p,
+                            detail: "missing".into(),
+                        })
+                    })
+                })
+                .collect());
+        }
+        let mut buf = vec![0u8; (last.end() - base) as usize];
+        self.log
+            .read_exact_at(&mut buf, base)
+            .map_err(|e| self.read_error(e))?;
+        Ok(spans
+            .iter()
+            .zip(from..)
+            .map(|(s, position)| {
+                let at = (s.offset.wrapping_sub(base)) as usize;
+                buf.get(at..at + s.len as usize)
+                    .ok_or_else(|| StoreError::Corrupt {
+                        position,
+                        detail: "its bytes are out of order in the log".into(),
+                    })
+                    .and_then(|bytes| {
+                        envelope::decode(bytes).map_err(|e| StoreError::Corrupt {
+                            position,
+                            detail: e.to_string(),
+                        })
+                    })
+            })
+            .collect())
+    }
+}
+
+/// The most bytes one chunk of a sequential read takes in one `pread`.
+const CHUNK_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Events read in order, a chunk at a time.
+struct Reading<'a> {
+    shared: &'a Shared,
+    next: u64,
+    head: u64,
+    chunk: std::vec::IntoIter<Result<Envelope, StoreError>>,
+    failed: bool,
+}
+
+impl Iterator for Reading<'_> {
+    type Item = Result<Envelope, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(e) = self.chunk.next() {
+            return Some(e);
+        }
+        if self.failed || self.next > self.head {
+            return None;
+        }
+        match self.shared.chunk(self.next, self.head) {
+            Ok(events) if events.is_empty() => None,
+            Ok(events) => {
+                self.next += events.len() as u64;
+                self.chunk = events.into_iter();
+                self.chunk.next()
+            }
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
         }
     }
 }
@@ -141,9 +314,10 @@ pub struct Store {
     jobs: mpsc::Sender<Msg>,
 }
 
-/// Opens sled at `dir`, translating a held lock into a clear error. sled
-/// releases its lock from background threads shortly after the last handle is
-/// dropped, so a held lock is retried for up to a second before giving up.
+/// Opens sled at `dir` (which locks the directory), translating a held lock
+/// into a clear error. sled releases its lock from background threads shortly
+/// after the last handle is dropped, so a held lock is retried for up to a
+/// second before giving up.
 pub(crate) fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
     let mut tries = 0;
     loop {
@@ -171,6 +345,19 @@ pub(crate) fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
     }
 }
 
+/// Opens the directory: sled (and its lock), then the log, moving events an
+/// earlier ragtrail kept in sled into the log first (see [`crate::migrate`]).
+pub(crate) fn open_dir(dir: &Path) -> Result<(sled::Db, File), StoreError> {
+    std::fs::create_dir_all(dir).map_err(|e| StoreError::Log {
+        path: dir.to_path_buf(),
+        detail: format!("cannot create the data directory: {e}"),
+    })?;
+    let db = open_db(dir)?;
+    crate::migrate::from_sled(dir, &db)?;
+    let file = log::open_file(dir)?;
+    Ok((db, file))
+}
+
 impl Store {
     /// Opens (or creates) the store in `dir` with default options.
     pub fn open(dir: impl AsRef<Path>) -> Result<Store, StoreError> {
@@ -179,23 +366,49 @@ impl Store {
 
     pub fn open_with(dir: impl AsRef<Path>, options: Options) -> Result<Store, StoreError> {
         let dir = dir.as_ref().to_path_buf();
-        let db = open_db(&dir)?;
-        let state = writer::State::load(&db)?;
+        let (db, mut file) = open_dir(&dir)?;
+        let path = dir.join(log::FILE);
+        let mut index = Index::default();
+        let scanned = log::scan(&mut file, None, |k, v, span| index.add(k, v, span, None))
+            .map_err(|e| StoreError::Log {
+                path: path.clone(),
+                detail: format!("cannot read: {e}"),
+            })?;
+        if let Some((_, detail)) = scanned.broken {
+            return Err(StoreError::Log {
+                path,
+                detail: format!(
+                    "{detail} (after event {}); ragtrail will not drop them. Run `ragtrail verify` to see where, and restore the directory from a backup",
+                    index.events.len()
+                ),
+            });
+        }
+        index.bytes = scanned.good;
+        let reader = File::open(&path).map_err(|e| StoreError::Log {
+            path: path.clone(),
+            detail: e.to_string(),
+        })?;
+        // Cuts off a torn last frame: it was never acknowledged.
+        let appender = log::Appender::new(file, path, scanned.good, options.sync_files)?;
         let (live, _) = broadcast::channel(options.live_capacity.max(1));
         let shared = Arc::new(Shared {
             db,
-            head: RwLock::new(state.head),
+            log: reader,
+            index: RwLock::new(index),
+            head: RwLock::new(Head::EMPTY),
             live,
             dir,
             commits: std::sync::atomic::AtomicU64::new(0),
             writable: std::sync::atomic::AtomicBool::new(true),
         });
-        let jobs = writer::spawn(shared.clone(), state, &options)?;
+        let state = writer::State::load(&shared)?;
+        shared.set_head(state.head);
+        let jobs = writer::spawn(shared.clone(), state, appender, &options)?;
         Ok(Store { shared, jobs })
     }
 
-    /// A separate sled tree of the same database, for the service's own small
-    /// records (access tokens). Never holds events; the chain does not cover it.
+    /// A separate sled tree, for the service's own small records (access
+    /// tokens). Never holds events; the chain does not cover it.
     pub fn tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
         if name.is_empty() || name == "__sled__default" {
             return Err(StoreError::Read(sled::Error::Unsupported(format!(
@@ -242,7 +455,7 @@ impl Store {
         }
     }
 
-    /// How many group commits (one batch, one flush, one fsync each) this
+    /// How many group commits (one log frame and one sync each) this
     /// handle's store has made since it was opened.
     pub fn commits(&self) -> u64 {
         self.shared
@@ -280,24 +493,15 @@ impl Store {
         self.iter_from(after).take(limit).collect()
     }
 
-    /// Every durable event after position `after`, in order, read lazily.
+    /// Every durable event after position `after`, in order, read lazily a chunk at a time.
     pub fn iter_from(&self, after: u64) -> impl Iterator<Item = Result<Envelope, StoreError>> + '_ {
-        let head = self.head().position;
-        let start = keys::event(after.saturating_add(1));
-        let end = keys::event(head);
-        let range = if after >= head {
-            None
-        } else {
-            Some(self.shared.db.range(start..=end))
-        };
-        range.into_iter().flatten().map(|kv| {
-            let (k, v) = kv?;
-            let position = keys::position_of(&k).unwrap_or(0);
-            envelope::decode(&v).map_err(|e| StoreError::Corrupt {
-                position,
-                detail: e.to_string(),
-            })
-        })
+        Reading {
+            shared: &self.shared,
+            next: after.saturating_add(1),
+            head: self.head().position,
+            chunk: Vec::new().into_iter(),
+            failed: false,
+        }
     }
 
     /// The event at `position`, if it is durable.
@@ -305,15 +509,7 @@ impl Store {
         if position == 0 || position > self.head().position {
             return Ok(None);
         }
-        match self.shared.db.get(keys::event(position))? {
-            Some(v) => envelope::decode(&v)
-                .map(Some)
-                .map_err(|e| StoreError::Corrupt {
-                    position,
-                    detail: e.to_string(),
-                }),
-            None => Ok(None),
-        }
+        self.shared.event_at(position)
     }
 
     /// The stored bytes of the event at `position`, exactly as on disk (for export and audit).
@@ -321,11 +517,17 @@ impl Store {
         if position == 0 || position > self.head().position {
             return Ok(None);
         }
-        Ok(self
-            .shared
-            .db
-            .get(keys::event(position))?
-            .map(|v| v.to_vec()))
+        self.shared.bytes_at(position)
+    }
+
+    /// The positions of a stream's durable events, in version order.
+    fn stream_positions(&self, stream: Uuid) -> Vec<u64> {
+        let head = self.head().position;
+        let index = read_lock(&self.shared.index);
+        match index.streams.get(&stream) {
+            Some(ps) => ps[..ps.partition_point(|p| *p <= head)].to_vec(),
+            None => Vec::new(),
+        }
     }
 
     /// Up to `limit` events of one stream after version `after_version`, in order.
@@ -335,47 +537,24 @@ impl Store {
         after_version: u64,
         limit: usize,
     ) -> Result<Vec<Envelope>, StoreError> {
-        let head = self.head().position;
-        let start = keys::stream(stream, after_version.saturating_add(1));
-        let end = keys::stream(stream, u64::MAX);
-        let mut out = Vec::new();
-        for kv in self.shared.db.range(start..=end) {
-            if out.len() >= limit {
-                break;
-            }
-            let (_, v) = kv?;
-            let position = keys::u64_of(&v).unwrap_or(0);
-            if position > head {
-                break;
-            }
-            match self.get(position)? {
-                Some(e) => out.push(e),
-                None => {
-                    return Err(StoreError::Corrupt {
-                        position,
-                        detail: format!("the stream index of {stream} points at a missing event"),
-                    })
-                }
-            }
-        }
-        Ok(out)
+        let positions = self.stream_positions(stream);
+        let skip = usize::try_from(after_version).unwrap_or(usize::MAX);
+        positions
+            .iter()
+            .skip(skip)
+            .take(limit)
+            .map(|&p| {
+                self.shared.event_at(p)?.ok_or_else(|| StoreError::Corrupt {
+                    position: p,
+                    detail: format!("the stream index of {stream} points at a missing event"),
+                })
+            })
+            .collect()
     }
 
     /// The current (durable) version of a stream; 0 if it has no events.
     pub fn stream_version(&self, stream: Uuid) -> Result<u64, StoreError> {
-        let head = self.head().position;
-        for kv in self
-            .shared
-            .db
-            .scan_prefix(keys::stream_prefix(stream))
-            .rev()
-        {
-            let (k, v) = kv?;
-            if keys::u64_of(&v).unwrap_or(u64::MAX) <= head {
-                return Ok(keys::parse_stream(&k).map(|(_, ver)| ver).unwrap_or(0));
-            }
-        }
-        Ok(0)
+        Ok(self.stream_positions(stream).len() as u64)
     }
 
     /// New events as they become durable. Subscribe before reading the
@@ -386,7 +565,8 @@ impl Store {
 
     /// Walks the hash chain up to the current head.
     pub fn verify(&self) -> Result<crate::Verified, crate::VerifyError> {
-        crate::verify::verify_db(&self.shared.db, Some(self.head().position))
+        let upto = read_lock(&self.shared.index).bytes;
+        crate::verify::verify_log(&self.shared.dir, Some(upto))
     }
 }
 

@@ -1,10 +1,12 @@
 //! Verification of the stored log: walks every event from position 1, checking
 //! positions are gap-free, each event's bytes match its hashes, each links to
-//! the one before, stream versions are gap-free and the stream index agrees.
+//! the one before, stream versions are gap-free, and every frame of the file
+//! is whole and passes its checksum.
 
 use crate::envelope::{self, Digest32};
 use crate::error::StoreError;
 use crate::keys;
+use crate::log;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
@@ -32,63 +34,116 @@ impl From<sled::Error> for VerifyError {
     }
 }
 
-/// Opens the store directory (without starting a writer) and verifies it.
+/// Opens the store directory (without starting a writer) and verifies its log.
 pub fn verify_dir(dir: impl AsRef<Path>) -> Result<Verified, VerifyError> {
-    let db = crate::store::open_db(dir.as_ref())?;
-    verify_db(&db, None)
+    let dir = dir.as_ref();
+    // Holding the directory (sled's lock) keeps a writer out while we read.
+    let (_db, _file) = crate::store::open_dir(dir)?;
+    verify_log(dir, None)
 }
 
-/// Verifies events up to `upto` (all when `None`).
-pub(crate) fn verify_db(db: &sled::Db, upto: Option<u64>) -> Result<Verified, VerifyError> {
+/// Verifies the log of `dir` up to byte `upto` (all of it when `None`).
+pub(crate) fn verify_log(dir: &Path, upto: Option<u64>) -> Result<Verified, VerifyError> {
+    let path = dir.join(log::FILE);
+    let io = |e: std::io::Error| {
+        VerifyError::Store(StoreError::Log {
+            path: path.clone(),
+            detail: format!("cannot read: {e}"),
+        })
+    };
+    let mut file = std::fs::File::open(&path).map_err(io)?;
     let mut expected: u64 = 1;
     let mut prev = Digest32::GENESIS;
     let mut versions: HashMap<Uuid, u64> = HashMap::new();
-    for kv in db.scan_prefix([keys::EVENT]) {
-        if upto.is_some_and(|u| expected > u) {
-            break;
+    // Where each event starts, to name the first event of a frame that fails its checksum.
+    let mut starts: Vec<u64> = Vec::new();
+    let mut found: Option<VerifyError> = None;
+    let scanned = log::scan(&mut file, upto, |k, v, span| {
+        if found.is_some() {
+            return;
         }
-        let (k, v) = kv?;
         let bad = |problem: String| VerifyError::Bad {
             position: expected,
             problem,
         };
-        let Some(position) = keys::position_of(&k) else {
-            return Err(bad(format!(
-                "a key of unexpected form {} sits among the events",
-                hex::encode(&k)
+        match k.first() {
+            Some(&keys::KEY) => return,
+            Some(&keys::EVENT) => {}
+            _ => {
+                found = Some(bad(format!(
+                    "a record of unexpected form (key {}) sits among the events",
+                    hex::encode(k)
+                )));
+                return;
+            }
+        }
+        let Some(position) = keys::position_of(k) else {
+            found = Some(bad(format!(
+                "an event record has a malformed key {}",
+                hex::encode(k)
             )));
+            return;
         };
         if position != expected {
-            return Err(bad(format!(
+            found = Some(bad(format!(
                 "event {expected} is missing (the next stored event is at {position})"
             )));
+            return;
         }
-        let env = envelope::check(&v, prev).map_err(|e| bad(e.to_string()))?;
+        let env = match envelope::check(v, prev) {
+            Ok(env) => env,
+            Err(e) => {
+                found = Some(bad(e.to_string()));
+                return;
+            }
+        };
         if env.position != position {
-            return Err(bad(format!(
+            found = Some(bad(format!(
                 "stored under position {position} but its header says {}: events were moved",
                 env.position
             )));
+            return;
         }
         let version = versions.entry(env.stream).or_insert(0);
         if env.version != *version + 1 {
-            return Err(bad(format!(
+            found = Some(bad(format!(
                 "stream {} jumps from version {} to {}",
                 env.stream, version, env.version
             )));
+            return;
         }
         *version = env.version;
-        match db.get(keys::stream(env.stream, env.version))? {
-            Some(p) if keys::u64_of(&p) == Some(position) => {}
-            _ => {
-                return Err(bad(format!(
-                    "the stream index does not point at this event (stream {}, version {})",
-                    env.stream, env.version
-                )))
-            }
-        }
+        starts.push(span.offset);
         prev = env.hash;
         expected += 1;
+    })
+    .map_err(io)?;
+    if let Some(e) = found {
+        return Err(e);
+    }
+    if let Some((_, detail)) = scanned.broken {
+        return Err(VerifyError::Bad {
+            position: expected,
+            problem: format!("the log is damaged: {detail}"),
+        });
+    }
+    if let Some(&at) = scanned.damaged.first() {
+        let position = starts.partition_point(|s| *s < at) as u64 + 1;
+        return Err(VerifyError::Bad {
+            position,
+            problem: format!(
+                "the frame at byte {at} of the log fails its checksum, though its events verify: a record other than an event was altered"
+            ),
+        });
+    }
+    if scanned.torn > 0 {
+        return Err(VerifyError::Bad {
+            position: expected,
+            problem: format!(
+                "the log ends with {} bytes that are not a whole frame: a write torn by a crash (never acknowledged; ragtrail removes it when it next opens the store) or damage",
+                scanned.torn
+            ),
+        });
     }
     Ok(Verified {
         count: expected - 1,

@@ -1,16 +1,17 @@
 //! The one writer: drains queued appends, checks expected versions and
-//! idempotency keys, assigns positions, writes one sled batch, flushes and
-//! fsyncs once, then acknowledges every caller of the group (group commit).
+//! idempotency keys, assigns positions, writes the group to the log as one
+//! frame and syncs it once, indexes it, then acknowledges every caller of the
+//! group (group commit).
 
 use crate::envelope::{self, Digest32, Draft, Envelope};
 use crate::error::{AppendError, StoreError};
 use crate::event::Event;
 use crate::keys;
-use crate::store::{Append, Head, Options, Receipt, Shared};
+use crate::log::{Appender, Record};
+use crate::store::{write_lock, Append, Head, Options, Receipt, Shared};
 use crate::validate::Invalid;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use std::fs::File;
 use std::sync::{mpsc, Arc};
 use tokio::sync::oneshot;
 use uuid::Uuid;
@@ -46,29 +47,30 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// Reads head and stream versions from the tree.
-    pub(crate) fn load(db: &sled::Db) -> Result<State, StoreError> {
+    /// Reads head and stream versions from the index the store built.
+    pub(crate) fn load(shared: &Shared) -> Result<State, StoreError> {
+        let (count, versions) = {
+            let index = shared.index.read().unwrap_or_else(|p| p.into_inner());
+            let versions: HashMap<Uuid, u64> = index
+                .streams
+                .iter()
+                .map(|(s, ps)| (*s, ps.len() as u64))
+                .collect();
+            (index.events.len() as u64, versions)
+        };
         let mut head = Head::EMPTY;
         let mut last_recorded = DateTime::<Utc>::MIN_UTC;
-        if let Some(kv) = db.scan_prefix([keys::EVENT]).next_back() {
-            let (k, v) = kv?;
-            let position = keys::position_of(&k).unwrap_or(0);
-            let env = envelope::decode(&v).map_err(|e| StoreError::Corrupt {
-                position,
+        if count > 0 {
+            let bytes = shared.bytes_at(count)?.unwrap_or_default();
+            let at = envelope::locate(&bytes).map_err(|e| StoreError::Corrupt {
+                position: count,
                 detail: e.to_string(),
             })?;
             head = Head {
-                position: env.position,
-                hash: env.hash,
+                position: count,
+                hash: at.hash,
             };
-            last_recorded = env.recorded_at;
-        }
-        let mut versions = HashMap::new();
-        for kv in db.scan_prefix([keys::STREAM]) {
-            let (k, _) = kv?;
-            if let Some((stream, version)) = keys::parse_stream(&k) {
-                versions.insert(stream, version);
-            }
+            last_recorded = at.recorded_at;
         }
         Ok(State {
             head,
@@ -81,21 +83,16 @@ impl State {
 pub(crate) fn spawn(
     shared: Arc<Shared>,
     state: State,
+    log: Appender,
     options: &Options,
 ) -> Result<mpsc::Sender<Msg>, StoreError> {
     let (tx, rx) = mpsc::channel::<Msg>();
-    let sync = if options.sync_files {
-        // sled keeps everything in the file `db` of its directory.
-        Some(File::open(shared.dir.join("db")).map_err(StoreError::Thread)?)
-    } else {
-        None
-    };
     let mut writer = Writer {
         reserve: options.reserve_bytes,
         shared,
         state,
         failed: None,
-        sync,
+        log,
         max_group: options.max_group.max(1),
     };
     std::thread::Builder::new()
@@ -119,7 +116,7 @@ struct Writer {
     failed: Option<String>,
     /// Bytes of free disk space never to write into.
     reserve: u64,
-    sync: Option<File>,
+    log: Appender,
     max_group: usize,
 }
 
@@ -135,9 +132,10 @@ enum Outcome {
 
 /// What a group will write, built up append by append.
 struct Group {
-    batch: sled::Batch,
-    /// Every key the batch writes, to take them back out if the write fails.
-    written: Vec<Vec<u8>>,
+    /// Every record the group writes, in order.
+    writes: Vec<Record>,
+    /// The stream of each record that is an event.
+    streams: Vec<Option<Uuid>>,
     /// Bytes of keys and values in the batch.
     bytes: u64,
     head: Head,
@@ -188,8 +186,8 @@ impl Writer {
             return;
         }
         let mut group = Group {
-            batch: sled::Batch::default(),
-            written: Vec::new(),
+            writes: Vec::new(),
+            streams: Vec::new(),
             bytes: 0,
             head: self.state.head,
             versions: HashMap::new(),
@@ -221,7 +219,7 @@ impl Writer {
             }
             return;
         } else {
-            self.write(group.batch, &group.written)
+            self.write(group.writes, group.streams)
         };
         match written {
             Ok(()) => {
@@ -277,8 +275,8 @@ impl Writer {
         };
         let mut head = self.state.head;
         let mut versions: HashMap<Uuid, u64> = HashMap::new();
-        let mut batch = sled::Batch::default();
-        let mut written: Vec<Vec<u8>> = Vec::with_capacity(events.len() * 2);
+        let mut writes: Vec<Record> = Vec::with_capacity(events.len());
+        let mut streams: Vec<Option<Uuid>> = Vec::with_capacity(events.len());
         let mut bytes_total = 0u64;
         let mut last_recorded = self.state.last_recorded;
         for (i, e) in events.iter().enumerate() {
@@ -344,17 +342,9 @@ impl Writer {
                     ),
                 ));
             }
-            bytes_total += stored.len() as u64 + 34;
-            for (k, v) in [
-                (keys::event(e.position).to_vec(), stored),
-                (
-                    keys::stream(e.stream, e.version).to_vec(),
-                    e.position.to_be_bytes().to_vec(),
-                ),
-            ] {
-                written.push(k.clone());
-                batch.insert(k, v);
-            }
+            bytes_total += stored.len() as u64 + 17;
+            writes.push((keys::event(e.position).to_vec(), stored));
+            streams.push(Some(e.stream));
             versions.insert(e.stream, e.version);
             head = Head {
                 position: e.position,
@@ -366,7 +356,7 @@ impl Writer {
             return Ok(head);
         }
         self.room_for(bytes_total).map_err(AppendError::Storage)?;
-        self.write(batch, &written).map_err(AppendError::Storage)?;
+        self.write(writes, streams).map_err(AppendError::Storage)?;
         self.state.head = head;
         self.state.versions.extend(versions);
         self.state.last_recorded = last_recorded;
@@ -377,15 +367,14 @@ impl Writer {
         Ok(head)
     }
 
-    /// Whether the data disk has room for `bytes` more (sled writes them a few
-    /// times over: its log, then page rewrites) and still keeps the reserve.
+    /// Whether the data disk has room for `bytes` more and still keeps the reserve.
     fn room_for(&self, bytes: u64) -> Result<(), String> {
         if self.reserve == 0 {
             return Ok(());
         }
         let free = fs2::available_space(&self.shared.dir)
             .map_err(|e| format!("cannot tell how much disk space is free: {e}"))?;
-        let need = self.reserve.saturating_add(bytes.saturating_mul(4));
+        let need = self.reserve.saturating_add(bytes.saturating_mul(2));
         if free < need {
             return Err(format!(
                 "the data disk is nearly full: {:.1} MiB free, and ragtrail keeps {:.1} MiB in reserve; free some space and retry",
@@ -396,40 +385,29 @@ impl Writer {
         Ok(())
     }
 
-    /// Applies, flushes and fsyncs. Only after this returns Ok is anything
-    /// acknowledged. On failure the batch's keys (`written`) may be in sled's
-    /// memory (applied, not flushed): they are taken back out so readers never
-    /// see them; if even that fails, sled has stopped writing, and the writer
+    /// Writes the group to the log as one frame and syncs it, then indexes it.
+    /// Only after this returns Ok is anything acknowledged. If the write fails
+    /// the log is cut back to where it was; if even that fails, the writer
     /// refuses further appends rather than risk a half-written log.
-    fn write(&mut self, batch: sled::Batch, written: &[Vec<u8>]) -> Result<(), String> {
-        let result = self.apply_flush_sync(batch);
-        if let Err(detail) = &result {
-            let mut undo = sled::Batch::default();
-            for k in written {
-                undo.remove(k.as_slice());
+    fn write(&mut self, writes: Vec<Record>, streams: Vec<Option<Uuid>>) -> Result<(), String> {
+        let spans = match self.log.append(&writes) {
+            Ok(spans) => spans,
+            Err((detail, put_back)) => {
+                if !put_back {
+                    self.failed = Some(detail.clone());
+                    self.shared
+                        .writable
+                        .store(false, std::sync::atomic::Ordering::Relaxed);
+                }
+                return Err(detail);
             }
-            if let Err(e) = self.shared.db.apply_batch(undo) {
-                self.failed = Some(format!("{detail}; then {e}"));
-                self.shared
-                    .writable
-                    .store(false, std::sync::atomic::Ordering::Relaxed);
-            }
+        };
+        let mut index = write_lock(&self.shared.index);
+        for (((k, v), span), stream) in writes.iter().zip(spans).zip(streams) {
+            index.add(k, v, span, stream);
         }
-        result
-    }
-
-    fn apply_flush_sync(&mut self, batch: sled::Batch) -> Result<(), String> {
-        self.shared
-            .db
-            .apply_batch(batch)
-            .map_err(|e| format!("sled batch failed: {e}"))?;
-        self.shared
-            .db
-            .flush()
-            .map_err(|e| format!("sled flush failed: {e}"))?;
-        if let Some(f) = &self.sync {
-            f.sync_all().map_err(|e| format!("fsync failed: {e}"))?;
-        }
+        index.bytes = self.log.len();
+        drop(index);
         self.shared
             .commits
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -453,7 +431,8 @@ impl Writer {
         }
         let mut head = group.head;
         let mut versions: HashMap<Uuid, u64> = HashMap::new();
-        let mut writes: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(append.events.len() * 2 + 1);
+        let mut writes: Vec<Record> = Vec::with_capacity(append.events.len() + 1);
+        let mut streams: Vec<Option<Uuid>> = Vec::with_capacity(append.events.len() + 1);
         let mut envs = Vec::with_capacity(append.events.len());
         for (i, (ne, payload)) in append.events.iter().zip(&job.prepared.payloads).enumerate() {
             let current = versions
@@ -499,10 +478,7 @@ impl Writer {
                 }
             })?;
             writes.push((keys::event(env.position).to_vec(), bytes));
-            writes.push((
-                keys::stream(env.stream, env.version).to_vec(),
-                env.position.to_be_bytes().to_vec(),
-            ));
+            streams.push(Some(env.stream));
             versions.insert(env.stream, env.version);
             head = Head {
                 position: env.position,
@@ -517,13 +493,14 @@ impl Writer {
             v.extend_from_slice(&(envs.len() as u64).to_be_bytes());
             v.extend_from_slice(&fp.0);
             writes.push((keys::idempotency(key), v));
+            streams.push(None);
             group.keys.insert(key.clone(), (fp, index));
         }
         for (k, v) in writes {
-            group.bytes += (k.len() + v.len()) as u64;
-            group.written.push(k.clone());
-            group.batch.insert(k, v);
+            group.bytes += (k.len() + v.len() + 8) as u64;
+            group.writes.push((k, v));
         }
+        group.streams.extend(streams);
         group.head = head;
         group.versions.extend(versions);
         Ok(Outcome::Staged(envs))
@@ -533,9 +510,12 @@ impl Writer {
     fn replay(&self, key: &str, fp: Digest32) -> Result<Option<Vec<Receipt>>, AppendError> {
         let stored = self
             .shared
-            .db
-            .get(keys::idempotency(key))
-            .map_err(|e| AppendError::Storage(e.to_string()))?;
+            .index
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys
+            .get(key.as_bytes())
+            .cloned();
         let Some(v) = stored else { return Ok(None) };
         let (first, count) = match (keys::u64_of(&v), v.get(8..).and_then(keys::u64_of)) {
             (Some(f), Some(c)) => (f, c),
@@ -552,15 +532,13 @@ impl Writer {
         }
         let mut out = Vec::with_capacity(count as usize);
         for p in first..first + count {
-            let bytes = self
+            let env = self
                 .shared
-                .db
-                .get(keys::event(p))
+                .event_at(p)
                 .map_err(|e| AppendError::Storage(e.to_string()))?
                 .ok_or_else(|| {
                     AppendError::Storage(format!("event {p} of key {key:?} is missing"))
                 })?;
-            let env = envelope::decode(&bytes).map_err(|e| AppendError::Storage(e.to_string()))?;
             out.push(Receipt::of(&env));
         }
         Ok(Some(out))
@@ -574,16 +552,21 @@ impl Writer {
         target: Uuid,
         replacement: Option<&Event>,
     ) -> Result<(), Invalid> {
+        let positions = self
+            .shared
+            .index
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .streams
+            .get(&stream)
+            .cloned()
+            .unwrap_or_default();
         let mut found: Option<Envelope> = None;
-        for kv in self.shared.db.scan_prefix(keys::stream_prefix(stream)) {
-            let (_, v) = kv.map_err(|e| Invalid::new("data.target", e.to_string()))?;
-            let Some(p) = keys::u64_of(&v) else { continue };
-            if let Ok(Some(bytes)) = self.shared.db.get(keys::event(p)) {
-                if let Ok(env) = envelope::decode(&bytes) {
-                    if env.id == target {
-                        found = Some(env);
-                        break;
-                    }
+        for p in positions {
+            if let Ok(Some(env)) = self.shared.event_at(p) {
+                if env.id == target {
+                    found = Some(env);
+                    break;
                 }
             }
         }

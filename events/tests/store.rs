@@ -525,13 +525,13 @@ proptest! {
         prop_assert_eq!(verify::verify_dir(dir.path()).unwrap().count, n);
         let p = pick.index(events.len()) as u64 + 1;
         {
-            let db = raw_open(dir.path());
-            let v = db.get(event_key(p)).unwrap().unwrap().to_vec();
+            let mut db = raw_open(dir.path());
+            let v = db.get(&event_key(p)).unwrap();
             let mut altered = v.clone();
             let i = offset.index(v.len());
             altered[i] ^= flip;
-            db.insert(event_key(p), altered).unwrap();
-            db.flush().unwrap();
+            db.insert(event_key(p), altered);
+            db.write(dir.path()).unwrap();
         }
         prop_assert_eq!(bad_position(dir.path()), p);
     }
@@ -543,29 +543,29 @@ fn verify_catches_removed_reordered_and_moved_events() {
     // Removed.
     let dir = filled(events.clone());
     {
-        let db = raw_open(dir.path());
-        db.remove(event_key(3)).unwrap();
-        db.flush().unwrap();
+        let mut db = raw_open(dir.path());
+        db.remove(&event_key(3));
+        db.write(dir.path()).unwrap();
     }
     assert_eq!(bad_position(dir.path()), 3);
     // Two events swapped.
     let dir = filled(events.clone());
     {
-        let db = raw_open(dir.path());
-        let a = db.get(event_key(2)).unwrap().unwrap();
-        let b = db.get(event_key(4)).unwrap().unwrap();
-        db.insert(event_key(2), b).unwrap();
-        db.insert(event_key(4), a).unwrap();
-        db.flush().unwrap();
+        let mut db = raw_open(dir.path());
+        let a = db.get(&event_key(2)).unwrap();
+        let b = db.get(&event_key(4)).unwrap();
+        db.insert(event_key(2), b);
+        db.insert(event_key(4), a);
+        db.write(dir.path()).unwrap();
     }
     assert_eq!(bad_position(dir.path()), 2);
     // The last event removed and an earlier one re-stored in its place.
     let dir = filled(events.clone());
     {
-        let db = raw_open(dir.path());
-        let a = db.get(event_key(1)).unwrap().unwrap();
-        db.insert(event_key(5), a).unwrap();
-        db.flush().unwrap();
+        let mut db = raw_open(dir.path());
+        let a = db.get(&event_key(1)).unwrap();
+        db.insert(event_key(5), a);
+        db.write(dir.path()).unwrap();
     }
     assert_eq!(bad_position(dir.path()), 5);
     // An untouched copy verifies, naming its head.
@@ -573,7 +573,7 @@ fn verify_catches_removed_reordered_and_moved_events() {
     let v = verify::verify_dir(dir.path()).unwrap();
     assert_eq!(v.count, 5);
     let db = raw_open(dir.path());
-    let last = envelope::decode(&db.get(event_key(5)).unwrap().unwrap()).unwrap();
+    let last = envelope::decode(&db.get(&event_key(5)).unwrap()).unwrap();
     assert_eq!(v.head, last.hash);
 }
 
@@ -623,7 +623,8 @@ fn a_restored_export_is_byte_for_byte_the_original_log() {
         closed(store).await;
     });
     let events_of = |dir: &std::path::Path| -> Vec<(Vec<u8>, Vec<u8>)> {
-        dump(dir)
+        raw_open(dir)
+            .0
             .into_iter()
             .filter(|(k, _)| k[0] == b'e')
             .take(6)
@@ -631,4 +632,141 @@ fn a_restored_export_is_byte_for_byte_the_original_log() {
     };
     assert_eq!(events_of(copy.path()), events_of(original.path()));
     assert_eq!(verify::verify_dir(copy.path()).unwrap().count, 7);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Any byte of the log file, not only of an event: framing, checksums,
+    /// idempotency records. `verify` fails, naming a position.
+    #[test]
+    fn verify_catches_any_single_byte_change_anywhere_in_the_file(
+        events in proptest::collection::vec((0u128..3, arb_plain_event()), 1..6),
+        offset in any::<prop::sample::Index>(),
+        flip in 1u8..=255,
+    ) {
+        let dir = filled(events);
+        let path = dir.path().join(ragtrail_events::log::FILE);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let i = offset.index(bytes.len());
+        bytes[i] ^= flip;
+        std::fs::write(&path, bytes).unwrap();
+        let result = verify::verify_dir(dir.path());
+        prop_assert!(matches!(result, Err(VerifyError::Bad { .. })), "byte {}: {:?}", i, result);
+    }
+}
+
+#[test]
+fn a_torn_last_frame_is_cut_off_on_open_and_appends_continue() {
+    let events: Vec<(u128, Event)> = (0..3).map(|i| (i % 2, rag(Rag::Green))).collect();
+    let dir = filled(events);
+    let path = dir.path().join(ragtrail_events::log::FILE);
+    let whole = std::fs::read(&path).unwrap();
+    // The start of a frame, as a crash in the middle of a write leaves it.
+    let mut torn = whole.clone();
+    torn.extend_from_slice(b"RTL1");
+    torn.extend_from_slice(&500u32.to_le_bytes());
+    torn.extend_from_slice(&[7; 60]);
+    std::fs::write(&path, &torn).unwrap();
+    assert!(
+        matches!(verify::verify_dir(dir.path()), Err(VerifyError::Bad { position: 4, ref problem }) if problem.contains("torn")),
+        "verify names the torn tail before the store is opened"
+    );
+    rt().block_on(async {
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.head().position, 3);
+        let r = store
+            .append(append_one(
+                "lead",
+                new_event(uuid(0), rag(Rag::Red), day(2024, 10, 1)),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(r[0].position, 4);
+        closed(store).await;
+    });
+    assert_eq!(verify::verify_dir(dir.path()).unwrap().count, 4);
+}
+
+#[test]
+fn a_damaged_frame_before_good_ones_stops_the_store_from_opening() {
+    let events: Vec<(u128, Event)> = (0..3).map(|i| (i % 2, rag(Rag::Green))).collect();
+    let dir = filled(events);
+    let path = dir.path().join(ragtrail_events::log::FILE);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[5] ^= 0x40; // the first frame's length
+    std::fs::write(&path, &bytes).unwrap();
+    let err = Store::open(dir.path()).err().expect("refused");
+    assert!(err.to_string().contains("will not drop them"), "{err}");
+    assert!(matches!(
+        verify::verify_dir(dir.path()),
+        Err(VerifyError::Bad { position: 1, .. })
+    ));
+    // Nothing was cut off.
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+}
+
+/// A data directory of an earlier ragtrail kept its events in sled; opening it
+/// moves them into the log, with the same bytes, and takes them out of sled.
+#[test]
+fn events_kept_in_sled_by_an_earlier_ragtrail_move_to_the_log() {
+    let source = filled((0..5).map(|i| (i % 2, rag(Rag::Amber))).collect());
+    let records = raw_open(source.path());
+    let old = TempDir::new().unwrap();
+    {
+        let db = sled::open(old.path()).unwrap();
+        for (k, v) in &records.0 {
+            db.insert(k, v.clone()).unwrap();
+            if k[0] == b'e' {
+                let env = envelope::decode(v).unwrap();
+                let mut s = vec![b's'];
+                s.extend_from_slice(env.stream.as_bytes());
+                s.extend_from_slice(&env.version.to_be_bytes());
+                db.insert(s, env.position.to_be_bytes().to_vec()).unwrap();
+            }
+        }
+        db.insert(b"k-retry", vec![0; 48]).unwrap();
+        db.open_tree("tokens")
+            .unwrap()
+            .insert(b"t", b"kept")
+            .unwrap();
+        db.flush().unwrap();
+    }
+    rt().block_on(async {
+        let store = Store::open(old.path()).unwrap();
+        assert_eq!(store.head().position, 5);
+        assert_eq!(store.stream_version(uuid(0)).unwrap(), 3);
+        assert_eq!(
+            store.tree("tokens").unwrap().get(b"t").unwrap().unwrap(),
+            b"kept"[..]
+        );
+        let r = store
+            .append(append_one(
+                "lead",
+                new_event(uuid(1), rag(Rag::Red), day(2024, 10, 1)),
+            ))
+            .await
+            .unwrap();
+        assert_eq!((r[0].position, r[0].version), (6, 3));
+        closed(store).await;
+    });
+    let moved = raw_open(old.path());
+    let events = |r: &ragtrail_events::log::Records| -> Vec<(Vec<u8>, Vec<u8>)> {
+        r.0.iter()
+            .filter(|(k, _)| k[0] == b'e')
+            .take(5)
+            .cloned()
+            .collect()
+    };
+    assert_eq!(events(&moved), events(&records));
+    assert!(
+        moved.get(b"k-retry").is_some(),
+        "idempotency records move too"
+    );
+    assert_eq!(verify::verify_dir(old.path()).unwrap().count, 6);
+    let db = sled::open(old.path()).unwrap();
+    assert_eq!(
+        db.scan_prefix(b"e").count() + db.scan_prefix(b"s").count(),
+        0
+    );
 }

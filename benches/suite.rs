@@ -5,7 +5,8 @@
 //! Settings (environment): `RAGTRAIL_BENCH_SECS` seconds per throughput
 //! measurement (default 3); `RAGTRAIL_BENCH_SIZES` log sizes for the query and
 //! replay figures (default `10000,100000,1000000`); `RAGTRAIL_BENCH_ONLY` one of
-//! `appends`, `queries`, `disk` to run a part. PostgreSQL rows need Debian's
+//! `appends`, `queries`, `disk` to run a part; `RAGTRAIL_BENCH_PERF=FILE` records
+//! a `perf` profile of the server during the 32-client HTTP appends. PostgreSQL rows need Debian's
 //! `postgresql` package (`apt-get install -y postgresql`); without it they are
 //! skipped with a message. The harness starts its own PostgreSQL in a temp dir on
 //! a loopback port and stops it after.
@@ -776,7 +777,23 @@ fn main() {
         for clients in [1usize, 8, 32] {
             let (store, group, len) = store_rate(clients);
             let raw = raw_sled_rate(group.round().max(1.0) as usize, len);
+            // RAGTRAIL_BENCH_PERF=FILE: a `perf record -g` of the server during the 32-client run.
+            let perf = std::env::var("RAGTRAIL_BENCH_PERF")
+                .ok()
+                .filter(|_| clients == 32)
+                .and_then(|file| {
+                    Command::new("perf")
+                        .args(["record", "-F", "2999", "-g", "-o", &file, "-p"])
+                        .arg(server.child.id().to_string())
+                        .args(["--", "sleep", "2"])
+                        .stderr(Stdio::null())
+                        .spawn()
+                        .ok()
+                });
             let http = http_rate(&server, clients);
+            if let Some(mut p) = perf {
+                let _ = p.wait();
+            }
             let postgres = pg.as_ref().map(|p| pg_rate(p, clients));
             let r = |x: f64| format!("{x:.0} ({:.2})", x / raw);
             println!(

@@ -25,7 +25,8 @@
 
 use crate::error::StoreError;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// The log's file name in the data directory.
@@ -56,6 +57,8 @@ impl Span {
 pub(crate) struct Scanned {
     /// Bytes of whole, readable frames from the start.
     pub(crate) good: u64,
+    /// Zero bytes after them to the end: space written ahead for frames to come.
+    pub(crate) zeros: u64,
     /// Bytes after them that are not a whole frame, with no good frame after: a torn write.
     pub(crate) torn: u64,
     /// Offsets of whole frames whose checksum fails (their records are still read).
@@ -201,6 +204,8 @@ pub(crate) fn scan(
             at,
             format!("the frame at byte {at} cannot be read but acknowledged frames follow it"),
         ));
+    } else if rest.iter().all(|b| *b == 0) {
+        scanned.zeros = rest.len() as u64;
     } else {
         scanned.torn = rest.len() as u64;
     }
@@ -233,38 +238,50 @@ pub(crate) fn open_file(dir: &Path) -> Result<File, StoreError> {
     Ok(file)
 }
 
+/// The log grows in zeros written and synced ahead: a frame written into
+/// space that is already part of the file needs no change of the file's
+/// size, so its `fdatasync` is one write of data instead of data and the
+/// inode. Each growth doubles the file, from [`GROW_MIN`] up to [`GROW_MAX`] at a time.
+pub const GROW_MIN: u64 = 64 * 1024;
+/// The most the log grows by at once.
+pub const GROW_MAX: u64 = 8 * 1024 * 1024;
+
 /// The writer's end of the log.
 pub(crate) struct Appender {
     file: File,
     path: PathBuf,
     /// Bytes of whole, synced frames.
     len: u64,
+    /// Bytes of the file: frames, then zeros written ahead.
+    allocated: u64,
     /// Sync each frame (off only when a store is opened for measuring).
     sync: bool,
 }
 
 impl Appender {
-    /// Takes over `file`, whose first `len` bytes are whole frames; anything
-    /// after them (a torn write) is cut off first.
+    /// Takes over `file`, whose first `len` bytes are whole frames followed
+    /// by `zeros` zero bytes; anything else after them (a torn write) is cut off first.
     pub(crate) fn new(
-        mut file: File,
+        file: File,
         path: PathBuf,
-        len: u64,
+        scanned: &Scanned,
         sync: bool,
     ) -> Result<Appender, StoreError> {
         let io = |e: std::io::Error| StoreError::Log {
             path: path.clone(),
             detail: e.to_string(),
         };
-        if file.metadata().map_err(io)?.len() != len {
-            file.set_len(len).map_err(io)?;
+        let mut allocated = scanned.good + scanned.zeros;
+        if scanned.torn > 0 {
+            allocated = scanned.good;
+            file.set_len(allocated).map_err(io)?;
             file.sync_all().map_err(io)?;
         }
-        file.seek(SeekFrom::Start(len)).map_err(io)?;
         Ok(Appender {
             file,
             path,
-            len,
+            len: scanned.good,
+            allocated,
             sync,
         })
     }
@@ -274,14 +291,56 @@ impl Appender {
         self.len
     }
 
+    /// How much the file will grow to take `bytes` more.
+    pub(crate) fn growth(&self, bytes: u64) -> u64 {
+        let end = self.len + bytes + FRAME_HEAD as u64 + 4;
+        if end <= self.allocated {
+            0
+        } else {
+            (end - self.allocated).max(self.allocated.clamp(GROW_MIN, GROW_MAX))
+        }
+    }
+
+    /// Writes zeros from the end of the file for `by` bytes and syncs them.
+    fn grow(&mut self, by: u64) -> Result<(), String> {
+        let zeros = vec![0u8; 1 << 20];
+        let mut at = self.allocated;
+        let end = self.allocated + by;
+        let result = (|| -> std::io::Result<()> {
+            while at < end {
+                let n = (end - at).min(zeros.len() as u64) as usize;
+                self.file.write_all_at(&zeros[..n], at)?;
+                at += n as u64;
+            }
+            self.file.sync_all()
+        })();
+        match result {
+            Ok(()) => {
+                self.allocated = end;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.file.set_len(self.allocated);
+                Err(format!(
+                    "cannot grow the event log {}: {e}",
+                    self.path.display()
+                ))
+            }
+        }
+    }
+
     /// Writes one frame and syncs it; returns where each value is in the file.
     /// On failure the file is put back as it was; if even that fails, the
     /// second part of the error is false and the caller must stop writing.
     pub(crate) fn append(&mut self, records: &[Record]) -> Result<Vec<Span>, (String, bool)> {
         let (frame, mut spans) = encode(records);
+        let growth = self.growth(frame.len() as u64);
+        if growth > 0 {
+            self.grow(growth).map_err(|e| (e, true))?;
+        }
         let result = self
             .file
-            .write_all(&frame)
+            .write_all_at(&frame, self.len)
             .map_err(|e| format!("cannot write the event log {}: {e}", self.path.display()))
             .and_then(|()| {
                 if self.sync {
@@ -300,23 +359,22 @@ impl Appender {
                 self.len += frame.len() as u64;
                 Ok(spans)
             }
-            Err(detail) => match self.cut_back() {
+            Err(detail) => match self.zero_back(frame.len()) {
                 Ok(()) => Err((detail, true)),
                 Err(e) => Err((format!("{detail}; then {e}"), false)),
             },
         }
     }
 
-    /// Makes the file end at `len` again, durably.
-    fn cut_back(&mut self) -> Result<(), String> {
+    /// Puts zeros back over a frame that failed, durably.
+    fn zero_back(&mut self, n: usize) -> Result<(), String> {
         let len = self.len;
         self.file
-            .set_len(len)
-            .and_then(|()| self.file.seek(SeekFrom::Start(len)).map(|_| ()))
+            .write_all_at(&vec![0u8; n], len)
             .and_then(|()| self.file.sync_all())
             .map_err(|e| {
                 format!(
-                    "cannot cut the event log {} back to {len} bytes: {e}",
+                    "cannot put the event log {} back as it was at {len} bytes: {e}",
                     self.path.display()
                 )
             })
@@ -432,10 +490,15 @@ mod tests {
             );
             assert!(s.broken.is_none());
         }
-        // Zeros after the last frame (space allocated, never written) are torn too.
+        // Zeros after the last frame are space written ahead, not a torn frame;
+        // a torn frame in that space is.
         let mut bytes = first.clone();
         bytes.extend([0u8; 100]);
-        assert_eq!(scanned(&bytes).1.torn, 100);
+        let s = scanned(&bytes).1;
+        assert_eq!((s.good, s.zeros, s.torn), (first.len() as u64, 100, 0));
+        bytes[first.len() + 10] = 1;
+        let s = scanned(&bytes).1;
+        assert_eq!((s.good, s.zeros, s.torn), (first.len() as u64, 0, 100));
     }
 
     #[test]

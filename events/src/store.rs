@@ -389,7 +389,7 @@ impl Store {
             detail: e.to_string(),
         })?;
         // Cuts off a torn last frame: it was never acknowledged.
-        let appender = log::Appender::new(file, path, scanned.good, options.sync_files)?;
+        let appender = log::Appender::new(file, path, &scanned, options.sync_files)?;
         let (live, _) = broadcast::channel(options.live_capacity.max(1));
         let shared = Arc::new(Shared {
             db,

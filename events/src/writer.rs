@@ -367,14 +367,17 @@ impl Writer {
         Ok(head)
     }
 
-    /// Whether the data disk has room for `bytes` more and still keeps the reserve.
+    /// Whether the data disk has room for `bytes` more and still keeps the
+    /// reserve. Frames go into space the log has written ahead, so the disk is
+    /// asked only when the log must grow.
     fn room_for(&self, bytes: u64) -> Result<(), String> {
-        if self.reserve == 0 {
+        let growth = self.log.growth(bytes);
+        if self.reserve == 0 || growth == 0 {
             return Ok(());
         }
         let free = fs2::available_space(&self.shared.dir)
             .map_err(|e| format!("cannot tell how much disk space is free: {e}"))?;
-        let need = self.reserve.saturating_add(bytes.saturating_mul(2));
+        let need = self.reserve.saturating_add(growth);
         if free < need {
             return Err(format!(
                 "the data disk is nearly full: {:.1} MiB free, and ragtrail keeps {:.1} MiB in reserve; free some space and retry",

@@ -26,9 +26,22 @@ pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// How long a request may take before it is answered 408, unless configured.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What every handler can reach.
+/// What every handler can reach: one shared [`Services`], so that the clone
+/// axum makes for each request and extractor is one reference count, not one
+/// per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The store, the live projection and the rest, shared by every request.
+pub struct Services {
     pub store: Store,
     pub live: LiveTrail,
     pub tokens: Tokens,
@@ -128,14 +141,14 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let signer = Arc::new(Signer::load_or_create(&config.data).map_err(files)?);
     let (live, follower) = LiveTrail::follow(store.clone()).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let state = AppState {
+    let state = AppState(Arc::new(Services {
         store: store.clone(),
         live,
         tokens,
         signer,
         public_read: config.public_read || config.demo,
         shutdown: stop_rx,
-    };
+    }));
     let shutdown = shutdown_signal();
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await

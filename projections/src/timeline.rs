@@ -82,9 +82,13 @@ impl<V> Timeline<V> {
 
     fn insert(&mut self, effective: NaiveDate, position: u64, value: Option<V>, by: u64) {
         let key = (effective, position);
-        let at = self
-            .entries
-            .partition_point(|e| (e.effective, e.position) <= key);
+        // Most events are the newest fact of their timeline: add them at the end.
+        let at = match self.entries.last() {
+            Some(e) if (e.effective, e.position) > key => self
+                .entries
+                .partition_point(|e| (e.effective, e.position) <= key),
+            _ => self.entries.len(),
+        };
         self.entries.insert(
             at,
             Entry {

@@ -281,6 +281,55 @@ fn raw_sled_rate(group: usize, len: usize) -> f64 {
     n as f64 / start.elapsed().as_secs_f64()
 }
 
+/// The disk alone, as ragtrail's log uses it: one thread writing frames of
+/// `group` values of `len` bytes into space written ahead, `fdatasync` each.
+fn raw_file_rate(group: usize, len: usize) -> f64 {
+    use std::os::unix::fs::FileExt;
+    const AHEAD: u64 = 64 << 20;
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let file = File::create(dir.path().join("file")).expect("file");
+    let zeros = vec![0u8; 1 << 20];
+    for i in 0..AHEAD / zeros.len() as u64 {
+        file.write_all_at(&zeros, i * zeros.len() as u64)
+            .expect("write ahead");
+    }
+    file.sync_all().expect("sync");
+    // A frame: 16 bytes of head and count, 17 of key and lengths per record.
+    let frame = vec![0x5au8; 16 + group.max(1) * (len + 17)];
+    let deadline = Instant::now() + secs();
+    let start = Instant::now();
+    let (mut n, mut at) = (0u64, 0u64);
+    while Instant::now() < deadline {
+        if at + frame.len() as u64 > AHEAD {
+            at = 0;
+        }
+        file.write_all_at(&frame, at).expect("write");
+        file.sync_data().expect("fdatasync");
+        at += frame.len() as u64;
+        n += group.max(1) as u64;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// CPU seconds a process has used so far (user + system), from /proc.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses: utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|x| x.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// The real server on a temp dir, for the HTTP rows.
 struct Server {
     child: Child,
@@ -758,7 +807,11 @@ fn disk_bytes_per_event(total: u64) -> f64 {
         }
         store.close().await;
     });
-    dir_bytes(dir.path()) as f64 / total as f64
+    // Not the zeros the log has written ahead for frames to come.
+    let ahead = std::fs::read(dir.path().join(ragtrail_events::log::FILE)).map_or(0, |b| {
+        b.iter().rev().take_while(|x| **x == 0).count() as u64
+    });
+    (dir_bytes(dir.path()) - ahead) as f64 / total as f64
 }
 
 // ---------------------------------------------------------------- the run
@@ -769,14 +822,24 @@ fn main() {
     if wants("appends") {
         println!("\nDurable appends/s ({:.0} s each; ratio to raw sled apply_batch + flush + fsync with the store's batch sizes)", secs().as_secs_f64());
         println!(
-            "{:>8} | {:>12} | {:>14} | {:>14} | {:>14} | {:>9}",
-            "clients", "raw sled", "store", "HTTP", "PostgreSQL", "avg group"
+            "{:>8} | {:>12} | {:>14} | {:>14} | {:>14} | {:>14} | {:>9} | {:>7} | {:>13}",
+            "clients",
+            "raw sled",
+            "raw file",
+            "store",
+            "HTTP",
+            "PostgreSQL",
+            "avg group",
+            "HTTP/PG",
+            "HTTP CPU µs"
         );
         let server = Server::start();
         let mut rows = Vec::new();
         for clients in [1usize, 8, 32] {
             let (store, group, len) = store_rate(clients);
             let raw = raw_sled_rate(group.round().max(1.0) as usize, len);
+            let file = raw_file_rate(group.round().max(1.0) as usize, len);
+            let (server0, client0) = (cpu_secs(server.child.id()), cpu_secs(std::process::id()));
             // RAGTRAIL_BENCH_PERF=FILE: a `perf record -g` of the server during the 32-client run.
             let perf = std::env::var("RAGTRAIL_BENCH_PERF")
                 .ok()
@@ -794,15 +857,21 @@ fn main() {
             if let Some(mut p) = perf {
                 let _ = p.wait();
             }
+            // CPU per HTTP append, server and client (the harness), in µs.
+            let per = |used: f64| used / (http * secs().as_secs_f64()) * 1e6;
+            let server_cpu = per(cpu_secs(server.child.id()) - server0);
+            let client_cpu = per(cpu_secs(std::process::id()) - client0);
             let postgres = pg.as_ref().map(|p| pg_rate(p, clients));
             let r = |x: f64| format!("{x:.0} ({:.2})", x / raw);
             println!(
-                "{clients:>8} | {raw:>12.0} | {:>14} | {:>14} | {:>14} | {group:>9.1}",
+                "{clients:>8} | {raw:>12.0} | {:>14} | {:>14} | {:>14} | {:>14} | {group:>9.1} | {:>7} | {server_cpu:>5.0} + {client_cpu:<5.0}",
+                r(file),
                 r(store),
                 r(http),
-                postgres.map(r).unwrap_or_else(|| "skipped".into())
+                postgres.map(r).unwrap_or_else(|| "skipped".into()),
+                postgres.map_or("-".into(), |p| format!("{:.2}", http / p)),
             );
-            rows.push(json!({"clients": clients, "raw_sled": raw, "store": store, "http": http, "postgres": postgres, "avg_group": group}));
+            rows.push(json!({"clients": clients, "raw_sled": raw, "raw_file": file, "store": store, "http": http, "postgres": postgres, "avg_group": group, "http_cpu_us_server": server_cpu, "http_cpu_us_client": client_cpu}));
         }
         results.insert("appends".into(), Json::Array(rows));
     }

@@ -169,6 +169,12 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             ""
         }
     );
+    // Answers go out at once, not held back to be merged with later bytes (Nagle).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY on a connection: {e}");
+        }
+    });
     let served = axum::serve(listener, router(state, config.request_timeout))
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -722,6 +722,58 @@ fn queries(total: u64, pg: Option<&Postgres>) -> Queries {
     }
 }
 
+/// A store of `total` events on disk (restored, so built quickly), then
+/// what a restart costs: opening it (the log read, the index rebuilt) and
+/// replaying every event from the file into a new trail.
+fn from_the_log(total: u64) -> (f64, f64) {
+    let t0: DateTime<Utc> = DateTime::from_timestamp(1_700_000_000, 0).expect("instant");
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let rt = runtime();
+    {
+        let store = Store::open(dir.path()).expect("open");
+        let mut prev = Digest32::GENESIS;
+        let mut versions = std::collections::HashMap::<Uuid, u64>::new();
+        let mut batch = Vec::with_capacity(10_000);
+        for n in 0..total {
+            let (stream, effective, event) = nth(n, total);
+            let v = versions.entry(stream).or_insert(0);
+            *v += 1;
+            let (_, env) = envelope::encode(&Draft {
+                position: n + 1,
+                id: Uuid::from_u128(u128::from(n) + 1),
+                stream,
+                version: *v,
+                effective,
+                recorded_at: t0 + Span::seconds(n as i64),
+                actor: "bench",
+                reason: event.needs_reason().then_some("bench"),
+                idempotency_key: None,
+                event: &event,
+                prev_hash: prev,
+            })
+            .expect("encode");
+            prev = env.hash;
+            batch.push(env);
+            if batch.len() == 10_000 || n + 1 == total {
+                rt.block_on(store.restore(std::mem::take(&mut batch)))
+                    .expect("restore");
+            }
+        }
+        rt.block_on(store.close());
+    }
+    let a = Instant::now();
+    let store = Store::open(dir.path()).expect("reopen");
+    let open_s = a.elapsed().as_secs_f64();
+    let a = Instant::now();
+    let mut trail = Trail::new();
+    for e in store.iter_from(0) {
+        trail.apply_owned(e.expect("read"));
+    }
+    let rate = total as f64 / a.elapsed().as_secs_f64();
+    rt.block_on(store.close());
+    (open_s, rate)
+}
+
 /// Loads the same events into PostgreSQL (binary COPY), then asks the same
 /// as-at questions naively in SQL: each item's latest RAG per dimension as at
 /// a date, for one programme. (Only the RAG part of a board: it favours PostgreSQL.)
@@ -906,6 +958,19 @@ fn main() {
             rows.push(json!({"events": q.events, "replay_per_s": q.replay_per_s, "board_p50_ms": q.board_p50, "board_p99_ms": q.board_p99, "compare_p50_ms": q.compare_p50, "compare_p99_ms": q.compare_p99, "pg_asat_p50_ms": q.pg_asat_p50, "pg_asat_p99_ms": q.pg_asat_p99, "peak_rss_mb": q.rss_mb}));
         }
         results.insert("queries".into(), Json::Array(rows));
+        // After every peak-RSS figure, so the store's memory is not in them.
+        println!("\nA restart: opening a store on disk (reading the log, rebuilding its index), then replaying every event from the file");
+        println!(
+            "{:>9} | {:>8} | {:>15}",
+            "events", "open s", "log replay ev/s"
+        );
+        let mut rows = Vec::new();
+        for total in sizes() {
+            let (open_s, rate) = from_the_log(total);
+            println!("{total:>9} | {open_s:>8.2} | {rate:>15.0}");
+            rows.push(json!({"events": total, "open_s": open_s, "log_replay_per_s": rate}));
+        }
+        results.insert("restart".into(), Json::Array(rows));
     }
     if wants("disk") {
         let per = disk_bytes_per_event(100_000);

@@ -773,3 +773,97 @@ fn events_kept_in_sled_by_an_earlier_ragtrail_move_to_the_log() {
         0
     );
 }
+
+/// Everything a store answers about its log: the events in order, each
+/// stream's events and version, the head, and what a retried key returns.
+fn answers(store: &Store, streams: u128) -> impl PartialEq + std::fmt::Debug {
+    let all: Vec<Envelope> = store.iter_from(0).map(|e| e.unwrap()).collect();
+    let by_stream: Vec<(u64, Vec<u64>)> = (0..streams)
+        .map(|s| {
+            (
+                store.stream_version(uuid(s)).unwrap(),
+                store
+                    .read_stream(uuid(s), 0, usize::MAX)
+                    .unwrap()
+                    .iter()
+                    .map(|e| e.position)
+                    .collect(),
+            )
+        })
+        .collect();
+    let singles: Vec<Option<Envelope>> = (0..=all.len() as u64 + 1)
+        .map(|p| store.get(p).unwrap())
+        .collect();
+    (store.head(), all, by_stream, singles)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// The indexes the writer keeps up to date as it appends are exactly the
+    /// indexes rebuilt from the log when the store is opened again, and a
+    /// retry of any key after the reopen returns its first receipts.
+    #[test]
+    fn indexes_kept_while_appending_equal_indexes_rebuilt_on_open(
+        appends in proptest::collection::vec(
+            (proptest::collection::vec((0u128..4, arb_plain_event()), 1..4), proptest::option::of(0u8..6)),
+            1..12,
+        ),
+    ) {
+        let dir = TempDir::new().unwrap();
+        let mut receipts: HashMap<String, Vec<Receipt>> = HashMap::new();
+        let before = rt().block_on(async {
+            let store = Store::open(dir.path()).unwrap();
+            for (events, key) in &appends {
+                let key = key.map(|k| format!("key-{k}"));
+                let append = Append {
+                    actor: "lead".into(),
+                    idempotency_key: key.clone(),
+                    events: events
+                        .iter()
+                        .map(|(s, e)| new_event(uuid(*s), e.clone(), day(2024, 9, 10)))
+                        .collect(),
+                };
+                match store.append(append).await {
+                    Ok(r) => {
+                        if let Some(k) = key {
+                            receipts.entry(k).or_insert(r);
+                        }
+                    }
+                    Err(AppendError::KeyReused { .. }) => {}
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            let a = format!("{:?}", answers(&store, 4));
+            closed(store).await;
+            a
+        });
+        let after = rt().block_on(async {
+            let store = Store::open(dir.path()).unwrap();
+            let a = format!("{:?}", answers(&store, 4));
+            let head = store.head();
+            // Retries of the same requests are recognised after the reopen.
+            for (events, key) in &appends {
+                let Some(k) = key.map(|k| format!("key-{k}")) else { continue };
+                let append = Append {
+                    actor: "lead".into(),
+                    idempotency_key: Some(k.clone()),
+                    events: events
+                        .iter()
+                        .map(|(s, e)| new_event(uuid(*s), e.clone(), day(2024, 9, 10)))
+                        .collect(),
+                };
+                match store.append(append).await {
+                    Ok(r) => prop_assert_eq!(Some(&r), receipts.get(&k)),
+                    Err(AppendError::KeyReused { .. }) => {}
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            prop_assert_eq!(store.head(), head, "a retry after the reopen appended again");
+            closed(store).await;
+            Ok(a)
+        })?;
+        prop_assert_eq!(before, after);
+        prop_assert!(verify::verify_dir(dir.path()).is_ok());
+    }
+}

@@ -647,24 +647,16 @@ fn rng(state: &mut u64) -> u64 {
 
 /// Replays `total` generated events (encoded, then decoded as from the store),
 /// then times board and comparison queries for random programmes and dates.
-fn queries(total: u64, pg: Option<&Postgres>) -> Queries {
-    // Reset the peak RSS figure so each size reports its own, after handing
-    // back to the system what earlier parts freed (glibc keeps it otherwise).
-    // SAFETY: malloc_trim only releases free memory of the allocator's arenas.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+/// The synthetic log of `total` events as stored: each event's bytes and envelope, chained.
+fn synthetic_log(total: u64) -> impl Iterator<Item = (Vec<u8>, ragtrail_events::Envelope)> {
     let t0: DateTime<Utc> = DateTime::from_timestamp(1_700_000_000, 0).expect("instant");
-    let mut trail = Trail::new();
     let mut prev = Digest32::GENESIS;
     let mut versions = std::collections::HashMap::<Uuid, u64>::new();
-    let mut busy = 0.0f64;
-    for n in 0..total {
+    (0..total).map(move |n| {
         let (stream, effective, event) = nth(n, total);
         let v = versions.entry(stream).or_insert(0);
         *v += 1;
-        let (bytes, _) = envelope::encode(&Draft {
+        let (bytes, env) = envelope::encode(&Draft {
             position: n + 1,
             id: Uuid::from_u128(u128::from(n) + 1),
             stream,
@@ -678,12 +670,26 @@ fn queries(total: u64, pg: Option<&Postgres>) -> Queries {
             prev_hash: prev,
         })
         .expect("encode");
+        prev = env.hash;
+        (bytes, env)
+    })
+}
+
+fn queries(total: u64, pg: Option<&Postgres>) -> Queries {
+    // Reset the peak RSS figure so each size reports its own, after handing
+    // back to the system what earlier parts freed (glibc keeps it otherwise).
+    // SAFETY: malloc_trim only releases free memory of the allocator's arenas.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let mut trail = Trail::new();
+    let mut busy = 0.0f64;
+    for (bytes, _) in synthetic_log(total) {
         let a = Instant::now();
         let env = envelope::decode(&bytes).expect("decode");
-        let hash = env.hash;
         trail.apply_owned(env);
         busy += a.elapsed().as_secs_f64();
-        prev = hash;
     }
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
     let (mut board, mut compare) = (Vec::new(), Vec::new());
@@ -731,38 +737,20 @@ fn queries(total: u64, pg: Option<&Postgres>) -> Queries {
 /// what a restart costs: opening it (the log read, the index rebuilt) and
 /// replaying every event from the file into a new trail.
 fn from_the_log(total: u64) -> (f64, f64) {
-    let t0: DateTime<Utc> = DateTime::from_timestamp(1_700_000_000, 0).expect("instant");
     let dir = tempfile::TempDir::new().expect("tempdir");
     let rt = runtime();
     {
         let store = Store::open(dir.path()).expect("open");
-        let mut prev = Digest32::GENESIS;
-        let mut versions = std::collections::HashMap::<Uuid, u64>::new();
         let mut batch = Vec::with_capacity(10_000);
-        for n in 0..total {
-            let (stream, effective, event) = nth(n, total);
-            let v = versions.entry(stream).or_insert(0);
-            *v += 1;
-            let (_, env) = envelope::encode(&Draft {
-                position: n + 1,
-                id: Uuid::from_u128(u128::from(n) + 1),
-                stream,
-                version: *v,
-                effective,
-                recorded_at: t0 + Span::seconds(n as i64),
-                actor: "bench",
-                reason: event.needs_reason().then_some("bench"),
-                idempotency_key: None,
-                event: &event,
-                prev_hash: prev,
-            })
-            .expect("encode");
-            prev = env.hash;
+        for (_, env) in synthetic_log(total) {
             batch.push(env);
-            if batch.len() == 10_000 || n + 1 == total {
+            if batch.len() == 10_000 {
                 rt.block_on(store.restore(std::mem::take(&mut batch)))
                     .expect("restore");
             }
+        }
+        if !batch.is_empty() {
+            rt.block_on(store.restore(batch)).expect("restore");
         }
         rt.block_on(store.close());
     }

@@ -8,7 +8,7 @@ use crate::error::{AppendError, StoreError};
 use crate::event::Event;
 use crate::keys;
 use crate::log::{Appender, Record};
-use crate::store::{write_lock, Append, Head, Options, Receipt, Shared};
+use crate::store::{read_lock, write_lock, Append, Head, Options, Receipt, Shared};
 use crate::validate::Invalid;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -50,7 +50,7 @@ impl State {
     /// Reads head and stream versions from the index the store built.
     pub(crate) fn load(shared: &Shared) -> Result<State, StoreError> {
         let (count, versions) = {
-            let index = shared.index.read().unwrap_or_else(|p| p.into_inner());
+            let index = read_lock(&shared.index);
             let versions: HashMap<Uuid, u64> = index
                 .streams
                 .iter()
@@ -511,11 +511,7 @@ impl Writer {
 
     /// The receipts of a durable append made earlier with this key, if any.
     fn replay(&self, key: &str, fp: Digest32) -> Result<Option<Vec<Receipt>>, AppendError> {
-        let stored = self
-            .shared
-            .index
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
+        let stored = read_lock(&self.shared.index)
             .keys
             .get(key.as_bytes())
             .cloned();
@@ -555,11 +551,7 @@ impl Writer {
         target: Uuid,
         replacement: Option<&Event>,
     ) -> Result<(), Invalid> {
-        let positions = self
-            .shared
-            .index
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
+        let positions = read_lock(&self.shared.index)
             .streams
             .get(&stream)
             .cloned()

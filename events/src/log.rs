@@ -291,9 +291,14 @@ impl Appender {
         self.len
     }
 
-    /// How much the file will grow to take `bytes` more.
-    pub(crate) fn growth(&self, bytes: u64) -> u64 {
-        let end = self.len + bytes + FRAME_HEAD as u64 + 4;
+    /// How much the file will grow to take a frame of records that take
+    /// `records` bytes (keys, values and their lengths).
+    pub(crate) fn growth(&self, records: u64) -> u64 {
+        self.growth_to(self.len + FRAME_HEAD as u64 + 4 + records)
+    }
+
+    /// How much the file must grow to reach `end` bytes.
+    fn growth_to(&self, end: u64) -> u64 {
         if end <= self.allocated {
             0
         } else {
@@ -334,7 +339,7 @@ impl Appender {
     /// second part of the error is false and the caller must stop writing.
     pub(crate) fn append(&mut self, records: &[Record]) -> Result<Vec<Span>, (String, bool)> {
         let (frame, mut spans) = encode(records);
-        let growth = self.growth(frame.len() as u64);
+        let growth = self.growth_to(self.len + frame.len() as u64);
         if growth > 0 {
             self.grow(growth).map_err(|e| (e, true))?;
         }

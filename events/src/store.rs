@@ -201,30 +201,25 @@ impl Shared {
     }
 
     pub(crate) fn event_at(&self, position: u64) -> Result<Option<Envelope>, StoreError> {
-        match self.bytes_at(position)? {
-            Some(v) => envelope::decode(&v)
-                .map(Some)
-                .map_err(|e| StoreError::Corrupt {
-                    position,
-                    detail: e.to_string(),
-                }),
-            None => Ok(None),
-        }
+        self.bytes_at(position)?
+            .map(|v| decoded(position, &v))
+            .transpose()
     }
 
-    /// Events `from..=to` read with one `pread` per chunk of up to [`CHUNK_BYTES`].
+    /// Events `from..=to` read with one `pread` per chunk of up to
+    /// [`CHUNK_BYTES`]. Events lie in the file in position order (the index
+    /// is built in file order), so a chunk is one contiguous range.
     fn chunk(&self, from: u64, to: u64) -> Result<Vec<Result<Envelope, StoreError>>, StoreError> {
         let spans: Vec<Span> = {
             let index = read_lock(&self.index);
             let lo = (from - 1) as usize;
             let hi = (to as usize).min(index.events.len());
-            let first = match index.events.get(lo) {
-                Some(s) => s.offset,
-                None => return Ok(Vec::new()),
+            let Some(first) = index.events.get(lo).map(|s| s.offset) else {
+                return Ok(Vec::new());
             };
             index.events[lo..hi]
                 .iter()
-                .take_while(|s| s.end().saturating_sub(first) <= CHUNK_BYTES || s.offset == first)
+                .take_while(|s| s.end() - first <= CHUNK_BYTES || s.offset == first)
                 .copied()
                 .collect()
         };
@@ -232,19 +227,6 @@ impl Shared {
             return Ok(Vec::new());
         };
         let base = first.offset;
-        if last.end() < base {
-            // Out of order in the file: only a rewritten log does this; read one by one.
-            return Ok((from..from + spans.len() as u64)
-                .map(|p| {
-                    self.event_at(p).and_then(|e| {
-                        e.ok_or(StoreError::Corrupt {
-                            position: p,
-                            detail: "missing".into(),
-                        })
-                    })
-                })
-                .collect());
-        }
         let mut buf = vec![0u8; (last.end() - base) as usize];
         self.log
             .read_exact_at(&mut buf, base)
@@ -253,21 +235,19 @@ impl Shared {
             .iter()
             .zip(from..)
             .map(|(s, position)| {
-                let at = (s.offset.wrapping_sub(base)) as usize;
-                buf.get(at..at + s.len as usize)
-                    .ok_or_else(|| StoreError::Corrupt {
-                        position,
-                        detail: "its bytes are out of order in the log".into(),
-                    })
-                    .and_then(|bytes| {
-                        envelope::decode(bytes).map_err(|e| StoreError::Corrupt {
-                            position,
-                            detail: e.to_string(),
-                        })
-                    })
+                let at = (s.offset - base) as usize;
+                decoded(position, &buf[at..at + s.len as usize])
             })
             .collect())
     }
+}
+
+/// Decodes the stored bytes of the event at `position`.
+fn decoded(position: u64, bytes: &[u8]) -> Result<Envelope, StoreError> {
+    envelope::decode(bytes).map_err(|e| StoreError::Corrupt {
+        position,
+        detail: e.to_string(),
+    })
 }
 
 /// The most bytes one chunk of a sequential read takes in one `pread`.

@@ -52,72 +52,25 @@ pub(crate) fn verify_log(dir: &Path, upto: Option<u64>) -> Result<Verified, Veri
         })
     };
     let mut file = std::fs::File::open(&path).map_err(io)?;
-    let mut expected: u64 = 1;
-    let mut prev = Digest32::GENESIS;
-    let mut versions: HashMap<Uuid, u64> = HashMap::new();
-    // Where each event starts, to name the first event of a frame that fails its checksum.
-    let mut starts: Vec<u64> = Vec::new();
+    let mut walk = Walk {
+        expected: 1,
+        prev: Digest32::GENESIS,
+        versions: HashMap::new(),
+        starts: Vec::new(),
+    };
     let mut found: Option<VerifyError> = None;
     let scanned = log::scan(&mut file, upto, |k, v, span| {
-        if found.is_some() {
-            return;
+        if found.is_none() {
+            found = walk.record(k, v, span).err();
         }
-        let bad = |problem: String| VerifyError::Bad {
-            position: expected,
-            problem,
-        };
-        match k.first() {
-            Some(&keys::KEY) => return,
-            Some(&keys::EVENT) => {}
-            _ => {
-                found = Some(bad(format!(
-                    "a record of unexpected form (key {}) sits among the events",
-                    hex::encode(k)
-                )));
-                return;
-            }
-        }
-        let Some(position) = keys::position_of(k) else {
-            found = Some(bad(format!(
-                "an event record has a malformed key {}",
-                hex::encode(k)
-            )));
-            return;
-        };
-        if position != expected {
-            found = Some(bad(format!(
-                "event {expected} is missing (the next stored event is at {position})"
-            )));
-            return;
-        }
-        let env = match envelope::check(v, prev) {
-            Ok(env) => env,
-            Err(e) => {
-                found = Some(bad(e.to_string()));
-                return;
-            }
-        };
-        if env.position != position {
-            found = Some(bad(format!(
-                "stored under position {position} but its header says {}: events were moved",
-                env.position
-            )));
-            return;
-        }
-        let version = versions.entry(env.stream).or_insert(0);
-        if env.version != *version + 1 {
-            found = Some(bad(format!(
-                "stream {} jumps from version {} to {}",
-                env.stream, version, env.version
-            )));
-            return;
-        }
-        *version = env.version;
-        starts.push(span.offset);
-        prev = env.hash;
-        expected += 1;
     })
     .map_err(io)?;
+    let Walk {
+        expected,
+        prev,
+        starts,
+        ..
+    } = walk;
     if let Some(e) = found {
         return Err(e);
     }
@@ -149,4 +102,68 @@ pub(crate) fn verify_log(dir: &Path, upto: Option<u64>) -> Result<Verified, Veri
         count: expected - 1,
         head: prev,
     })
+}
+
+/// The walk along the log: what the next event must be.
+struct Walk {
+    expected: u64,
+    prev: Digest32,
+    versions: HashMap<Uuid, u64>,
+    /// Where each event starts, to name the first event of a frame that fails its checksum.
+    starts: Vec<u64>,
+}
+
+impl Walk {
+    /// Checks one record; events must continue the chain at the expected position.
+    fn record(&mut self, key: &[u8], value: &[u8], span: log::Span) -> Result<(), VerifyError> {
+        let bad = |problem: String| VerifyError::Bad {
+            position: self.expected,
+            problem,
+        };
+        match key.first() {
+            Some(&keys::KEY) => return Ok(()),
+            Some(&keys::EVENT) => {}
+            _ => {
+                return Err(bad(format!(
+                    "a record of unexpected form (key {}) sits among the events",
+                    hex::encode(key)
+                )))
+            }
+        }
+        let Some(position) = keys::position_of(key) else {
+            return Err(bad(format!(
+                "an event record has a malformed key {}",
+                hex::encode(key)
+            )));
+        };
+        if position != self.expected {
+            return Err(bad(format!(
+                "event {} is missing (the next stored event is at {position})",
+                self.expected
+            )));
+        }
+        let env = envelope::check(value, self.prev).map_err(|e| bad(e.to_string()))?;
+        if env.position != position {
+            return Err(bad(format!(
+                "stored under position {position} but its header says {}: events were moved",
+                env.position
+            )));
+        }
+        let version = self.versions.entry(env.stream).or_insert(0);
+        if env.version != *version + 1 {
+            let problem = format!(
+                "stream {} jumps from version {} to {}",
+                env.stream, version, env.version
+            );
+            return Err(VerifyError::Bad {
+                position: self.expected,
+                problem,
+            });
+        }
+        *version = env.version;
+        self.starts.push(span.offset);
+        self.prev = env.hash;
+        self.expected += 1;
+        Ok(())
+    }
 }

@@ -39,25 +39,17 @@ pub(crate) struct Job {
     pub(crate) reply: oneshot::Sender<Result<Vec<Receipt>, AppendError>>,
 }
 
-/// What the writer knows of the durable log.
+/// What the writer knows of the durable log beyond the index: its head and
+/// the last transaction time. (Stream versions are the index's stream lengths.)
 pub(crate) struct State {
     pub(crate) head: Head,
-    versions: HashMap<Uuid, u64>,
     last_recorded: DateTime<Utc>,
 }
 
 impl State {
-    /// Reads head and stream versions from the index the store built.
+    /// Reads head and last transaction time from the index the store built.
     pub(crate) fn load(shared: &Shared) -> Result<State, StoreError> {
-        let (count, versions) = {
-            let index = read_lock(&shared.index);
-            let versions: HashMap<Uuid, u64> = index
-                .streams
-                .iter()
-                .map(|(s, ps)| (*s, ps.len() as u64))
-                .collect();
-            (index.events.len() as u64, versions)
-        };
+        let count = read_lock(&shared.index).events.len() as u64;
         let mut head = Head::EMPTY;
         let mut last_recorded = DateTime::<Utc>::MIN_UTC;
         if count > 0 {
@@ -74,7 +66,6 @@ impl State {
         }
         Ok(State {
             head,
-            versions,
             last_recorded,
         })
     }
@@ -209,7 +200,7 @@ impl Writer {
         let written = if !staged {
             Ok(())
         } else if let Err(short) = self.room_for(group.bytes) {
-            // Refused before sled is touched: nothing to undo, and sled stays healthy.
+            // Refused before anything is written: nothing to undo.
             for (job, outcome) in waiting {
                 let answer = match outcome {
                     Outcome::Replayed(r) => Ok(r),
@@ -223,10 +214,6 @@ impl Writer {
         };
         match written {
             Ok(()) => {
-                self.state.head = group.head;
-                self.state.versions.extend(group.versions);
-                self.state.last_recorded = group.recorded_at;
-                self.shared.set_head(group.head);
                 let mut receipts: Vec<Vec<Receipt>> = Vec::with_capacity(waiting.len());
                 let mut live: Vec<Envelope> = Vec::new();
                 for (_, outcome) in &mut waiting {
@@ -241,12 +228,9 @@ impl Writer {
                     };
                     receipts.push(r);
                 }
+                self.advance(group.head, group.recorded_at, live);
                 for ((job, _), r) in waiting.into_iter().zip(receipts) {
                     let _ = job.reply.send(Ok(r));
-                }
-                for e in live {
-                    // No subscribers is not an error.
-                    let _ = self.shared.live.send(Arc::new(e));
                 }
             }
             Err(detail) => {
@@ -298,9 +282,8 @@ impl Writer {
             }
             let current = versions
                 .get(&e.stream)
-                .or_else(|| self.state.versions.get(&e.stream))
                 .copied()
-                .unwrap_or(0);
+                .unwrap_or_else(|| self.durable_version(e.stream));
             if e.version != current + 1 {
                 return Err(bad(
                     i,
@@ -357,14 +340,28 @@ impl Writer {
         }
         self.room_for(bytes_total).map_err(AppendError::Storage)?;
         self.write(writes, streams).map_err(AppendError::Storage)?;
+        self.advance(head, last_recorded, events);
+        Ok(head)
+    }
+
+    /// After a durable, indexed write: moves the head (readers see the events
+    /// from now on) and hands the events to live subscribers.
+    fn advance(&mut self, head: Head, recorded_at: DateTime<Utc>, events: Vec<Envelope>) {
         self.state.head = head;
-        self.state.versions.extend(versions);
-        self.state.last_recorded = last_recorded;
+        self.state.last_recorded = recorded_at;
         self.shared.set_head(head);
         for e in events {
+            // No subscribers is not an error.
             let _ = self.shared.live.send(Arc::new(e));
         }
-        Ok(head)
+    }
+
+    /// A stream's version in the durable log.
+    fn durable_version(&self, stream: Uuid) -> u64 {
+        read_lock(&self.shared.index)
+            .streams
+            .get(&stream)
+            .map_or(0, |ps| ps.len() as u64)
     }
 
     /// Whether the data disk has room for `bytes` more and still keeps the
@@ -441,9 +438,8 @@ impl Writer {
             let current = versions
                 .get(&ne.stream)
                 .or_else(|| group.versions.get(&ne.stream))
-                .or_else(|| self.state.versions.get(&ne.stream))
                 .copied()
-                .unwrap_or(0);
+                .unwrap_or_else(|| self.durable_version(ne.stream));
             if let Some(expected) = ne.expected_version {
                 if expected != current {
                     return Err(AppendError::Conflict {

@@ -40,6 +40,23 @@ impl std::ops::Deref for AppState {
     }
 }
 
+impl AppState {
+    /// Appends, and returns once the events are durable *and* shown by the
+    /// live projection (waiting for it briefly), so that whoever made the
+    /// change sees it on the next page or query.
+    pub async fn append(
+        &self,
+        append: ragtrail_events::Append,
+    ) -> Result<Vec<ragtrail_events::Receipt>, ragtrail_events::AppendError> {
+        let receipts = self.store.append(append).await?;
+        if let Some(last) = receipts.last() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), self.live.wait_for(last.position))
+                .await;
+        }
+        Ok(receipts)
+    }
+}
+
 /// The store, the live projection and the rest, shared by every request.
 pub struct Services {
     pub store: Store,

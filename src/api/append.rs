@@ -14,7 +14,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use ragtrail_events::{Append, AppendError, Receipt};
 use serde_json::{Map, Value};
-use std::time::Duration;
 
 /// Reads a JSON object body: 413 when over the limit, 400 when not JSON.
 pub(super) fn json_object(
@@ -61,16 +60,6 @@ fn idempotency_key(
     }
 }
 
-async fn append(state: &AppState, append: Append) -> Result<Vec<Receipt>, AppendError> {
-    let receipts = state.store.append(append).await?;
-    // A 201 means the views show it: wait (briefly) for the live projection.
-    if let Some(last) = receipts.last() {
-        let _ =
-            tokio::time::timeout(Duration::from_secs(5), state.live.wait_for(last.position)).await;
-    }
-    Ok(receipts)
-}
-
 /// Appends one event. The actor is the token's name. 201 once it is durable
 /// and shown by the views.
 #[utoipa::path(post, path = "/api/v1/events", tag = "log", request_body = AppendBody,
@@ -88,20 +77,20 @@ pub async fn one(
     let m = json_object(body)?;
     let key = idempotency_key(&m, &headers)?;
     let event = parse_event(&m, "", &["idempotency_key"])?;
-    let receipts = append(
-        &state,
-        Append {
+    let receipts = state
+        .append(Append {
             actor: who.name.clone(),
             idempotency_key: key,
             events: vec![event],
-        },
-    )
-    .await
-    .map_err(|e| match e {
-        // One event: name its fields without the batch prefix.
-        AppendError::Invalid { invalid, .. } => ApiError::invalid(invalid.field, invalid.message),
-        other => other.into(),
-    })?;
+        })
+        .await
+        .map_err(|e| match e {
+            // One event: name its fields without the batch prefix.
+            AppendError::Invalid { invalid, .. } => {
+                ApiError::invalid(invalid.field, invalid.message)
+            }
+            other => other.into(),
+        })?;
     let r = receipts
         .into_iter()
         .next()
@@ -151,15 +140,13 @@ pub async fn batch(
             )),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let receipts = append(
-        &state,
-        Append {
+    let receipts = state
+        .append(Append {
             actor: who.name.clone(),
             idempotency_key: key,
             events,
-        },
-    )
-    .await?;
+        })
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(BatchReceipts { events: receipts }),

@@ -327,27 +327,40 @@ fn form_values(body: &Bytes) -> HashMap<String, String> {
 
 /// Appends one event from a form; on invalid content, the field and message.
 async fn record(state: &AppState, actor: &str, e: NewEvent) -> Result<u64, (String, String)> {
-    match state
-        .store
+    let appended = state
         .append(Append {
             actor: actor.to_string(),
             idempotency_key: None,
             events: vec![e],
         })
-        .await
-    {
-        Ok(r) => {
-            let p = r.last().map_or(0, |r| r.position);
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), state.live.wait_for(p))
-                .await;
-            Ok(p)
-        }
+        .await;
+    match appended {
+        Ok(r) => Ok(r.last().map_or(0, |r| r.position)),
         Err(AppendError::Invalid { invalid, .. }) => {
             let field = invalid.field.trim_start_matches("data.").to_string();
             Err((field, invalid.message))
         }
         Err(other) => Err(("form".into(), other.to_string())),
     }
+}
+
+/// The start of every form post: the writer's name (or a redirect to sign
+/// in, or 403 for a reader), and the posted values as the form's feedback.
+fn posted(
+    caller: &Caller,
+    here: &str,
+    form: &'static str,
+    body: &Bytes,
+) -> Result<(String, Feedback), Box<Response>> {
+    let actor = writer_or_signin(caller, here)?;
+    Ok((
+        actor,
+        Feedback {
+            form,
+            values: form_values(body),
+            errors: HashMap::new(),
+        },
+    ))
 }
 
 fn writer_or_signin(caller: &Caller, here: &str) -> Result<String, Box<Response>> {
@@ -365,20 +378,14 @@ pub async fn record_rag(
     body: Bytes,
 ) -> Response {
     let here = format!("/items/{id}");
-    let actor = match writer_or_signin(&caller, &here) {
-        Ok(a) => a,
+    let (actor, mut fb) = match posted(&caller, &here, "rag", &body) {
+        Ok(p) => p,
         Err(r) => return *r,
-    };
-    let values = form_values(&body);
-    let mut fb = Feedback {
-        form: "rag",
-        values: values.clone(),
-        errors: HashMap::new(),
     };
     let Ok(stream) = Uuid::parse_str(&id) else {
         return show(&state, &caller, &id, &fb, StatusCode::NOT_FOUND);
     };
-    let get = |k: &str| values.get(k).cloned().unwrap_or_default();
+    let get = |k: &str| fb.values.get(k).cloned().unwrap_or_default();
     let event = Event::from_type_and_data(
         "RagChanged",
         serde_json::json!({"dimension": get("dimension"), "rag": get("rag")}),
@@ -430,17 +437,11 @@ pub async fn record_reading(
     body: Bytes,
 ) -> Response {
     let here = format!("/items/{id}");
-    let actor = match writer_or_signin(&caller, &here) {
-        Ok(a) => a,
+    let (actor, mut fb) = match posted(&caller, &here, "reading", &body) {
+        Ok(p) => p,
         Err(r) => return *r,
     };
-    let values = form_values(&body);
-    let mut fb = Feedback {
-        form: "reading",
-        values: values.clone(),
-        errors: HashMap::new(),
-    };
-    let get = |k: &str| values.get(k).cloned().unwrap_or_default();
+    let get = |k: &str| fb.values.get(k).cloned().unwrap_or_default();
     let metric = Uuid::parse_str(&get("metric"));
     if metric.is_err() {
         fb.errors.insert("form".into(), "Choose a metric.".into());

@@ -76,17 +76,7 @@ async fn slow_clients_are_cut_off_and_never_stall_others() {
 async fn revoked_misplaced_and_malformed_tokens_are_refused_and_never_logged() {
     let s = Server::start(false);
     let c = client();
-    let created: serde_json::Value = c
-        .post(s.url("/api/v1/tokens"))
-        .bearer_auth(&s.admin)
-        .json(&json!({"name": "temporary", "role": "writer"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = created["token"].as_str().unwrap().to_string();
+    let token = s.token("temporary", "writer").await;
     let body = event(
         PROGRAMME,
         "ProgrammeRegistered",

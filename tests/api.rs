@@ -45,19 +45,6 @@ async fn log_of(c: &reqwest::Client, s: &Server) -> Value {
     v["events"].clone()
 }
 
-async fn token(c: &reqwest::Client, s: &Server, name: &str, role: &str) -> String {
-    let (st, v) = post(
-        c,
-        s,
-        "/api/v1/tokens",
-        Some(&s.admin),
-        &json!({"name": name, "role": role}),
-    )
-    .await;
-    assert_eq!(st, StatusCode::CREATED, "{v}");
-    v["token"].as_str().unwrap().to_string()
-}
-
 const P4: &str = "00000000-0000-0000-0000-000000000014";
 
 /// The CIB report of 10 Sept 2024, cut down: programme, two boards, priority 4 Amber then Green.
@@ -85,7 +72,7 @@ async fn cib(c: &reqwest::Client, s: &Server, writer: &str) -> Value {
 async fn appends_and_every_read_view_work_end_to_end() {
     let s = Server::start(false);
     let c = client();
-    let writer = token(&c, &s, "board secretary", "writer").await;
+    let writer = s.token("board secretary", "writer").await;
     let green = cib(&c, &s, &writer).await;
     assert_eq!(green["position"], 6);
     assert_eq!(green["version"], 3);
@@ -230,8 +217,8 @@ async fn appends_and_every_read_view_work_end_to_end() {
 async fn every_rejected_request_gets_its_status_and_changes_nothing() {
     let s = Server::start(false);
     let c = client();
-    let writer = token(&c, &s, "writer", "writer").await;
-    let reader = token(&c, &s, "reader", "reader").await;
+    let writer = s.token("writer", "writer").await;
+    let reader = s.token("reader", "reader").await;
     cib(&c, &s, &writer).await;
     let before = log_of(&c, &s).await;
 
@@ -465,8 +452,8 @@ async fn reads_need_a_token_unless_public_and_readers_cannot_write_anywhere() {
             "{path}"
         );
     }
-    let reader = token(&c, &public, "inspector", "reader").await;
-    let writer = token(&c, &public, "lead", "writer").await;
+    let reader = public.token("inspector", "reader").await;
+    let writer = public.token("lead", "writer").await;
     cib(&c, &public, &writer).await;
     let board_id = get(&c, &public, "/api/v1/boards", None).await.1["boards"][0]["id"]
         .as_str()
@@ -547,7 +534,7 @@ async fn reads_need_a_token_unless_public_and_readers_cannot_write_anywhere() {
 async fn concurrent_writers_with_expected_version_win_each_version_once() {
     let s = Server::start(false);
     let c = client();
-    let writer = token(&c, &s, "w", "writer").await;
+    let writer = s.token("w", "writer").await;
     cib(&c, &s, &writer).await; // P4 is at version 3
     for version in 3..6u64 {
         let mut tasks = Vec::new();
@@ -582,7 +569,7 @@ async fn concurrent_writers_with_expected_version_win_each_version_once() {
 async fn a_retried_post_with_the_same_idempotency_key_makes_no_second_event() {
     let s = Server::start(false);
     let c = client();
-    let writer = token(&c, &s, "w", "writer").await;
+    let writer = s.token("w", "writer").await;
     cib(&c, &s, &writer).await;
     let body = json!({"stream": P4, "type": "NarrativeRecorded", "data": {"section": "progress", "text": "Leadership development programme launched"}, "effective": "2024-09-10"});
     let send = || {
@@ -616,7 +603,7 @@ async fn a_retried_post_with_the_same_idempotency_key_makes_no_second_event() {
 async fn a_seal_records_what_the_board_was_shown_and_still_verifies_after_later_corrections() {
     let s = Server::start(false);
     let c = client();
-    let writer = token(&c, &s, "secretary", "writer").await;
+    let writer = s.token("secretary", "writer").await;
     cib(&c, &s, &writer).await;
     let (_, boards) = get(&c, &s, "/api/v1/boards", Some(&writer)).await;
     let sept = boards["boards"][0]["id"].as_str().unwrap().to_string();
@@ -656,7 +643,7 @@ async fn a_seal_records_what_the_board_was_shown_and_still_verifies_after_later_
 async fn a_signed_digest_verifies_until_the_log_is_tampered_with() {
     let mut s = Server::start(false);
     let c = client();
-    let writer = token(&c, &s, "w", "writer").await;
+    let writer = s.token("w", "writer").await;
     cib(&c, &s, &writer).await;
     let (_, key) = get(&c, &s, "/api/v1/digest/key", Some(&writer)).await;
     let (_, digest) = get(&c, &s, "/api/v1/digest", Some(&writer)).await;

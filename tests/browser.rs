@@ -9,7 +9,7 @@ mod support;
 use fantoccini::{ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use ragtrail::import::id_of;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use support::*;
@@ -104,15 +104,7 @@ async fn people_see_the_board_movement_trends_and_record_a_change() {
     let Some((c, _driver)) = browser(profile.path()).await else {
         return;
     };
-    let http = client();
-    let boards: Value = http
-        .get(s.url("/api/v1/boards"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let boards = s.public_json("/api/v1/boards").await;
     let board_on = |d: &str| {
         boards["boards"]
             .as_array()
@@ -180,17 +172,8 @@ async fn people_see_the_board_movement_trends_and_record_a_change() {
 
     // A writer signs in, records a RAG change without a reason and sees the error,
     // then with a reason and sees it on the item's timeline.
-    let made: Value = http
-        .post(s.url("/api/v1/tokens"))
-        .bearer_auth(&s.admin)
-        .json(&json!({"name": "Board secretary", "role": "writer"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = made["token"].as_str().unwrap();
+    let token = s.token("Board secretary", "writer").await;
+    let token = token.as_str();
     c.goto(&s.url("/signin")).await.unwrap();
     c.find(Locator::Css("#token"))
         .await

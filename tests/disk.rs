@@ -116,14 +116,7 @@ async fn a_full_disk_gets_503_nothing_partial_and_writes_resume_when_space_retur
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let health: Value = c
-        .get(s.url("/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = s.public_json("/healthz").await;
     assert_eq!(
         health["writable"], true,
         "sled itself never failed: {health}"

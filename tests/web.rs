@@ -30,17 +30,8 @@ async fn private_pages_need_sign_in_and_the_cookie_is_httponly_and_strict() {
         .unwrap();
     assert_eq!(res.status(), 401);
     assert!(res.text().await.unwrap().contains("not known"));
-    let reader: serde_json::Value = c
-        .post(s.url("/api/v1/tokens"))
-        .bearer_auth(&s.admin)
-        .json(&json!({"name": "inspector", "role": "reader"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = reader["token"].as_str().unwrap();
+    let token = s.token("inspector", "reader").await;
+    let token = token.as_str();
     let res = c
         .post(s.url("/signin"))
         .body(format!("token={token}&next=%2Faudit"))

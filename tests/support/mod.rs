@@ -111,15 +111,39 @@ impl Server {
 
     /// GETs a path as the admin and parses the JSON answer.
     pub async fn admin_json(&self, path: &str) -> Value {
-        client()
-            .get(self.url(path))
-            .bearer_auth(&self.admin)
-            .send()
+        self.json(path, Some(&self.admin)).await
+    }
+
+    /// GETs a path without a token and parses the JSON answer.
+    pub async fn public_json(&self, path: &str) -> Value {
+        self.json(path, None).await
+    }
+
+    async fn json(&self, path: &str, token: Option<&str>) -> Value {
+        let mut req = client().get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
             .await
             .expect("request")
             .json()
             .await
             .expect("a JSON answer")
+    }
+
+    /// Creates a token named `name` with `role` (as the admin) and returns its secret.
+    pub async fn token(&self, name: &str, role: &str) -> String {
+        let res = client()
+            .post(self.url("/api/v1/tokens"))
+            .bearer_auth(&self.admin)
+            .json(&serde_json::json!({"name": name, "role": role}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 201, "creating token {name}");
+        let made: Value = res.json().await.expect("a JSON answer");
+        made["token"].as_str().expect("a token").to_string()
     }
 
     /// The server's log (stderr) so far.

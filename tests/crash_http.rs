@@ -73,7 +73,6 @@ async fn acknowledged_appends_survive_sigkill_under_load() {
     {
         // The items the writers report on, so the board has something to show.
         let s = Server::start_on(&data, false);
-        let c = client();
         let mut events = vec![event(
             PROGRAMME,
             "ProgrammeRegistered",
@@ -83,14 +82,7 @@ async fn acknowledged_appends_survive_sigkill_under_load() {
         for w in 0..WRITERS {
             events.push(event(&format!("00000000-0000-0000-0000-0000000001{w:02}"), "ItemRegistered", json!({"programme": PROGRAMME, "kind": "action", "reference": format!("{w}"), "title": format!("Writer {w}")}), "2024-09-10"));
         }
-        let res = c
-            .post(s.url("/api/v1/batches"))
-            .bearer_auth(&s.admin)
-            .json(&json!({"events": events}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 201);
+        s.batch(&json!({"events": events})).await;
     }
     for cycle in 0..cycles {
         let mut s = Server::start_on(&data, false);

@@ -38,7 +38,6 @@ fn cli_verify(data: &Path, digest: Option<&Path>) -> (Option<i32>, String) {
 async fn prepared(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
     let data = dir.join("data");
     let mut s = Server::start_on(&data, false);
-    let c = client();
     let mut events = vec![event(
         PROGRAMME,
         "ProgrammeRegistered",
@@ -53,14 +52,7 @@ async fn prepared(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::p
             "2024-09-10",
         ));
     }
-    let res = c
-        .post(s.url("/api/v1/batches"))
-        .bearer_auth(&s.admin)
-        .json(&json!({"events": events}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
+    s.batch(&json!({"events": events})).await;
     let digest: Value = s.admin_json("/api/v1/digest").await;
     let digest_file = dir.join("digest.json");
     std::fs::write(&digest_file, digest.to_string()).unwrap();

@@ -60,16 +60,7 @@ async fn private_pages_need_sign_in_and_the_cookie_is_httponly_and_strict() {
         event(PROGRAMME, "ProgrammeRegistered", json!({"name": "P", "authority": "A"}), "2024-09-10"),
         event(item, "ItemRegistered", json!({"programme": PROGRAMME, "kind": "priority", "reference": "4", "title": "Leadership"}), "2024-09-10"),
     ]});
-    assert_eq!(
-        c.post(s.url("/api/v1/batches"))
-            .bearer_auth(&s.admin)
-            .json(&setup)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        201
-    );
+    s.batch(&setup).await;
     for path in [
         "/",
         "/compare",

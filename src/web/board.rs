@@ -1,6 +1,6 @@
 //! `/`: the board as at a board date (or any date), as known at an instant.
 
-use super::{chip, date, esc, gate, layout, measure, params};
+use super::{chip, date, esc, gate, layout, measure, params, set_by};
 use crate::api::Caller;
 use crate::server::AppState;
 use axum::extract::State;
@@ -227,18 +227,7 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
         let set_by = i
             .rag
             .get(&Dimension::Overall)
-            .map(|s| {
-                format!(
-                    " title=\"set by {} on {}{}\"",
-                    esc(&s.set.actor),
-                    date(s.set.effective),
-                    s.set
-                        .reason
-                        .as_deref()
-                        .map(|r| format!(": {}", esc(r)))
-                        .unwrap_or_default()
-                )
-            })
+            .map(|s| format!(" title=\"{}\"", set_by(&s.set)))
             .unwrap_or_default();
         let target = match (&i.target_date, i.slippage_days) {
             (Some(t), Some(s)) if s > 0 => {

@@ -133,15 +133,9 @@ fn render(
         if let Some(s) = item.rag.get(&d) {
             let _ = write!(
                 b,
-                "{d}: {} <span class=\"muted\">(set by {} on {}{})</span><br>",
+                "{d}: {} <span class=\"muted\">({})</span><br>",
                 chip(Some(s.value)),
-                esc(&s.set.actor),
-                date(s.set.effective),
-                s.set
-                    .reason
-                    .as_deref()
-                    .map(|r| format!(": {}", esc(r)))
-                    .unwrap_or_default()
+                super::set_by(&s.set)
             );
         }
     }

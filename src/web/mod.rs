@@ -103,6 +103,19 @@ pub fn date(d: NaiveDate) -> String {
     d.format("%-d %b %Y").to_string()
 }
 
+/// "set by {actor} on {date}: {reason}", escaped, for a value's stamp.
+pub fn set_by(s: &ragtrail_projections::trail::Stamp) -> String {
+    format!(
+        "set by {} on {}{}",
+        esc(&s.actor),
+        date(s.effective),
+        s.reason
+            .as_deref()
+            .map(|r| format!(": {}", esc(r)))
+            .unwrap_or_default()
+    )
+}
+
 /// Query parameters of a page.
 pub fn params(q: Option<&str>) -> crate::api::Params {
     crate::api::Params::from_query(q)

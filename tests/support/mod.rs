@@ -132,6 +132,19 @@ impl Server {
             .expect("a JSON answer")
     }
 
+    /// POSTs `{"events": [...]}` to `/api/v1/batches` as the admin; it must be accepted.
+    pub async fn batch(&self, body: &Value) {
+        let res = client()
+            .post(self.url("/api/v1/batches"))
+            .bearer_auth(&self.admin)
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status();
+        assert_eq!(status, 201, "{}", res.text().await.unwrap_or_default());
+    }
+
     /// Creates a token named `name` with `role` (as the admin) and returns its secret.
     pub async fn token(&self, name: &str, role: &str) -> String {
         let res = client()

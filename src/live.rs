@@ -1,13 +1,17 @@
-//! The live projection: a [`Trail`] kept up to date with the store. It
-//! subscribes to the store's feed of durable events, catches up from the log
-//! first, applies each new event as it arrives, and re-reads the log whenever
-//! it falls behind the feed (a lag) or sees a gap — so it never misses or
-//! doubles an event, and equals a full rebuild at every position it reports.
+//! The live projection: a [`Trail`] kept up to date with the store. The
+//! store's writer applies each durable batch to it on the writer's own thread
+//! (the store's on-durable hook), before any of the batch's appends returns,
+//! so whoever appended usually sees the change with no further wait. When the
+//! projection is busy with readers (the writer never waits for them), or the
+//! hook finds a gap (events made durable while the projection was being
+//! built), a catch-up task reads what is missing from the log instead. So the
+//! projection never misses or doubles an event and equals a full rebuild at
+//! every position it reports.
 
-use ragtrail_events::{Store, StoreError};
+use ragtrail_events::{Envelope, Store, StoreError};
 use ragtrail_projections::Trail;
-use std::sync::{Arc, RwLock, RwLockReadGuard};
-use tokio::sync::{broadcast, watch};
+use std::sync::{Arc, RwLock, RwLockReadGuard, TryLockError};
+use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 /// How many events a catch-up applies per write lock, so readers are never held up long.
@@ -23,18 +27,45 @@ pub struct LiveTrail {
 impl LiveTrail {
     /// Builds the projection from the whole log, then follows the store (until the
     /// returned task is aborted, or every handle of the store is dropped).
-    /// Returns once the initial catch-up is done, with the task that keeps following.
+    /// Returns once the initial catch-up is done, with the task that catches up
+    /// after a gap.
     pub async fn follow(store: Store) -> Result<(LiveTrail, JoinHandle<()>), StoreError> {
         let trail = Arc::new(RwLock::new(Trail::new()));
-        // Subscribe before reading, so nothing falls between the catch-up and the feed.
-        let feed = store.subscribe();
         let (applied_tx, applied) = watch::channel(0);
+        let applied_tx = Arc::new(applied_tx);
+        let behind = Arc::new(Notify::new());
+        // Hook first, then read: an event made durable in between is either
+        // applied by the hook or read by the catch-up, and never both.
+        store.on_durable({
+            let (trail, applied_tx, behind) = (trail.clone(), applied_tx.clone(), behind.clone());
+            Arc::new(move |events: &[Envelope]| {
+                // Never keep the writer waiting for readers: if the projection
+                // is busy, the catch-up task applies these from the log instead.
+                let mut t = match trail.try_write() {
+                    Ok(t) => t,
+                    Err(TryLockError::Poisoned(p)) => p.into_inner(),
+                    Err(TryLockError::WouldBlock) => {
+                        behind.notify_one();
+                        return;
+                    }
+                };
+                for e in events {
+                    if e.position == t.position() + 1 {
+                        t.apply(e);
+                    } else if e.position > t.position() + 1 {
+                        behind.notify_one();
+                        break;
+                    }
+                }
+                applied_tx.send_replace(t.position());
+            })
+        });
         catch_up(&store, &trail, &applied_tx)?;
-        let task = tokio::spawn(run(store, trail.clone(), feed, applied_tx));
+        let task = tokio::spawn(run(store, trail.clone(), behind, applied_tx));
         Ok((LiveTrail { trail, applied }, task))
     }
 
-    /// Reads the projection. Hold the guard briefly: the follower waits for it.
+    /// Reads the projection. Hold the guard briefly: updates wait for it.
     pub fn read(&self) -> RwLockReadGuard<'_, Trail> {
         match self.trail.read() {
             Ok(g) => g,
@@ -50,6 +81,9 @@ impl LiveTrail {
     /// Waits until the projection has applied `position` (e.g. a writer's own
     /// append) or the follower has stopped. Returns whether it got there.
     pub async fn wait_for(&self, position: u64) -> bool {
+        if self.position() >= position {
+            return true;
+        }
         let mut rx = self.applied.clone();
         let reached = rx.wait_for(|p| *p >= position).await.is_ok();
         reached
@@ -63,7 +97,10 @@ fn write(trail: &RwLock<Trail>) -> std::sync::RwLockWriteGuard<'_, Trail> {
     }
 }
 
-/// Applies everything durable beyond what the trail has, in chunks.
+/// Applies everything durable beyond what the trail has, in chunks. The hook
+/// may apply events meanwhile, so an event at or below the trail's position is
+/// skipped. Ends when a chunk brings nothing new, so it ends on any log, even
+/// one altered to leave out or reorder positions (which `verify` reports).
 fn catch_up(
     store: &Store,
     trail: &RwLock<Trail>,
@@ -72,45 +109,31 @@ fn catch_up(
     loop {
         let from = write(trail).position();
         let events = store.read(from, CHUNK)?;
-        if events.is_empty() {
-            return Ok(());
-        }
         let mut t = write(trail);
+        let before = t.position();
         for e in events {
-            t.apply_owned(e);
+            if e.position > t.position() {
+                t.apply_owned(e);
+            }
+        }
+        if t.position() == before {
+            return Ok(());
         }
         applied.send_replace(t.position());
     }
 }
 
+/// Catches up whenever the hook found a gap, until aborted.
 async fn run(
     store: Store,
     trail: Arc<RwLock<Trail>>,
-    mut feed: broadcast::Receiver<Arc<ragtrail_events::Envelope>>,
-    applied: watch::Sender<u64>,
+    behind: Arc<Notify>,
+    applied: Arc<watch::Sender<u64>>,
 ) {
     loop {
-        match feed.recv().await {
-            Ok(env) => {
-                let next = write(&trail).position() + 1;
-                if env.position == next {
-                    let mut t = write(&trail);
-                    t.apply(&env);
-                    applied.send_replace(t.position());
-                } else if env.position > next {
-                    // A gap: the feed is ahead of us; read what we missed from the log.
-                    if let Err(e) = catch_up(&store, &trail, &applied) {
-                        eprintln!("ragtrail: live projection cannot read the log: {e}");
-                    }
-                }
-                // Below `next`: applied already by a catch-up.
-            }
-            Err(broadcast::error::RecvError::Lagged(_)) => {
-                if let Err(e) = catch_up(&store, &trail, &applied) {
-                    eprintln!("ragtrail: live projection cannot read the log: {e}");
-                }
-            }
-            Err(broadcast::error::RecvError::Closed) => return,
+        behind.notified().await;
+        if let Err(e) = catch_up(&store, &trail, &applied) {
+            eprintln!("ragtrail: live projection cannot read the log: {e}");
         }
     }
 }

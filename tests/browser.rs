@@ -235,11 +235,18 @@ async fn people_see_the_board_movement_trends_and_record_a_change() {
         .click()
         .await
         .unwrap();
-    c.wait()
-        .for_element(Locator::Css("#timeline"))
-        .await
-        .unwrap();
-    let timeline = text_of(&c, "#timeline").await;
+    // The item page had a timeline before the post too: wait for the one
+    // after it (the page is replaced while the browser follows the redirect).
+    let mut timeline = String::new();
+    for _ in 0..100 {
+        if let Ok(t) = c.find(Locator::Css("#timeline")).await {
+            timeline = t.text().await.unwrap_or_default();
+            if timeline.contains(reason) {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(timeline.contains(reason), "{timeline}");
     assert!(timeline.contains("Board secretary"), "{timeline}");
     shot(&c, "item-timeline").await;

@@ -24,7 +24,7 @@ mod writer;
 pub use envelope::{Digest32, Envelope, SCHEMA};
 pub use error::{AppendError, StoreError};
 pub use event::{Event, PlannedPhase, Value};
-pub use store::{Append, Head, NewEvent, Options, Receipt, Store};
+pub use store::{Append, Head, NewEvent, OnDurable, Options, Receipt, Store};
 pub use validate::Invalid;
 pub use verify::{Verified, VerifyError};
 pub use vocab::*;

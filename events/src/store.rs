@@ -85,6 +85,9 @@ impl Head {
     };
 }
 
+/// What [`Store::on_durable`] calls with each durable batch of events.
+pub type OnDurable = Arc<dyn Fn(&[Envelope]) + Send + Sync>;
+
 /// How the store is opened.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -155,6 +158,8 @@ pub(crate) struct Shared {
     pub(crate) index: RwLock<Index>,
     pub(crate) head: RwLock<Head>,
     pub(crate) live: broadcast::Sender<Arc<Envelope>>,
+    /// Told of every durable write on the writer's thread, before any append returns.
+    pub(crate) on_durable: RwLock<Option<OnDurable>>,
     pub(crate) dir: PathBuf,
     /// Group commits made since the store was opened (each one log write + sync).
     pub(crate) commits: std::sync::atomic::AtomicU64,
@@ -377,6 +382,7 @@ impl Store {
             index: RwLock::new(index),
             head: RwLock::new(Head::EMPTY),
             live,
+            on_durable: RwLock::new(None),
             dir,
             commits: std::sync::atomic::AtomicU64::new(0),
             writable: std::sync::atomic::AtomicBool::new(true),
@@ -385,6 +391,19 @@ impl Store {
         shared.set_head(state.head);
         let jobs = writer::spawn(shared.clone(), state, appender, &options)?;
         Ok(Store { shared, jobs })
+    }
+
+    /// Has `hook` told of every later durable write, in log order, on the
+    /// writer's own thread: after the events are durable and readable, and
+    /// before any of their appends returns. A projection kept up to date this
+    /// way shows an append as soon as its writer hears back, with no task to
+    /// wake in between. The hook must be quick and must not append (the writer
+    /// waits for it); a panic in it is caught and reported, and the writer goes
+    /// on. Replaces any earlier hook; closing the store drops it. The hook
+    /// must not hold a handle of this store: the writer would then never see
+    /// every handle gone (only [`Store::close`] would stop it).
+    pub fn on_durable(&self, hook: OnDurable) {
+        *write_lock(&self.shared.on_durable) = Some(hook);
     }
 
     /// A separate sled tree, for the service's own small records (access

@@ -90,6 +90,8 @@ pub(crate) fn spawn(
         .name("ragtrail-writer".into())
         .spawn(move || {
             let stop = writer.run(rx);
+            // Let go of the hook, so nothing it holds outlives the writer.
+            write_lock(&writer.shared.on_durable).take();
             // Release sled (and its directory lock) before saying we have stopped.
             drop(writer);
             if let Some(stopped) = stop {
@@ -350,6 +352,14 @@ impl Writer {
         self.state.head = head;
         self.state.last_recorded = recorded_at;
         self.shared.set_head(head);
+        let hook = read_lock(&self.shared.on_durable).clone();
+        if let Some(hook) = hook {
+            // The events are durable whatever the hook does; a panic in it must not stop the writer.
+            let told = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(&events)));
+            if told.is_err() {
+                eprintln!("ragtrail: the store's on-durable hook panicked; the events are durable");
+            }
+        }
         for e in events {
             // No subscribers is not an error.
             let _ = self.shared.live.send(Arc::new(e));

@@ -454,6 +454,69 @@ fn live_subscribers_see_each_durable_event_once_in_order() {
 }
 
 #[test]
+fn the_on_durable_hook_hears_every_batch_in_order_before_its_append_returns() {
+    use std::sync::{Arc, Mutex};
+    rt().block_on(async {
+        let dir = TempDir::new().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        // A hook that panics does not stop the writer; the append is still durable.
+        store.on_durable(Arc::new(|_: &[Envelope]| panic!("a broken hook")));
+        let first = store
+            .append(append_one(
+                "w",
+                new_event(uuid(0), rag(Rag::Red), day(2024, 9, 1)),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(first[0].position, 1);
+
+        let heard = Arc::new(Mutex::new(Vec::<u64>::new()));
+        store.on_durable({
+            let heard = heard.clone();
+            Arc::new(move |events: &[Envelope]| {
+                heard
+                    .lock()
+                    .unwrap()
+                    .extend(events.iter().map(|e| e.position));
+            })
+        });
+        let mut tasks = Vec::new();
+        for w in 0..8u128 {
+            let (store, heard) = (store.clone(), heard.clone());
+            tasks.push(tokio::spawn(async move {
+                for n in 0..10u128 {
+                    let events = (0..=(n % 3))
+                        .map(|_| new_event(uuid(w), rag(Rag::Amber), day(2024, 9, 2)))
+                        .collect();
+                    let receipts = store
+                        .append(Append {
+                            actor: "w".into(),
+                            idempotency_key: None,
+                            events,
+                        })
+                        .await
+                        .unwrap();
+                    let last = receipts.last().unwrap().position;
+                    assert!(
+                        heard.lock().unwrap().contains(&last),
+                        "the hook heard of {last} before its append returned"
+                    );
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let positions = heard.lock().unwrap().clone();
+        let head = store.head().position;
+        assert_eq!(positions, (2..=head).collect::<Vec<_>>());
+        closed(store).await;
+        // Closing let go of the hook, and of everything it held.
+        assert_eq!(Arc::strong_count(&heard), 1);
+    });
+}
+
+#[test]
 fn a_closed_store_refuses_appends_and_releases_its_directory() {
     rt().block_on(async {
         let dir = TempDir::new().unwrap();

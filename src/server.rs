@@ -49,7 +49,11 @@ impl AppState {
         append: ragtrail_events::Append,
     ) -> Result<Vec<ragtrail_events::Receipt>, ragtrail_events::AppendError> {
         let receipts = self.store.append(append).await?;
-        if let Some(last) = receipts.last() {
+        // Usually the store's writer has applied them already (see `live`).
+        if let Some(last) = receipts
+            .last()
+            .filter(|r| self.live.position() < r.position)
+        {
             let _ = tokio::time::timeout(Duration::from_secs(5), self.live.wait_for(last.position))
                 .await;
         }

@@ -360,9 +360,11 @@ impl Writer {
                 eprintln!("ragtrail: the store's on-durable hook panicked; the events are durable");
             }
         }
-        for e in events {
-            // No subscribers is not an error.
-            let _ = self.shared.live.send(Arc::new(e));
+        if self.shared.live.receiver_count() > 0 {
+            for e in events {
+                // A subscriber gone since is not an error.
+                let _ = self.shared.live.send(Arc::new(e));
+            }
         }
     }
 

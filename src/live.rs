@@ -39,6 +39,12 @@ impl LiveTrail {
         store.on_durable({
             let (trail, applied_tx, behind) = (trail.clone(), applied_tx.clone(), behind.clone());
             Arc::new(move |events: &[Envelope]| {
+                // A very large group (a restore) is applied in chunks by the
+                // catch-up task, so readers are never held up long.
+                if events.len() > CHUNK {
+                    behind.notify_one();
+                    return;
+                }
                 // Never keep the writer waiting for readers: if the projection
                 // is busy, the catch-up task applies these from the log instead.
                 let mut t = match trail.try_write() {

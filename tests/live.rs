@@ -78,6 +78,30 @@ fn rebuilt(store: &Store) -> Trail {
     t
 }
 
+/// Appends `n` RAG changes of one item as one batch; returns the last position.
+async fn many(store: &Store, n: u32) -> u64 {
+    let receipts = store
+        .append(Append {
+            actor: "lead".into(),
+            idempotency_key: None,
+            events: (0..n)
+                .map(|i| NewEvent {
+                    stream: item(1),
+                    event: Event::RagChanged {
+                        dimension: Dimension::Overall,
+                        rag: [Rag::Red, Rag::Green][(i % 2) as usize],
+                    },
+                    effective: day(1 + i % 28),
+                    reason: Some("board agreed".into()),
+                    expected_version: None,
+                })
+                .collect(),
+        })
+        .await
+        .unwrap();
+    receipts.last().unwrap().position
+}
+
 async fn burst(store: &Store, writers: u128, each: u32) -> u64 {
     let mut tasks = Vec::new();
     for w in 0..writers {
@@ -166,31 +190,29 @@ async fn an_append_is_shown_by_the_projection_when_it_returns() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_too_large_to_apply_at_once_is_caught_up_in_chunks() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    seed(&store).await;
+    let (live, task) = LiveTrail::follow(store.clone()).await.unwrap();
+    let last = many(&store, 10_000).await;
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_secs(10), live.wait_for(last))
+            .await
+            .unwrap()
+    );
+    assert_same(&live, &store);
+    task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn appends_made_while_the_projection_is_first_built_are_not_missed() {
     for _ in 0..10 {
         let dir = tempfile::TempDir::new().unwrap();
         let store = Store::open(dir.path()).unwrap();
         seed(&store).await;
         // Enough history that building the projection takes a while.
-        store
-            .append(Append {
-                actor: "lead".into(),
-                idempotency_key: None,
-                events: (0..3000u32)
-                    .map(|n| NewEvent {
-                        stream: item(1),
-                        event: Event::RagChanged {
-                            dimension: Dimension::Overall,
-                            rag: [Rag::Red, Rag::Green][(n % 2) as usize],
-                        },
-                        effective: day(2),
-                        reason: Some("board agreed".into()),
-                        expected_version: None,
-                    })
-                    .collect(),
-            })
-            .await
-            .unwrap();
+        many(&store, 3000).await;
         let writing = {
             let store = store.clone();
             tokio::spawn(async move { burst(&store, 4, 10).await })

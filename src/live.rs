@@ -25,10 +25,10 @@ pub struct LiveTrail {
 }
 
 impl LiveTrail {
-    /// Builds the projection from the whole log, then follows the store (until the
-    /// returned task is aborted, or every handle of the store is dropped).
-    /// Returns once the initial catch-up is done, with the task that catches up
-    /// after a gap.
+    /// Builds the projection from the whole log, then follows the store (until
+    /// the store is closed; the returned task, which catches up when the
+    /// writer could not apply a group, runs until it is aborted). Returns once
+    /// the initial catch-up is done.
     pub async fn follow(store: Store) -> Result<(LiveTrail, JoinHandle<()>), StoreError> {
         let trail = Arc::new(RwLock::new(Trail::new()));
         let (applied_tx, applied) = watch::channel(0);
@@ -85,11 +85,9 @@ impl LiveTrail {
     }
 
     /// Waits until the projection has applied `position` (e.g. a writer's own
-    /// append) or the follower has stopped. Returns whether it got there.
+    /// append) or the projection has stopped following (the store closed and
+    /// the catch-up task ended). Returns whether it got there.
     pub async fn wait_for(&self, position: u64) -> bool {
-        if self.position() >= position {
-            return true;
-        }
         let mut rx = self.applied.clone();
         let reached = rx.wait_for(|p| *p >= position).await.is_ok();
         reached

@@ -131,6 +131,16 @@ async fn burst(store: &Store, writers: u128, each: u32) -> u64 {
     last
 }
 
+/// Waits (boundedly) for the projection to reach `last`, then checks it against a rebuild.
+async fn caught_up(live: &LiveTrail, store: &Store, last: u64) {
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_secs(10), live.wait_for(last))
+            .await
+            .unwrap()
+    );
+    assert_same(live, store);
+}
+
 fn assert_same(live: &LiveTrail, store: &Store) {
     let full = rebuilt(store);
     let t = live.read();
@@ -155,12 +165,7 @@ async fn the_live_projection_catches_up_then_follows_and_equals_a_rebuild() {
     assert_same(&live, &store);
 
     let last = burst(&store, 8, 25).await;
-    assert!(
-        tokio::time::timeout(std::time::Duration::from_secs(10), live.wait_for(last))
-            .await
-            .unwrap()
-    );
-    assert_same(&live, &store);
+    caught_up(&live, &store, last).await;
     task.abort();
 }
 
@@ -196,12 +201,7 @@ async fn a_batch_too_large_to_apply_at_once_is_caught_up_in_chunks() {
     seed(&store).await;
     let (live, task) = LiveTrail::follow(store.clone()).await.unwrap();
     let last = many(&store, 10_000).await;
-    assert!(
-        tokio::time::timeout(std::time::Duration::from_secs(10), live.wait_for(last))
-            .await
-            .unwrap()
-    );
-    assert_same(&live, &store);
+    caught_up(&live, &store, last).await;
     task.abort();
 }
 
@@ -219,12 +219,7 @@ async fn appends_made_while_the_projection_is_first_built_are_not_missed() {
         };
         let (live, task) = LiveTrail::follow(store.clone()).await.unwrap();
         let last = writing.await.unwrap();
-        assert!(
-            tokio::time::timeout(std::time::Duration::from_secs(10), live.wait_for(last))
-                .await
-                .unwrap()
-        );
-        assert_same(&live, &store);
+        caught_up(&live, &store, last).await;
         task.abort();
     }
 }
@@ -251,12 +246,7 @@ async fn appends_made_while_readers_hold_the_projection_are_caught_up_from_the_l
         "nothing applied while a reader held it"
     );
     drop(guard);
-    assert!(
-        tokio::time::timeout(std::time::Duration::from_secs(10), live.wait_for(last))
-            .await
-            .unwrap()
-    );
-    assert_same(&live, &store);
+    caught_up(&live, &store, last).await;
     task.abort();
 }
 

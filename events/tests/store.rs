@@ -24,6 +24,22 @@ fn rag(r: Rag) -> Event {
     }
 }
 
+/// Appends one RAG change and returns its receipt.
+async fn one_rag(
+    store: &Store,
+    actor: &str,
+    stream: uuid::Uuid,
+    r: Rag,
+    d: chrono::NaiveDate,
+) -> Receipt {
+    let mut receipts = store
+        .append(append_one(actor, new_event(stream, rag(r), d)))
+        .await
+        .unwrap();
+    assert_eq!(receipts.len(), 1);
+    receipts.remove(0)
+}
+
 async fn closed(store: Store) {
     store.close().await;
     drop(store);
@@ -36,14 +52,8 @@ fn appends_are_read_back_in_order_with_gap_free_positions_and_versions() {
         let store = Store::open(dir.path()).unwrap();
         let (a, b) = (uuid(1), uuid(2));
         for (i, s) in [a, b, a, a, b].into_iter().enumerate() {
-            let r = store
-                .append(append_one(
-                    "lead",
-                    new_event(s, rag(Rag::Amber), day(2024, 9, 10)),
-                ))
-                .await
-                .unwrap();
-            assert_eq!(r[0].position, i as u64 + 1);
+            let r = one_rag(&store, "lead", s, Rag::Amber, day(2024, 9, 10)).await;
+            assert_eq!(r.position, i as u64 + 1);
         }
         let all = store.read(0, 100).unwrap();
         assert_eq!(
@@ -96,13 +106,7 @@ fn rejected_appends_leave_the_store_byte_for_byte_unchanged() {
     let stream = uuid(7);
     rt().block_on(async {
         let store = Store::open(dir.path()).unwrap();
-        store
-            .append(append_one(
-                "lead",
-                new_event(stream, rag(Rag::Red), day(2024, 7, 1)),
-            ))
-            .await
-            .unwrap();
+        one_rag(&store, "lead", stream, Rag::Red, day(2024, 7, 1)).await;
         closed(store).await;
     });
     let before = dump(dir.path());
@@ -292,14 +296,7 @@ fn concurrent_appends(tasks: u128, per_task: u128, streams: u128, batch: usize) 
                             new_event(s, rag(Rag::Green), day(2024, 9, 10))
                         })
                         .collect();
-                    let r = store
-                        .append(Append {
-                            actor: "w".into(),
-                            idempotency_key: None,
-                            events,
-                        })
-                        .await
-                        .unwrap();
+                    let r = store.append(append_all("w", events)).await.unwrap();
                     got.extend(r);
                 }
                 got
@@ -376,13 +373,7 @@ fn corrections_name_an_event_of_the_same_stream_and_keep_its_type() {
         let dir = TempDir::new().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let (item, other) = (uuid(1), uuid(2));
-        let first = store
-            .append(append_one(
-                "lead",
-                new_event(item, rag(Rag::Red), day(2024, 9, 10)),
-            ))
-            .await
-            .unwrap();
+        let first = one_rag(&store, "lead", item, Rag::Red, day(2024, 9, 10)).await;
         let correct = |target, replacement: Option<Event>, stream| {
             append_one(
                 "lead",
@@ -400,13 +391,13 @@ fn corrections_name_an_event_of_the_same_stream_and_keep_its_type() {
             )
         };
         let err = store
-            .append(correct(first[0].id, Some(rag(Rag::Amber)), other))
+            .append(correct(first.id, Some(rag(Rag::Amber)), other))
             .await
             .unwrap_err();
         assert!(err.to_string().contains("same stream"), "{err}");
         let err = store
             .append(correct(
-                first[0].id,
+                first.id,
                 Some(Event::PhaseChanged {
                     phase: Phase::Planning,
                 }),
@@ -416,7 +407,7 @@ fn corrections_name_an_event_of_the_same_stream_and_keep_its_type() {
             .unwrap_err();
         assert!(err.to_string().contains("same type"), "{err}");
         let c = store
-            .append(correct(first[0].id, Some(rag(Rag::Amber)), item))
+            .append(correct(first.id, Some(rag(Rag::Amber)), item))
             .await
             .unwrap();
         let err = store
@@ -436,13 +427,7 @@ fn live_subscribers_see_each_durable_event_once_in_order() {
         let store = Store::open(dir.path()).unwrap();
         let mut live = store.subscribe();
         for i in 0..20u128 {
-            store
-                .append(append_one(
-                    "w",
-                    new_event(uuid(i % 3), rag(Rag::Amber), day(2024, 9, 10)),
-                ))
-                .await
-                .unwrap();
+            one_rag(&store, "w", uuid(i % 3), Rag::Amber, day(2024, 9, 10)).await;
         }
         for p in 1..=20u64 {
             let e = live.recv().await.unwrap();
@@ -461,14 +446,8 @@ fn the_on_durable_hook_hears_every_batch_in_order_before_its_append_returns() {
         let store = Store::open(dir.path()).unwrap();
         // A hook that panics does not stop the writer; the append is still durable.
         store.on_durable(Arc::new(|_: &[Envelope]| panic!("a broken hook")));
-        let first = store
-            .append(append_one(
-                "w",
-                new_event(uuid(0), rag(Rag::Red), day(2024, 9, 1)),
-            ))
-            .await
-            .unwrap();
-        assert_eq!(first[0].position, 1);
+        let first = one_rag(&store, "w", uuid(0), Rag::Red, day(2024, 9, 1)).await;
+        assert_eq!(first.position, 1);
 
         let heard = Arc::new(Mutex::new(Vec::<u64>::new()));
         store.on_durable({
@@ -488,14 +467,7 @@ fn the_on_durable_hook_hears_every_batch_in_order_before_its_append_returns() {
                     let events = (0..=(n % 3))
                         .map(|_| new_event(uuid(w), rag(Rag::Amber), day(2024, 9, 2)))
                         .collect();
-                    let receipts = store
-                        .append(Append {
-                            actor: "w".into(),
-                            idempotency_key: None,
-                            events,
-                        })
-                        .await
-                        .unwrap();
+                    let receipts = store.append(append_all("w", events)).await.unwrap();
                     let last = receipts.last().unwrap().position;
                     assert!(
                         heard.lock().unwrap().contains(&last),
@@ -675,14 +647,8 @@ fn a_restored_export_is_byte_for_byte_the_original_log() {
         let err = store.restore(exported.clone()).await.unwrap_err();
         assert!(err.to_string().contains("empty store"), "{err}");
         // Appends continue the restored chain.
-        let r = store
-            .append(append_one(
-                "lead",
-                new_event(uuid(0), rag(Rag::Blue), day(2024, 10, 1)),
-            ))
-            .await
-            .unwrap();
-        assert_eq!((r[0].position, r[0].version), (7, 3));
+        let r = one_rag(&store, "lead", uuid(0), Rag::Blue, day(2024, 10, 1)).await;
+        assert_eq!((r.position, r.version), (7, 3));
         closed(store).await;
     });
     let events_of = |dir: &std::path::Path| -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -741,14 +707,8 @@ fn a_torn_last_frame_is_cut_off_on_open_and_appends_continue() {
     rt().block_on(async {
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(store.head().position, 3);
-        let r = store
-            .append(append_one(
-                "lead",
-                new_event(uuid(0), rag(Rag::Red), day(2024, 10, 1)),
-            ))
-            .await
-            .unwrap();
-        assert_eq!(r[0].position, 4);
+        let r = one_rag(&store, "lead", uuid(0), Rag::Red, day(2024, 10, 1)).await;
+        assert_eq!(r.position, 4);
         closed(store).await;
     });
     assert_eq!(verify::verify_dir(dir.path()).unwrap().count, 4);
@@ -806,14 +766,8 @@ fn events_kept_in_sled_by_an_earlier_ragtrail_move_to_the_log() {
             store.tree("tokens").unwrap().get(b"t").unwrap().unwrap(),
             b"kept"[..]
         );
-        let r = store
-            .append(append_one(
-                "lead",
-                new_event(uuid(1), rag(Rag::Red), day(2024, 10, 1)),
-            ))
-            .await
-            .unwrap();
-        assert_eq!((r[0].position, r[0].version), (6, 3));
+        let r = one_rag(&store, "lead", uuid(1), Rag::Red, day(2024, 10, 1)).await;
+        assert_eq!((r.position, r.version), (6, 3));
         closed(store).await;
     });
     let moved = raw_open(old.path());

@@ -405,6 +405,15 @@ pub fn new_event(stream: Uuid, event: Event, effective: NaiveDate) -> NewEvent {
     }
 }
 
+/// Several events as one atomic append, without an idempotency key.
+pub fn append_all(actor: &str, events: Vec<NewEvent>) -> Append {
+    Append {
+        actor: actor.into(),
+        idempotency_key: None,
+        events,
+    }
+}
+
 pub fn append_one(actor: &str, e: NewEvent) -> Append {
     Append {
         actor: actor.into(),

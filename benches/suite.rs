@@ -6,7 +6,8 @@
 //! measurement (default 3); `RAGTRAIL_BENCH_SIZES` log sizes for the query and
 //! replay figures (default `10000,100000,1000000`); `RAGTRAIL_BENCH_ONLY` one of
 //! `appends`, `queries`, `disk` to run a part; `RAGTRAIL_BENCH_PERF=FILE` records
-//! a `perf` profile of the server during the 32-client HTTP appends. PostgreSQL rows need Debian's
+//! a `perf` profile of the server during the 32-client HTTP appends
+//! (`RAGTRAIL_BENCH_PERF_CLIENTS=1` or `8` for another row). PostgreSQL rows need Debian's
 //! `postgresql` package (`apt-get install -y postgresql`); without it they are
 //! skipped with a message. The harness starts its own PostgreSQL in a temp dir on
 //! a loopback port and stops it after.
@@ -932,10 +933,15 @@ fn main() {
             let raw = raw_sled_rate(group.round().max(1.0) as usize, len);
             let file = raw_file_rate(group.round().max(1.0) as usize, len);
             let (server0, client0) = (cpu_secs(server.child.id()), cpu_secs(std::process::id()));
-            // RAGTRAIL_BENCH_PERF=FILE: a `perf record -g` of the server during the 32-client run.
+            // RAGTRAIL_BENCH_PERF=FILE: a `perf record -g` of the server during the
+            // 32-client run (or the run RAGTRAIL_BENCH_PERF_CLIENTS names).
+            let perf_clients = std::env::var("RAGTRAIL_BENCH_PERF_CLIENTS")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(32);
             let perf = std::env::var("RAGTRAIL_BENCH_PERF")
                 .ok()
-                .filter(|_| clients == 32)
+                .filter(|_| clients == perf_clients)
                 .and_then(|file| {
                     Command::new("perf")
                         .args(["record", "-F", "2999", "-g", "-o", &file, "-p"])

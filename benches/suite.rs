@@ -213,7 +213,9 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// Durable appends/s through the store with `writers` tasks; (rate, average group, stored value bytes).
-fn store_rate(writers: usize) -> (f64, f64, usize) {
+/// The store in process: appends/s from `writers` tasks, the average group,
+/// the stored size of one event, and every append's latency in ms, sorted.
+fn store_rate(writers: usize) -> (f64, f64, usize, Vec<f64>) {
     let dir = tempfile::TempDir::new().expect("tempdir");
     runtime().block_on(async {
         let store = Store::open(dir.path()).expect("open");
@@ -224,7 +226,9 @@ fn store_rate(writers: usize) -> (f64, f64, usize) {
             let store = store.clone();
             tasks.push(tokio::spawn(async move {
                 let mut n = 0u64;
+                let mut latency = Vec::new();
                 while Instant::now() < deadline {
+                    let began = Instant::now();
                     store
                         .append(Append {
                             actor: "bench".into(),
@@ -239,15 +243,19 @@ fn store_rate(writers: usize) -> (f64, f64, usize) {
                         })
                         .await
                         .expect("append");
+                    latency.push(began.elapsed().as_secs_f64() * 1e3);
                     n += 1;
                 }
-                n
+                (n, latency)
             }));
         }
-        let mut total = 0;
+        let (mut total, mut latency) = (0, Vec::new());
         for t in tasks {
-            total += t.await.expect("task");
+            let (n, l) = t.await.expect("task");
+            total += n;
+            latency.extend(l);
         }
+        latency.sort_by(f64::total_cmp);
         let rate = total as f64 / start.elapsed().as_secs_f64();
         let group = total as f64 / store.commits().max(1) as f64;
         let len = store
@@ -256,7 +264,7 @@ fn store_rate(writers: usize) -> (f64, f64, usize) {
             .flatten()
             .map_or(300, |v| v.len());
         store.close().await;
-        (rate, group, len)
+        (rate, group, len, latency)
     })
 }
 
@@ -928,8 +936,10 @@ fn main() {
         );
         let server = Server::start();
         let mut rows = Vec::new();
+        let mut latencies = Vec::new();
         for clients in [1usize, 8, 32] {
-            let (store, group, len) = store_rate(clients);
+            let (store, group, len, latency) = store_rate(clients);
+            latencies.push((clients, latency));
             let raw = raw_sled_rate(group.round().max(1.0) as usize, len);
             let file = raw_file_rate(group.round().max(1.0) as usize, len);
             let (server0, client0) = (cpu_secs(server.child.id()), cpu_secs(std::process::id()));
@@ -972,6 +982,20 @@ fn main() {
             rows.push(json!({"clients": clients, "raw_sled": raw, "raw_file": file, "store": store, "http": http, "postgres": postgres, "avg_group": group, "http_cpu_us_server": server_cpu, "http_cpu_us_client": client_cpu}));
         }
         results.insert("appends".into(), Json::Array(rows));
+        // The log's growth (zeros written and synced ahead) shows in the worst case.
+        println!("\nStore append latency, ms (each append durable before it returns)");
+        println!(
+            "{:>8} | {:>7} | {:>7} | {:>7} | {:>7}",
+            "writers", "p50", "p99", "p99.9", "max"
+        );
+        let mut rows = Vec::new();
+        for (clients, l) in latencies {
+            let max = l.last().copied().unwrap_or(f64::NAN);
+            let (p50, p99, p999) = (pct(&l, 0.5), pct(&l, 0.99), pct(&l, 0.999));
+            println!("{clients:>8} | {p50:>7.2} | {p99:>7.2} | {p999:>7.2} | {max:>7.2}");
+            rows.push(json!({"writers": clients, "p50_ms": p50, "p99_ms": p99, "p999_ms": p999, "max_ms": max}));
+        }
+        results.insert("store_latency".into(), Json::Array(rows));
     }
     if wants("disk") {
         let per = disk_bytes_per_event(100_000);

@@ -2,7 +2,8 @@
 //! parameters with errors that say what was expected.
 
 mod append;
-mod audit;
+/// The chain check and seal checks, shared with the audit page.
+pub(crate) mod audit;
 mod log;
 mod openapi;
 mod tokens;
@@ -10,22 +11,6 @@ pub mod types;
 mod views;
 
 pub use openapi::ApiDoc;
-
-/// The chain's state, for the audit page.
-pub async fn audit_chain(
-    state: &AppState,
-) -> Result<Result<ragtrail_events::Verified, String>, ApiError> {
-    audit::chain(state).await
-}
-
-/// Whether a sealed board still verifies, for the audit page.
-pub fn audit_seal_check(
-    state: &AppState,
-    id: Uuid,
-    chain: &Result<ragtrail_events::Verified, String>,
-) -> Result<types::SealCheck, ApiError> {
-    audit::seal_check(state, id, chain)
-}
 
 use crate::auth::{Identity, Role};
 use crate::error::ApiError;
@@ -169,10 +154,6 @@ impl Params {
 
     /// A parameter as given, if given and not empty.
     pub fn text(&self, name: &str) -> Option<&str> {
-        self.raw(name)
-    }
-
-    fn raw(&self, name: &str) -> Option<&str> {
         self.0
             .get(name)
             .map(String::as_str)
@@ -180,7 +161,7 @@ impl Params {
     }
 
     pub fn date(&self, name: &str) -> Result<Option<NaiveDate>, ApiError> {
-        self.raw(name)
+        self.text(name)
             .map(|v| {
                 NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
                     ApiError::BadRequest(format!(
@@ -192,7 +173,7 @@ impl Params {
     }
 
     pub fn instant(&self, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
-        self.raw(name)
+        self.text(name)
             .map(|v| {
                 DateTime::parse_from_rfc3339(v)
                     .map(|d| d.with_timezone(&Utc))
@@ -206,7 +187,7 @@ impl Params {
     }
 
     pub fn uuid(&self, name: &str) -> Result<Option<Uuid>, ApiError> {
-        self.raw(name)
+        self.text(name)
             .map(|v| {
                 Uuid::parse_str(v).map_err(|_| {
                     ApiError::BadRequest(format!("{name}={v:?} is not an id; expected a UUID"))
@@ -216,7 +197,7 @@ impl Params {
     }
 
     pub fn number(&self, name: &str) -> Result<Option<u64>, ApiError> {
-        self.raw(name)
+        self.text(name)
             .map(|v| {
                 v.parse::<u64>().map_err(|_| {
                     ApiError::BadRequest(format!("{name}={v:?} is not a whole number of 0 or more"))
@@ -226,7 +207,7 @@ impl Params {
     }
 
     pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
-        match self.raw(name) {
+        match self.text(name) {
             None | Some("false") | Some("0") => Ok(false),
             Some("true") | Some("1") => Ok(true),
             Some(v) => Err(ApiError::BadRequest(format!(

@@ -11,7 +11,7 @@ use std::fmt::Write;
 
 pub async fn page_(state: &AppState) -> String {
     let mut b = String::new();
-    match crate::api::audit_chain(state).await {
+    match crate::api::audit::chain(state).await {
         Ok(Ok(v)) => {
             let _ = write!(b, "<div class=\"card\" id=\"chain\"><p class=\"ok\">The log verifies: {} events, each linked to the one before.</p><p>Head: <span class=\"hash\">{}</span></p></div>", v.count, v.head);
         }
@@ -26,7 +26,7 @@ pub async fn page_(state: &AppState) -> String {
     let d = state.signer.sign(head.position, head.hash.to_hex());
     let _ = write!(b, "<h2>Current digest</h2><div class=\"card\"><p>Keep this outside the service; <code>ragtrail verify --data DIR --digest FILE</code> proves a later log still extends it.</p><p>Position {}, head <span class=\"hash\">{}</span>, signed {} by key <span class=\"hash\">{}</span></p><p><a href=\"/api/v1/digest\">Download the signed digest (JSON)</a></p></div>", d.position, esc(&d.head), d.signed_at.format("%Y-%m-%d %H:%M:%S UTC"), esc(&d.key));
     b.push_str("<h2>Board seals</h2>");
-    let chain = crate::api::audit_chain(state).await;
+    let chain = crate::api::audit::chain(state).await;
     let boards = {
         let trail = state.live.read();
         meetings(&trail)
@@ -34,7 +34,7 @@ pub async fn page_(state: &AppState) -> String {
     b.push_str("<div class=\"scroll\"><table id=\"seals\"><thead><tr><th>Board</th><th>Programme</th><th>Sealed</th><th>Still verifies?</th></tr></thead><tbody>");
     for (id, _, pname, board, day) in &boards {
         let status = match &chain {
-            Ok(chain) => match crate::api::audit_seal_check(state, *id, chain) {
+            Ok(chain) => match crate::api::audit::seal_check(state, *id, chain) {
                 Ok(c) => format!(
                     "{} <span class=\"muted\">{}</span>",
                     if c.verified {

@@ -7,6 +7,7 @@ use crate::timeline::Hit;
 use crate::trail::{At, Fact, Slot, Stamp, Stream, Trail};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use ragtrail_events::*;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -227,9 +228,17 @@ impl Trail {
             .filter(|p| q.programme.is_none_or(|want| want == **p))
             .filter_map(|p| self.programme_view(*p, at))
             .collect();
+        // The previous board of each programme, found once for all its items.
+        let mut previous: FxHashMap<Uuid, Option<NaiveDate>> = FxHashMap::default();
         let mut items: Vec<ItemView> = self
             .item_ids(q.programme)
-            .filter_map(|id| self.item_view(id, at))
+            .filter_map(|id| {
+                self.item_view(id, at, |p| {
+                    *previous
+                        .entry(p)
+                        .or_insert_with(|| self.previous_board(p, at))
+                })
+            })
             .filter(|i| q.programme.is_none_or(|p| p == i.programme))
             .collect();
         items.sort_by(|a, b| {
@@ -260,7 +269,8 @@ impl Trail {
 
     /// One item as at the query; None if it was not registered by then.
     pub fn item_at(&self, id: Uuid, q: &BoardQuery) -> Option<ItemView> {
-        self.item_view(id, self.at(q.as_at, q.known_at))
+        let at = self.at(q.as_at, q.known_at);
+        self.item_view(id, at, |p| self.previous_board(p, at))
     }
 
     /// A metric with its latest two readings as at the query.
@@ -451,7 +461,13 @@ impl Trail {
         })
     }
 
-    fn item_view(&self, id: Uuid, at: At) -> Option<ItemView> {
+    /// `previous_board` gives a programme's last board before `at` (see [`Trail::previous_board`]).
+    fn item_view(
+        &self,
+        id: Uuid,
+        at: At,
+        previous_board: impl FnOnce(Uuid) -> Option<NaiveDate>,
+    ) -> Option<ItemView> {
         let s = self.stream(id)?;
         let Event::ItemRegistered {
             programme,
@@ -527,7 +543,7 @@ impl Trail {
             .filter(|m| m.item == Some(id))
             .collect();
         let (risks, issues) = self.concerns_of(id, at);
-        let travel = self.travel(id, *programme, at);
+        let travel = self.travel(id, previous_board(*programme), at);
         Some(ItemView {
             id,
             programme: *programme,
@@ -559,8 +575,17 @@ impl Trail {
         })
     }
 
-    /// The overall RAG's direction of travel as at `at`.
-    fn travel(&self, id: Uuid, programme: Uuid, at: At) -> Travel {
+    /// The programme's last board meeting before `at`.
+    fn previous_board(&self, programme: Uuid, at: At) -> Option<NaiveDate> {
+        self.board_meetings(programme, at.upto)
+            .map(|(date, _)| date)
+            .filter(|date| *date < at.as_at)
+            .max()
+    }
+
+    /// The overall RAG's direction of travel as at `at`, short term against
+    /// the programme's `previous_board`.
+    fn travel(&self, id: Uuid, previous_board: Option<NaiveDate>, at: At) -> Travel {
         let overall = |when: At| {
             self.rag_at(id, when)
                 .get(&Dimension::Overall)
@@ -577,24 +602,6 @@ impl Trail {
                 change: m.change,
             }
         };
-        let previous_board = self
-            .stream(programme)
-            .into_iter()
-            .flat_map(|s| {
-                self.all(
-                    s,
-                    Slot::Board,
-                    At {
-                        as_at: NaiveDate::MAX,
-                        ..at
-                    },
-                )
-            })
-            .filter_map(|h| match h.value.event() {
-                Some(Event::BoardMeetingHeld { date, .. }) if *date < at.as_at => Some(*date),
-                _ => None,
-            })
-            .max();
         let year_ago = at.as_at.checked_sub_months(chrono::Months::new(12));
         Travel {
             short: now.and(previous_board).map(step),

@@ -2,7 +2,7 @@
 //! and a programme's RAG counts per board date.
 
 use crate::board::{count, ReadingView};
-use crate::trail::{Slot, Trail};
+use crate::trail::{At, Slot, Trail};
 use chrono::{DateTime, NaiveDate, Utc};
 use ragtrail_events::{Dimension, Event, Rag, Value};
 use serde::Serialize;
@@ -53,18 +53,32 @@ impl Trail {
         programme: Uuid,
         known_at: Option<DateTime<Utc>>,
     ) -> Vec<(NaiveDate, String)> {
-        let Some(s) = self.stream(programme) else {
-            return Vec::new();
-        };
         let mut out: Vec<(NaiveDate, String)> = self
-            .all(s, Slot::Board, self.at(NaiveDate::MAX, known_at))
-            .filter_map(|h| match h.value.event() {
-                Some(Event::BoardMeetingHeld { board, date }) => Some((*date, board.clone())),
-                _ => None,
-            })
+            .board_meetings(programme, self.at(NaiveDate::MAX, known_at).upto)
+            .map(|(date, board)| (date, board.to_string()))
             .collect();
         out.sort();
         out
+    }
+
+    /// A programme's board meetings (date, board name) known up to log
+    /// position `upto`, in no particular order.
+    pub(crate) fn board_meetings(
+        &self,
+        programme: Uuid,
+        upto: u64,
+    ) -> impl Iterator<Item = (NaiveDate, &str)> + '_ {
+        let at = At {
+            as_at: NaiveDate::MAX,
+            upto,
+        };
+        self.stream(programme)
+            .into_iter()
+            .flat_map(move |s| self.all(s, Slot::Board, at))
+            .filter_map(|h| match h.value.event() {
+                Some(Event::BoardMeetingHeld { board, date }) => Some((*date, board.as_str())),
+                _ => None,
+            })
     }
 
     /// An item's RAG per dimension at each board date of its programme.

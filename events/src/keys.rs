@@ -34,7 +34,22 @@ pub fn idempotency(key: &str) -> Vec<u8> {
     k
 }
 
-pub fn u64_of(bytes: &[u8]) -> Option<u64> {
+fn u64_of(bytes: &[u8]) -> Option<u64> {
     let b: [u8; 8] = bytes.get(..8)?.try_into().ok()?;
     Some(u64::from_be_bytes(b))
+}
+
+/// The value of an idempotency record: the append's first position, how
+/// many events it made, and its request's fingerprint.
+pub fn idempotency_value(first: u64, count: u64, fingerprint: &[u8; 32]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(48);
+    v.extend_from_slice(&first.to_be_bytes());
+    v.extend_from_slice(&count.to_be_bytes());
+    v.extend_from_slice(fingerprint);
+    v
+}
+
+/// (first, count, fingerprint) of an idempotency record; None if damaged.
+pub fn idempotency_parts(v: &[u8]) -> Option<(u64, u64, &[u8])> {
+    Some((u64_of(v)?, u64_of(v.get(8..)?)?, v.get(16..48)?))
 }

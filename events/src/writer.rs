@@ -499,10 +499,7 @@ impl Writer {
         }
         if let (Some(key), Some(fp)) = (&append.idempotency_key, job.prepared.fingerprint) {
             let first = group.head.position + 1;
-            let mut v = Vec::with_capacity(48);
-            v.extend_from_slice(&first.to_be_bytes());
-            v.extend_from_slice(&(envs.len() as u64).to_be_bytes());
-            v.extend_from_slice(&fp.0);
+            let v = keys::idempotency_value(first, envs.len() as u64, &fp.0);
             writes.push((keys::idempotency(key), v));
             streams.push(None);
             group.keys.insert(key.clone(), (fp, index));
@@ -524,15 +521,12 @@ impl Writer {
             .get(key.as_bytes())
             .cloned();
         let Some(v) = stored else { return Ok(None) };
-        let (first, count) = match (keys::u64_of(&v), v.get(8..).and_then(keys::u64_of)) {
-            (Some(f), Some(c)) => (f, c),
-            _ => {
-                return Err(AppendError::Storage(format!(
-                    "idempotency record for {key:?} is damaged"
-                )))
-            }
+        let Some((first, count, seen)) = keys::idempotency_parts(&v) else {
+            return Err(AppendError::Storage(format!(
+                "idempotency record for {key:?} is damaged"
+            )));
         };
-        if v.get(16..48) != Some(&fp.0[..]) {
+        if seen != &fp.0[..] {
             return Err(AppendError::KeyReused {
                 key: key.to_string(),
             });

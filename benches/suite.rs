@@ -268,6 +268,15 @@ fn store_rate(writers: usize) -> (f64, f64, usize, Vec<f64>) {
     })
 }
 
+/// Appends per second: what the client tasks counted, over the time since `start`.
+async fn per_second(tasks: Vec<tokio::task::JoinHandle<u64>>, start: Instant) -> f64 {
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.expect("task");
+    }
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
 /// Raw sled: one thread applying batches of `group` values of `len` bytes, flush + fsync each.
 fn raw_sled_rate(group: usize, len: usize) -> f64 {
     let dir = tempfile::TempDir::new().expect("tempdir");
@@ -432,11 +441,7 @@ fn http_rate(s: &Server, clients: usize) -> f64 {
                 n
             }));
         }
-        let mut total = 0;
-        for t in tasks {
-            total += t.await.expect("task");
-        }
-        total as f64 / start.elapsed().as_secs_f64()
+        per_second(tasks, start).await
     })
 }
 
@@ -625,11 +630,7 @@ fn pg_rate(pg: &Postgres, clients: usize) -> f64 {
                 n
             }));
         }
-        let mut total = 0;
-        for t in tasks {
-            total += t.await.expect("task");
-        }
-        total as f64 / start.elapsed().as_secs_f64()
+        per_second(tasks, start).await
     })
 }
 

@@ -88,6 +88,22 @@ async fn shot(c: &fantoccini::Client, name: &str) {
     std::fs::write(shots().join(format!("{name}.png")), png).unwrap();
 }
 
+/// On an item page: picks Red in the RAG form and submits it.
+async fn choose_red_and_record(c: &fantoccini::Client) {
+    c.find(Locator::Css("#rag-form select[name='rag']"))
+        .await
+        .unwrap()
+        .select_by_value("red")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#rag-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 async fn text_of(c: &fantoccini::Client, css: &str) -> String {
     c.find(Locator::Css(css))
         .await
@@ -194,18 +210,7 @@ async fn people_see_the_board_movement_trends_and_record_a_change() {
     assert!(text_of(&c, "nav .who").await.contains("Board secretary"));
     let p4 = id_of("tameside-cip/priority-4");
     c.goto(&s.url(&format!("/items/{p4}"))).await.unwrap();
-    c.find(Locator::Css("#rag-form select[name='rag']"))
-        .await
-        .unwrap()
-        .select_by_value("red")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#rag-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    choose_red_and_record(&c).await;
     let error = c
         .wait()
         .for_element(Locator::Css("#rag-reason-error"))
@@ -223,18 +228,7 @@ async fn people_see_the_board_movement_trends_and_record_a_change() {
         .send_keys(reason)
         .await
         .unwrap();
-    c.find(Locator::Css("#rag-form select[name='rag']"))
-        .await
-        .unwrap()
-        .select_by_value("red")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#rag-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    choose_red_and_record(&c).await;
     // The item page had a timeline before the post too: wait for the one
     // after it (the page is replaced while the browser follows the redirect).
     let mut timeline = String::new();

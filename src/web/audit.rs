@@ -9,7 +9,8 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use std::fmt::Write;
 
-pub async fn page_(state: &AppState) -> String {
+/// The audit page's body: whether the chain verifies, and each sealed board.
+async fn body(state: &AppState) -> String {
     let mut b = String::new();
     match crate::api::audit::chain(state).await {
         Ok(Ok(v)) => {
@@ -87,6 +88,6 @@ pub async fn page(State(state): State<AppState>, caller: Caller) -> Response {
     if let Some(r) = gate(&state, &caller, "/audit") {
         return r;
     }
-    let body = page_(&state).await;
+    let body = body(&state).await;
     layout("Audit", &caller, &body).into_response()
 }

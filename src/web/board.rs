@@ -1,11 +1,11 @@
 //! `/`: the board as at a board date (or any date), as known at an instant.
 
-use super::{chip, date, esc, gate, layout, measure, params, set_by};
+use super::{chip, date, esc, measure, params, set_by};
 use crate::api::Caller;
 use crate::server::AppState;
 use axum::extract::State;
 use axum::http::Uri;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{NaiveDate, Utc};
 use ragtrail_events::{Dimension, Rag, Section};
 use ragtrail_projections::compare::Change;
@@ -303,19 +303,5 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
 }
 
 pub async fn page(State(state): State<AppState>, caller: Caller, uri: Uri) -> Response {
-    if let Some(r) = gate(&state, &caller, "/") {
-        return r;
-    }
-    match render(&state, &uri) {
-        Ok(body) => layout("Board", &caller, &body).into_response(),
-        Err(e) => (
-            axum::http::StatusCode::BAD_REQUEST,
-            layout(
-                "Board",
-                &caller,
-                &format!("<p class=\"error\">{}</p>", esc(&e)),
-            ),
-        )
-            .into_response(),
-    }
+    super::page(&state, &caller, "/", "Board", || render(&state, &uri))
 }

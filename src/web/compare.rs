@@ -2,12 +2,12 @@
 //! Amber and worsening), then worsened, improved, unchanged.
 
 use super::board::{board_select, meetings};
-use super::{chip, date, esc, gate, layout, measure, params};
+use super::{chip, date, esc, measure, params};
 use crate::api::Caller;
 use crate::server::AppState;
 use axum::extract::State;
 use axum::http::Uri;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use ragtrail_events::Dimension;
 use ragtrail_projections::compare::{Change, ItemMovement};
 use std::fmt::Write;
@@ -133,19 +133,11 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
 }
 
 pub async fn page(State(state): State<AppState>, caller: Caller, uri: Uri) -> Response {
-    if let Some(r) = gate(&state, &caller, "/compare") {
-        return r;
-    }
-    match render(&state, &uri) {
-        Ok(body) => layout("Movement between boards", &caller, &body).into_response(),
-        Err(e) => (
-            axum::http::StatusCode::BAD_REQUEST,
-            layout(
-                "Movement between boards",
-                &caller,
-                &format!("<p class=\"error\">{}</p>", esc(&e)),
-            ),
-        )
-            .into_response(),
-    }
+    super::page(
+        &state,
+        &caller,
+        "/compare",
+        "Movement between boards",
+        || render(&state, &uri),
+    )
 }

@@ -129,6 +129,32 @@ pub fn gate(state: &AppState, caller: &Caller, here: &str) -> Option<Response> {
     }
 }
 
+/// A page that people who may read see: sign-in first if they may not, then
+/// `render`'s body in the layout, or its error with 400.
+pub fn page(
+    state: &AppState,
+    caller: &Caller,
+    here: &str,
+    title: &str,
+    render: impl FnOnce() -> Result<String, String>,
+) -> Response {
+    if let Some(r) = gate(state, caller, here) {
+        return r;
+    }
+    match render() {
+        Ok(body) => layout(title, caller, &body).into_response(),
+        Err(e) => (
+            axum::http::StatusCode::BAD_REQUEST,
+            layout(
+                title,
+                caller,
+                &format!("<p class=\"error\">{}</p>", esc(&e)),
+            ),
+        )
+            .into_response(),
+    }
+}
+
 pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| {

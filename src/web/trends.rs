@@ -1,12 +1,12 @@
 //! `/trends`: a metric's readings against its target, with RAG bands, and a
 //! programme's RAG counts per board date; each chart also as a table.
 
-use super::{chip, esc, gate, layout, measure, params};
+use super::{chip, esc, measure, params};
 use crate::api::Caller;
 use crate::server::AppState;
 use axum::extract::State;
 use axum::http::Uri;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::NaiveDate;
 use ragtrail_events::{Dimension, Direction, Rag};
 use ragtrail_projections::rating::Rating;
@@ -293,19 +293,7 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
 }
 
 pub async fn page(State(state): State<AppState>, caller: Caller, uri: Uri) -> Response {
-    if let Some(r) = gate(&state, &caller, "/trends") {
-        return r;
-    }
-    match render(&state, &uri) {
-        Ok(body) => layout("Trends", &caller, &body).into_response(),
-        Err(e) => (
-            axum::http::StatusCode::BAD_REQUEST,
-            layout(
-                "Trends",
-                &caller,
-                &format!("<p class=\"error\">{}</p>", esc(&e)),
-            ),
-        )
-            .into_response(),
-    }
+    super::page(&state, &caller, "/trends", "Trends", || {
+        render(&state, &uri)
+    })
 }

@@ -68,11 +68,7 @@ pub fn board_select(
 ) -> String {
     let mut s = format!("<label>{label}<select name=\"{name}\" id=\"{name}\">");
     for (id, _, pname, board, d) in all {
-        let sel = if Some(*id) == selected {
-            " selected"
-        } else {
-            ""
-        };
+        let sel = super::selected(Some(*id) == selected);
         let _ = write!(
             s,
             "<option value=\"{id}\"{sel}>{} — {} ({})</option>",
@@ -153,11 +149,7 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
     let mut seen = std::collections::HashSet::new();
     for (_, pid, pname, _, _) in &all {
         if seen.insert(*pid) {
-            let sel = if p.text("programme") == Some(pid.to_string().as_str()) {
-                " selected"
-            } else {
-                ""
-            };
+            let sel = super::selected(p.text("programme") == Some(pid.to_string().as_str()));
             let _ = write!(body, "<option value=\"{pid}\"{sel}>{}</option>", esc(pname));
         }
     }
@@ -172,11 +164,7 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
         "<label>RAG<select name=\"rag\"><option value=\"\">all</option>"
     );
     for r in ["red", "amber", "green", "blue"] {
-        let sel = if p.text("rag") == Some(r) {
-            " selected"
-        } else {
-            ""
-        };
+        let sel = super::selected(p.text("rag") == Some(r));
         let _ = write!(body, "<option value=\"{r}\"{sel}>{r}</option>");
     }
     body.push_str("</select></label><button class=\"primary\">Show</button></form>");

@@ -177,20 +177,12 @@ fn render(
         b.push_str("<label>Dimension<select name=\"dimension\">");
         for d in Dimension::ALL {
             let v = d.to_string();
-            let sel = if fb.value("rag", "dimension") == v {
-                " selected"
-            } else {
-                ""
-            };
+            let sel = super::selected(fb.value("rag", "dimension") == v);
             let _ = write!(b, "<option value=\"{v}\"{sel}>{v}</option>");
         }
         b.push_str("</select></label><label>RAG<select name=\"rag\">");
         for r in ["red", "amber", "green", "blue", "unrated"] {
-            let sel = if fb.value("rag", "rag") == r {
-                " selected"
-            } else {
-                ""
-            };
+            let sel = super::selected(fb.value("rag", "rag") == r);
             let _ = write!(b, "<option value=\"{r}\"{sel}>{r}</option>");
         }
         let eff = if fb.form == "rag" {

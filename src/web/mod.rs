@@ -129,6 +129,15 @@ pub fn gate(state: &AppState, caller: &Caller, here: &str) -> Option<Response> {
     }
 }
 
+/// The `selected` attribute of an `<option>`, when `chosen`.
+pub fn selected(chosen: bool) -> &'static str {
+    if chosen {
+        " selected"
+    } else {
+        ""
+    }
+}
+
 /// A page that people who may read see: sign-in first if they may not, then
 /// `render`'s body in the layout, or its error with 400.
 pub fn page(

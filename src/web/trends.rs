@@ -204,11 +204,7 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
         .or_else(|| programmes.first().map(|p| p.id));
     let mut body = String::from("<form class=\"controls\" method=\"get\" action=\"/trends\"><label>Programme<select name=\"programme\">");
     for pr in &programmes {
-        let sel = if Some(pr.id) == programme {
-            " selected"
-        } else {
-            ""
-        };
+        let sel = super::selected(Some(pr.id) == programme);
         let _ = write!(
             body,
             "<option value=\"{}\"{sel}>{} ({})</option>",
@@ -238,11 +234,7 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
     if !metrics.is_empty() {
         body.push_str("<label>Metric<select name=\"metric\">");
         for (i, m) in &metrics {
-            let sel = if Some(m.id) == chosen {
-                " selected"
-            } else {
-                ""
-            };
+            let sel = super::selected(Some(m.id) == chosen);
             let _ = write!(
                 body,
                 "<option value=\"{}\"{sel}>{} — {}</option>",

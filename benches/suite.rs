@@ -862,11 +862,7 @@ fn disk_bytes_per_event(total: u64) -> f64 {
         }
         store.close().await;
     });
-    // Not the zeros the log has written ahead for frames to come.
-    let ahead = std::fs::read(dir.path().join(ragtrail_events::log::FILE)).map_or(0, |b| {
-        b.iter().rev().take_while(|x| **x == 0).count() as u64
-    });
-    (dir_bytes(dir.path()) - ahead) as f64 / total as f64
+    dir_bytes(dir.path()) as f64 / total as f64
 }
 
 // ---------------------------------------------------------------- the run

@@ -59,6 +59,10 @@ enum Command {
         /// prove today's log still extends it.
         #[arg(long, value_name = "FILE")]
         digest: Option<PathBuf>,
+        /// The public key the digest must be signed with (hex, or the JSON of
+        /// GET /api/v1/digest/key). Default: this store's own key.
+        #[arg(long, value_name = "FILE", requires = "digest")]
+        key: Option<PathBuf>,
     },
     /// Import a file of events: JSONL (as the API takes them, or an export to
     /// restore exactly) or CSV (metric readings: metric,period,value,rag,note;
@@ -158,7 +162,9 @@ fn main() -> ExitCode {
             TokenAction::List { data } => rt.block_on(cli::token::list(data)),
             TokenAction::Revoke { data, name } => rt.block_on(cli::token::revoke(data, name)),
         },
-        Command::Verify { data, digest } => cli::verify::run(&data, digest.as_deref()),
+        Command::Verify { data, digest, key } => {
+            cli::verify::run(&data, digest.as_deref(), key.as_deref())
+        }
         Command::Rebuild { data } => rt.block_on(cli::rebuild::run(&data)),
         Command::Import { data, actor, file } => {
             rt.block_on(cli::import::run(&data, &actor, &file))

@@ -57,6 +57,14 @@ pub struct Signer {
 }
 
 impl Signer {
+    /// The public key (hex) of the store in `dir`, if it has made one.
+    pub fn public_of(dir: &Path) -> std::io::Result<Option<String>> {
+        if !dir.join(KEY_FILE).exists() {
+            return Ok(None);
+        }
+        Signer::load_or_create(dir).map(|s| Some(s.public_hex()))
+    }
+
     /// Loads `DIR/signing.key`, or creates it (mode 0600) on first start.
     pub fn load_or_create(dir: &Path) -> std::io::Result<Signer> {
         let path = dir.join(KEY_FILE);

@@ -607,6 +607,44 @@ async fn a_seal_records_what_the_board_was_shown_and_still_verifies_after_later_
     cib(&c, &s, &writer).await;
     let (_, boards) = get(&c, &s, "/api/v1/boards", Some(&writer)).await;
     let sept = boards["boards"][0]["id"].as_str().unwrap().to_string();
+    // A writer cannot forge a seal through the log routes, alone or in a batch.
+    let before = log_of(&c, &s).await;
+    let forged = json!({"stream": P4, "type": "BoardSealed", "effective": "2024-09-10",
+        "data": {"board": sept, "as_at": "2024-09-10", "snapshot": "{}", "position": 1, "head": "00"}});
+    let (st, v) = post(&c, &s, "/api/v1/events", Some(&writer), &forged).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["field"], "type", "{v}");
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("/api/v1/boards/{sept}/seal")),
+        "{v}"
+    );
+    let narrative = json!({"stream": P4, "type": "NarrativeRecorded", "effective": "2024-09-10",
+        "data": {"section": "progress", "text": "on track"}});
+    let (st, v) = post(
+        &c,
+        &s,
+        "/api/v1/batches",
+        Some(&writer),
+        &json!({"events": [narrative, forged]}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["field"], "events[1].type", "{v}");
+    assert_eq!(log_of(&c, &s).await, before, "a refused seal wrote nothing");
+    let (_, check) = get(
+        &c,
+        &s,
+        &format!("/api/v1/boards/{sept}/seal/verify"),
+        Some(&writer),
+    )
+    .await;
+    assert_ne!(
+        check["verified"], true,
+        "an unsealed board is not verified: {check}"
+    );
     let (st, seal) = post(
         &c,
         &s,
@@ -673,6 +711,46 @@ async fn a_signed_digest_verifies_until_the_log_is_tampered_with() {
     ]);
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("digest verified"), "{out}");
+    // A digest of the same head, validly signed by another store's key, is
+    // refused: it proves nothing about this store.
+    let elsewhere = tempfile::TempDir::new().unwrap();
+    let other = ragtrail::signing::Signer::load_or_create(elsewhere.path()).unwrap();
+    let theirs = other.sign(6, digest["head"].as_str().unwrap().to_string());
+    let theirs_file = s.data.join("../theirs.json");
+    std::fs::write(&theirs_file, serde_json::to_string(&theirs).unwrap()).unwrap();
+    let theirs_path = theirs_file.to_str().unwrap();
+    let (code, out) = verify(&["verify", "--data", &data, "--digest", theirs_path]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("this store's own key"), "{out}");
+    // Unless that key is the one named with --key (and then this store's own digest is refused).
+    let key_file = s.data.join("../their-key.json");
+    std::fs::write(
+        &key_file,
+        json!({"algorithm": "Ed25519", "key": other.public_hex()}).to_string(),
+    )
+    .unwrap();
+    let key_path = key_file.to_str().unwrap();
+    let (code, out) = verify(&[
+        "verify",
+        "--data",
+        &data,
+        "--digest",
+        theirs_path,
+        "--key",
+        key_path,
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = verify(&[
+        "verify",
+        "--data",
+        &data,
+        "--digest",
+        file.to_str().unwrap(),
+        "--key",
+        key_path,
+    ]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("the key given with --key"), "{out}");
     // A digest altered by hand fails its signature.
     let mut forged = digest.clone();
     forged["position"] = json!(5);
@@ -688,29 +766,39 @@ async fn a_signed_digest_verifies_until_the_log_is_tampered_with() {
     // Rewrite the whole log from position 6 on (chain recomputed, so verify alone passes):
     // the digest kept outside still catches it.
     {
-        let mut db = ragtrail_events::log::Records::read(&s.data).unwrap();
-        let k = ragtrail_events::log::event_key(6);
+        let mut db = ragtrail_events::raw::Records::read(&s.data).unwrap();
+        let k = ragtrail_events::raw::event_key(6);
         let old = ragtrail_events::envelope::decode(&db.get(&k).unwrap()).unwrap();
         let forged_event = ragtrail_events::Event::RagChanged {
             dimension: ragtrail_events::Dimension::Overall,
             rag: ragtrail_events::Rag::Red,
         };
-        let (bytes, _) = ragtrail_events::envelope::encode(&ragtrail_events::envelope::Draft {
-            position: 6,
-            id: old.id,
-            stream: old.stream,
-            version: old.version,
-            effective: old.effective,
-            recorded_at: old.recorded_at,
-            actor: &old.actor,
-            reason: old.reason.as_deref(),
-            idempotency_key: None,
-            event: &forged_event,
-            prev_hash: old.prev_hash,
-        })
-        .unwrap();
+        let (bytes, forged) =
+            ragtrail_events::envelope::encode(&ragtrail_events::envelope::Draft {
+                position: 6,
+                id: old.id,
+                stream: old.stream,
+                version: old.version,
+                effective: old.effective,
+                recorded_at: old.recorded_at,
+                actor: &old.actor,
+                reason: old.reason.as_deref(),
+                idempotency_key: None,
+                event: &forged_event,
+                prev_hash: old.prev_hash,
+            })
+            .unwrap();
         db.insert(k, bytes);
         db.write(&s.data).unwrap();
+        let (code, out) = verify(&["verify", "--data", &data]);
+        assert_eq!(code, Some(1), "the head record catches the rewrite: {out}");
+        assert!(out.contains("not the one acknowledged"), "{out}");
+        // Rewritten with its head record, the chain is self-consistent.
+        let head = ragtrail_events::Head {
+            position: 6,
+            hash: forged.hash,
+        };
+        ragtrail_events::head::overwrite(&s.data, head).unwrap();
     }
     std::fs::write(&file, digest.to_string()).unwrap();
     let (code, out) = verify(&["verify", "--data", &data]);

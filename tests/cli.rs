@@ -56,8 +56,8 @@ fn verify_prints_the_count_and_head_then_names_the_first_altered_position() {
     assert_eq!(out.trim(), format!("verified 6 events, head {}", head.hash));
 
     {
-        let mut db = ragtrail_events::log::Records::read(dir.path()).unwrap();
-        let key = ragtrail_events::log::event_key(4);
+        let mut db = ragtrail_events::raw::Records::read(dir.path()).unwrap();
+        let key = ragtrail_events::raw::event_key(4);
         let mut v = db.get(&key).unwrap();
         let last = v.len() - 1;
         v[last] ^= 1;

@@ -17,8 +17,8 @@ fn key(p: u64) -> Vec<u8> {
     k
 }
 
-fn raw(data: &Path) -> ragtrail_events::log::Records {
-    ragtrail_events::log::Records::read(data).unwrap()
+fn raw(data: &Path) -> ragtrail_events::raw::Records {
+    ragtrail_events::raw::Records::read(data).unwrap()
 }
 
 fn cli_verify(data: &Path, digest: Option<&Path>) -> (Option<i32>, String) {
@@ -124,7 +124,7 @@ async fn reordered_events_are_named() {
 }
 
 #[tokio::test]
-async fn a_truncated_log_verifies_alone_but_fails_the_digest_kept_outside() {
+async fn a_truncated_log_is_caught_by_the_head_record_and_by_the_digest_kept_outside() {
     let dir = tempfile::TempDir::new().unwrap();
     let (data, digest, _) = prepared(dir.path()).await;
     {
@@ -134,6 +134,36 @@ async fn a_truncated_log_verifies_alone_but_fails_the_digest_kept_outside() {
         }
         db.write(&data).unwrap();
     }
+    let (code, out) = cli_verify(&data, None);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("position 10:") && out.contains("acknowledged events are missing"),
+        "{out}"
+    );
+    // The server opens, serves the nine, refuses appends, and says so.
+    let s = Server::start_on(&data, false);
+    let v: Value = s.admin_json("/api/v1/verify").await;
+    assert_eq!(
+        (v["verified"].clone(), v["position"].clone()),
+        (json!(false), json!(10)),
+        "{v}"
+    );
+    let h: Value = s.public_json("/healthz").await;
+    assert_eq!(h["status"], "damaged", "{h}");
+    assert!(
+        h["damage"].as_str().unwrap_or_default().contains("missing"),
+        "{h}"
+    );
+    drop(s);
+    // Cut with its head record rewritten too, the shorter chain verifies
+    // alone; only the digest kept outside catches it.
+    let nine = raw(&data);
+    let last = ragtrail_events::envelope::decode(&nine.get(&key(9)).unwrap()).unwrap();
+    let head = ragtrail_events::Head {
+        position: 9,
+        hash: last.hash,
+    };
+    ragtrail_events::head::overwrite(&data, head).unwrap();
     let (code, out) = cli_verify(&data, None);
     assert_eq!(code, Some(0), "a shorter chain is still a chain: {out}");
     let (code, out) = cli_verify(&data, Some(&digest));

@@ -41,6 +41,16 @@ pub enum StoreError {
     Corrupt { position: u64, detail: String },
     #[error("the event log {} cannot be used: {detail}", path.display())]
     Log { path: PathBuf, detail: String },
+    #[error("the data directory {} is damaged: {detail}. ragtrail will not open it rather than serve fewer events than it acknowledged; run `ragtrail verify --data {}` to see where, then restore the directory from a backup or import an export into a new one", path.display(), path.display())]
+    Damaged { path: PathBuf, detail: String },
     #[error("cannot start the store's writer thread: {0}")]
     Thread(std::io::Error),
+}
+
+/// What was found wrong with a data directory that opened: the position
+/// `verify` names and what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    pub position: u64,
+    pub problem: String,
 }

@@ -1,30 +1,50 @@
 //! ragtrail-events: the typed event model of an improvement programme, its
-//! validation rules, and the durable, hash-chained event log store.
+//! validation rules, and the durable, hash-chained event store on sled.
 //!
+//! The model:
 //! - [`vocab`]: RAG ratings, dimensions, phases and the other words of a report.
 //! - [`event`]: the [`Event`] payload enum, one variant per kind of fact.
 //! - [`validate`]: content rules, each error naming its field.
 //! - [`envelope`]: the stored [`Envelope`], its bytes and the hash chain.
-//! - [`log`]: the append-only event log file and its frames.
-//! - [`store`]: the store: appends through one group-committing writer, reads, live feed.
+//!
+//! The store, each file depending only on those above it:
+//! - `keys`, `group`: the records of one group commit and their bytes in a sled value.
+//! - [`append`]: what an append asks for and gets, checked before it is queued.
+//! - `index`: where each event, stream and idempotency key is (in memory).
+//! - [`head`]: the head record, kept apart from sled and checked on every open.
+//! - `legacy`: moving in the layouts of earlier releases.
+//! - `dir`: opening a data directory (sled, its lock, the index, the head check)
+//!   and what makes a group durable.
+//! - `shared`: what the handles and the writer share; reads.
+//! - `writer`: the one group-committing writer.
+//! - [`store`]: the [`Store`] handle.
 //! - [`verify`]: walks the chain and names the first bad position.
+//! - [`raw`]: a closed store's records, for forensic tools and tamper tests.
 
+pub mod append;
+mod dir;
 pub mod envelope;
 pub mod error;
 pub mod event;
+mod group;
+pub mod head;
+mod index;
 mod keys;
-pub mod log;
-mod migrate;
+pub mod legacy;
+pub mod raw;
+mod shared;
 pub mod store;
 pub mod validate;
 pub mod verify;
 pub mod vocab;
 mod writer;
 
+pub use append::{Append, Head, NewEvent, Receipt};
 pub use envelope::{Digest32, Envelope, SCHEMA};
-pub use error::{AppendError, StoreError};
+pub use error::{AppendError, Damage, StoreError};
 pub use event::{Event, PlannedPhase, Value};
-pub use store::{Append, Head, NewEvent, OnDurable, Options, Receipt, Store};
+pub use shared::{OnDurable, Options};
+pub use store::Store;
 pub use validate::Invalid;
 pub use verify::{Verified, VerifyError};
 pub use vocab::*;

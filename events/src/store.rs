@@ -1,262 +1,22 @@
-//! The event store: a log file of hash-chained events, appended to by one
-//! group-committing writer thread and read by anyone without waiting for it.
+//! The event store: sled holds the hash-chained events, one group-committing
+//! writer thread appends to it, and anyone reads without waiting for it.
 //!
-//! An append returns only after its events are durable: written to the
-//! [`log`](crate::log) with the rest of its group in one frame and synced
-//! (`fdatasync`). Where each event is, and each stream's events, are kept in
-//! memory and rebuilt from the log when the store opens. sled keeps the
-//! service's own small records (tokens) and locks the directory.
+//! An append returns only after its events are durable: written to sled with
+//! the rest of its group in one batch, flushed, and synced (see
+//! [`dir`](crate::dir) for the exact syscalls), with the head record kept
+//! apart (see [`head`](crate::head)). Where each event is, and each stream's
+//! events, are kept in memory and rebuilt from sled when the store opens.
 
-use crate::envelope::{self, Digest32, Envelope};
-use crate::error::{AppendError, StoreError};
-use crate::event::Event;
-use crate::keys;
-use crate::log::{self, Span};
-use crate::validate::{self, Invalid};
-use crate::writer::{self, Job, Msg, Prepared};
-use chrono::{Datelike, NaiveDate};
-use serde::Serialize;
-use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::fs::File;
-use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use crate::append::{prepare, Append, Head, Receipt};
+use crate::envelope::Envelope;
+use crate::error::{AppendError, Damage, StoreError};
+use crate::shared::{read_lock, write_lock, OnDurable, Options, Shared};
+use crate::writer::{self, Job, Msg};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, RwLock};
 use tokio::sync::{broadcast, oneshot};
 use uuid::Uuid;
-
-/// One event to append.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewEvent {
-    pub stream: Uuid,
-    pub event: Event,
-    pub effective: NaiveDate,
-    pub reason: Option<String>,
-    /// The version the caller believes the stream is at (0 for a new stream).
-    pub expected_version: Option<u64>,
-}
-
-/// An atomic append of one or more events by one actor.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Append {
-    pub actor: String,
-    /// A retried append with the same key returns the first result.
-    pub idempotency_key: Option<String>,
-    pub events: Vec<NewEvent>,
-}
-
-/// What the store assigned to an appended event.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Receipt {
-    pub position: u64,
-    pub stream: Uuid,
-    pub version: u64,
-    pub id: Uuid,
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
-    pub hash: Digest32,
-}
-
-impl Receipt {
-    pub fn of(e: &Envelope) -> Receipt {
-        Receipt {
-            position: e.position,
-            stream: e.stream,
-            version: e.version,
-            id: e.id,
-            hash: e.hash,
-        }
-    }
-}
-
-/// The last durable event: its position and hash (0 and the zero hash when empty).
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Head {
-    pub position: u64,
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
-    pub hash: Digest32,
-}
-
-impl Head {
-    pub const EMPTY: Head = Head {
-        position: 0,
-        hash: Digest32::GENESIS,
-    };
-}
-
-/// What [`Store::on_durable`] calls with each durable batch of events.
-pub type OnDurable = Arc<dyn Fn(&[Envelope]) + Send + Sync>;
-
-/// How the store is opened.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// Sync the log after each group (default). Turning it off is for
-    /// measuring its cost only: acknowledged appends may then be lost on power loss.
-    pub sync_files: bool,
-    /// How many events a slow live subscriber may fall behind before it lags.
-    pub live_capacity: usize,
-    /// The most appends one group commit takes from the queue.
-    pub max_group: usize,
-    /// Free space (bytes) always left on the data disk: an append that would eat
-    /// into it is refused before anything is written, so that sled (which stops
-    /// writing for good once a write of its own fails for lack of space) can
-    /// still record tokens, and writes resume by themselves when space returns.
-    pub reserve_bytes: u64,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            sync_files: true,
-            live_capacity: 4096,
-            max_group: 1024,
-            reserve_bytes: 8 * 1024 * 1024,
-        }
-    }
-}
-
-/// Where everything is in the log, rebuilt from it when the store opens.
-#[derive(Default)]
-pub(crate) struct Index {
-    /// Each event's stored bytes: position p at `[p - 1]`.
-    pub(crate) events: Vec<Span>,
-    /// Each stream's events in version order.
-    pub(crate) streams: HashMap<Uuid, Vec<u64>>,
-    /// The receipt record of each idempotency key.
-    pub(crate) keys: HashMap<Vec<u8>, Vec<u8>>,
-    /// Bytes of the log up to the end of the last frame indexed.
-    pub(crate) bytes: u64,
-}
-
-impl Index {
-    /// Indexes one record read from the log. `stream` is the event's stream
-    /// when the caller knows it already; otherwise it is read from the header.
-    pub(crate) fn add(&mut self, key: &[u8], value: &[u8], span: Span, stream: Option<Uuid>) {
-        match key.first() {
-            Some(&keys::EVENT) => {
-                self.events.push(span);
-                let position = self.events.len() as u64;
-                // An unreadable header is left for `verify` to name; it is not in any stream.
-                if let Some(s) = stream.or_else(|| envelope::locate(value).ok().map(|l| l.stream)) {
-                    self.streams.entry(s).or_default().push(position);
-                }
-            }
-            Some(&keys::KEY) => {
-                self.keys.insert(key[1..].to_vec(), value.to_vec());
-            }
-            _ => {}
-        }
-    }
-}
-
-pub(crate) struct Shared {
-    /// sled holds the service's own small records (tokens) and locks the directory.
-    pub(crate) db: sled::Db,
-    /// The log, for reading at positions (`pread`, no shared cursor).
-    pub(crate) log: File,
-    pub(crate) index: RwLock<Index>,
-    pub(crate) head: RwLock<Head>,
-    pub(crate) live: broadcast::Sender<Arc<Envelope>>,
-    /// Told of every durable write on the writer's thread, before any append returns.
-    pub(crate) on_durable: RwLock<Option<OnDurable>>,
-    pub(crate) dir: PathBuf,
-    /// Group commits made since the store was opened (each one log write + sync).
-    pub(crate) commits: std::sync::atomic::AtomicU64,
-    /// False once a write failed in a way that stops all further appends.
-    pub(crate) writable: std::sync::atomic::AtomicBool,
-}
-
-pub(crate) fn read_lock<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    l.read().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-pub(crate) fn write_lock<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    l.write().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-impl Shared {
-    pub(crate) fn head(&self) -> Head {
-        *read_lock(&self.head)
-    }
-
-    pub(crate) fn set_head(&self, h: Head) {
-        *write_lock(&self.head) = h;
-    }
-
-    fn read_error(&self, e: std::io::Error) -> StoreError {
-        StoreError::Log {
-            path: self.dir.join(log::FILE),
-            detail: format!("cannot read: {e}"),
-        }
-    }
-
-    /// The stored bytes of the event at `position` (indexed, not necessarily acknowledged).
-    pub(crate) fn bytes_at(&self, position: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        let span = match position.checked_sub(1) {
-            Some(i) => read_lock(&self.index).events.get(i as usize).copied(),
-            None => None,
-        };
-        let Some(span) = span else { return Ok(None) };
-        let mut buf = vec![0u8; span.len as usize];
-        self.log
-            .read_exact_at(&mut buf, span.offset)
-            .map_err(|e| self.read_error(e))?;
-        Ok(Some(buf))
-    }
-
-    pub(crate) fn event_at(&self, position: u64) -> Result<Option<Envelope>, StoreError> {
-        self.bytes_at(position)?
-            .map(|v| decoded(position, &v))
-            .transpose()
-    }
-
-    /// Events `from..=to` read with one `pread` per chunk of up to
-    /// [`CHUNK_BYTES`]. Events lie in the file in position order (the index
-    /// is built in file order), so a chunk is one contiguous range.
-    fn chunk(&self, from: u64, to: u64) -> Result<Vec<Result<Envelope, StoreError>>, StoreError> {
-        let spans: Vec<Span> = {
-            let index = read_lock(&self.index);
-            let lo = (from - 1) as usize;
-            let hi = (to as usize).min(index.events.len());
-            let Some(first) = index.events.get(lo).map(|s| s.offset) else {
-                return Ok(Vec::new());
-            };
-            index.events[lo..hi]
-                .iter()
-                .take_while(|s| s.end() - first <= CHUNK_BYTES || s.offset == first)
-                .copied()
-                .collect()
-        };
-        let (Some(first), Some(last)) = (spans.first(), spans.last()) else {
-            return Ok(Vec::new());
-        };
-        let base = first.offset;
-        let mut buf = vec![0u8; (last.end() - base) as usize];
-        self.log
-            .read_exact_at(&mut buf, base)
-            .map_err(|e| self.read_error(e))?;
-        Ok(spans
-            .iter()
-            .zip(from..)
-            .map(|(s, position)| {
-                let at = (s.offset - base) as usize;
-                decoded(position, &buf[at..at + s.len as usize])
-            })
-            .collect())
-    }
-}
-
-/// Decodes the stored bytes of the event at `position`.
-fn decoded(position: u64, bytes: &[u8]) -> Result<Envelope, StoreError> {
-    envelope::decode(bytes).map_err(|e| StoreError::Corrupt {
-        position,
-        detail: e.to_string(),
-    })
-}
-
-/// The most bytes one chunk of a sequential read takes in one `pread`.
-const CHUNK_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Events read in order, a chunk at a time.
 struct Reading<'a> {
@@ -299,97 +59,59 @@ pub struct Store {
     jobs: mpsc::Sender<Msg>,
 }
 
-/// Opens sled at `dir` (which locks the directory), translating a held lock
-/// into a clear error. sled releases its lock from background threads shortly
-/// after the last handle is dropped, so a held lock is retried for up to a
-/// second before giving up.
-pub(crate) fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
-    let mut tries = 0;
-    loop {
-        match sled::Config::new().path(dir).open() {
-            Ok(db) => return Ok(db),
-            Err(sled::Error::Io(io))
-                if io.kind() == std::io::ErrorKind::WouldBlock
-                    || io.to_string().contains("could not acquire lock") =>
-            {
-                tries += 1;
-                if tries >= 20 {
-                    return Err(StoreError::Locked {
-                        path: dir.to_path_buf(),
-                    });
-                }
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            Err(source) => {
-                return Err(StoreError::Open {
-                    path: dir.to_path_buf(),
-                    source,
-                })
-            }
-        }
-    }
-}
-
-/// Opens the directory: sled (and its lock), then the log, moving events an
-/// earlier ragtrail kept in sled into the log first (see [`crate::migrate`]).
-pub(crate) fn open_dir(dir: &Path) -> Result<(sled::Db, File), StoreError> {
-    std::fs::create_dir_all(dir).map_err(|e| StoreError::Log {
-        path: dir.to_path_buf(),
-        detail: format!("cannot create the data directory: {e}"),
-    })?;
-    let db = open_db(dir)?;
-    crate::migrate::from_sled(dir, &db)?;
-    let file = log::open_file(dir)?;
-    Ok((db, file))
-}
-
 impl Store {
     /// Opens (or creates) the store in `dir` with default options.
     pub fn open(dir: impl AsRef<Path>) -> Result<Store, StoreError> {
         Store::open_with(dir, Options::default())
     }
 
+    /// Opens the store. A directory whose sled cannot be read is refused; one
+    /// whose sled does not reach its head record opens damaged: it serves what
+    /// it holds, refuses appends, and reports the damage ([`Store::damage`],
+    /// [`Store::verify`]).
     pub fn open_with(dir: impl AsRef<Path>, options: Options) -> Result<Store, StoreError> {
         let dir = dir.as_ref().to_path_buf();
-        let (db, mut file) = open_dir(&dir)?;
-        let path = dir.join(log::FILE);
-        let mut index = Index::default();
-        let scanned = log::scan(&mut file, None, |k, v, span| index.add(k, v, span, None))
-            .map_err(|e| StoreError::Log {
-                path: path.clone(),
-                detail: format!("cannot read: {e}"),
-            })?;
-        if let Some((_, detail)) = scanned.broken {
-            return Err(StoreError::Log {
-                path,
-                detail: format!(
-                    "{detail} (after event {}); ragtrail will not drop them. Run `ragtrail verify` to see where, and restore the directory from a backup",
-                    index.events.len()
-                ),
-            });
-        }
-        index.bytes = scanned.good;
-        let reader = File::open(&path).map_err(|e| StoreError::Log {
-            path: path.clone(),
-            detail: e.to_string(),
-        })?;
-        // Cuts off a torn last frame: it was never acknowledged.
-        let appender = log::Appender::new(file, path, &scanned, options.sync_files)?;
+        let opened = crate::dir::open(&dir, &options)?;
+        let mut disk = crate::dir::Disk::open(&dir, options.sync_files)?;
+        let head_file = match &opened.damage {
+            None => Some(crate::dir::settle(
+                &dir,
+                &mut disk,
+                &opened.db,
+                opened.head,
+            )?),
+            Some(d) => {
+                eprintln!("ragtrail: {}: {}", dir.display(), d.problem);
+                None
+            }
+        };
         let (live, _) = broadcast::channel(options.live_capacity.max(1));
+        let writable = opened.damage.is_none();
         let shared = Arc::new(Shared {
-            db,
-            log: reader,
-            index: RwLock::new(index),
-            head: RwLock::new(Head::EMPTY),
+            db: opened.db,
+            events: opened.events,
+            index: RwLock::new(opened.index),
+            head: RwLock::new(opened.head),
             live,
             on_durable: RwLock::new(None),
-            dir,
-            commits: std::sync::atomic::AtomicU64::new(0),
-            writable: std::sync::atomic::AtomicBool::new(true),
+            dir: dir.clone(),
+            commits: AtomicU64::new(0),
+            writable: AtomicBool::new(writable),
+            damage: opened.damage,
         });
-        let state = writer::State::load(&shared)?;
-        shared.set_head(state.head);
-        let jobs = writer::spawn(shared.clone(), state, appender, &options)?;
+        let thread = |e: std::io::Error| StoreError::Thread(e);
+        let keeper = match head_file {
+            Some(f) => crate::head::Keeper::start(f).map_err(thread)?,
+            None => crate::head::Keeper::idle(),
+        };
+        let parts = writer::Parts {
+            head: opened.head,
+            last_recorded: opened.last_recorded,
+            disk,
+            keeper,
+            value_cap: crate::dir::value_cap(opened.segment),
+        };
+        let jobs = writer::spawn(shared.clone(), parts, &options).map_err(thread)?;
         Ok(Store { shared, jobs })
     }
 
@@ -409,7 +131,7 @@ impl Store {
     /// A separate sled tree, for the service's own small records (access
     /// tokens). Never holds events; the chain does not cover it.
     pub fn tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
-        if name.is_empty() || name == "__sled__default" {
+        if name.is_empty() || name == "__sled__default" || name == crate::dir::EVENTS_TREE {
             return Err(StoreError::Read(sled::Error::Unsupported(format!(
                 "{name:?} is not a usable tree name"
             ))));
@@ -444,9 +166,10 @@ impl Store {
         answer.await.unwrap_or(Err(AppendError::Closed))
     }
 
-    /// Commits every append queued so far, then stops the writer: later appends
-    /// through any handle fail with [`AppendError::Closed`]. sled's directory lock is
-    /// released once every handle is dropped.
+    /// Commits every append queued so far, records the head, then stops the
+    /// writer: later appends through any handle fail with
+    /// [`AppendError::Closed`]. sled's directory lock is released once every
+    /// handle is dropped.
     pub async fn close(&self) {
         let (stopped, done) = oneshot::channel();
         if self.jobs.send(Msg::Stop(stopped)).is_ok() {
@@ -454,20 +177,20 @@ impl Store {
         }
     }
 
-    /// How many group commits (one log frame and one sync each) this
-    /// handle's store has made since it was opened.
+    /// How many group commits this handle's store has made since it was opened.
     pub fn commits(&self) -> u64 {
-        self.shared
-            .commits
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.shared.commits.load(Ordering::Relaxed)
     }
 
-    /// Whether appends can still be made (false after an unrecoverable write error,
-    /// until the store is reopened).
+    /// Whether appends can still be made (false after an unrecoverable write
+    /// error, until the store is reopened, and for a damaged store).
     pub fn writable(&self) -> bool {
-        self.shared
-            .writable
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.shared.writable()
+    }
+
+    /// What was found wrong with the data directory when it was opened.
+    pub fn damage(&self) -> Option<&Damage> {
+        self.shared.damage.as_ref()
     }
 
     /// Writes envelopes exported from another store (or from this one, before a
@@ -562,61 +285,16 @@ impl Store {
         self.shared.live.subscribe()
     }
 
-    /// Walks the hash chain up to the current head.
+    /// Walks the hash chain up to the current head, then checks it against
+    /// the head record as it was found when the store opened.
     pub fn verify(&self) -> Result<crate::Verified, crate::VerifyError> {
-        let upto = read_lock(&self.shared.index).bytes;
-        crate::verify::verify_log(&self.shared.dir, Some(upto))
-    }
-}
-
-/// Stateless checks and the payload encoding, done on the caller's task
-/// before queueing, so the single writer does as little as possible.
-fn prepare(append: &Append) -> Result<Prepared, AppendError> {
-    if append.events.is_empty() {
-        return Err(AppendError::Empty);
-    }
-    if let Some(k) = &append.idempotency_key {
-        validate::idempotency_key(k)
-            .map_err(|invalid| AppendError::Invalid { index: 0, invalid })?;
-    }
-    let mut payloads = Vec::with_capacity(append.events.len());
-    for (index, e) in append.events.iter().enumerate() {
-        validate::envelope(&e.event, e.effective, e.reason.as_deref(), &append.actor)
-            .map_err(|invalid| AppendError::Invalid { index, invalid })?;
-        payloads.push(
-            envelope::payload_bytes(&e.event).map_err(|err| AppendError::Invalid {
-                index,
-                invalid: Invalid::new("data", format!("cannot be encoded: {err}")),
-            })?,
-        );
-    }
-    let fingerprint = append
-        .idempotency_key
-        .as_ref()
-        .map(|_| fingerprint(append, &payloads));
-    Ok(Prepared {
-        payloads,
-        fingerprint,
-    })
-}
-
-/// A digest of everything a request asks for, to tell a retry from a different request.
-fn fingerprint(append: &Append, payloads: &[Vec<u8>]) -> Digest32 {
-    let mut h = Sha256::new();
-    let mut part = |bytes: &[u8]| {
-        h.update((bytes.len() as u64).to_be_bytes());
-        h.update(bytes);
-    };
-    part(append.actor.as_bytes());
-    for (e, payload) in append.events.iter().zip(payloads) {
-        part(e.stream.as_bytes());
-        part(&e.effective.num_days_from_ce().to_be_bytes());
-        part(e.reason.as_deref().unwrap_or_default().as_bytes());
-        match e.expected_version {
-            Some(v) => part(&[&[1u8][..], &v.to_be_bytes()].concat()),
-            None => part(&[0]),
+        let verified = crate::verify::walk(&self.shared.events, Some(self.head().position))?;
+        match &self.shared.damage {
+            Some(d) => Err(crate::VerifyError::Bad {
+                position: d.position,
+                problem: d.problem.clone(),
+            }),
+            None => Ok(verified),
         }
-        part(payload);
     }
-    Digest32(h.finalize().into())
 }

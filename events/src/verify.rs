@@ -1,12 +1,12 @@
 //! Verification of the stored log: walks every event from position 1, checking
 //! positions are gap-free, each event's bytes match its hashes, each links to
-//! the one before, stream versions are gap-free, and every frame of the file
-//! is whole and passes its checksum.
+//! the one before, stream versions are gap-free, every group value is whole
+//! and passes its checksum, and sled reaches the head record with its hash.
 
 use crate::envelope::{self, Digest32};
 use crate::error::StoreError;
+use crate::group;
 use crate::keys;
-use crate::log;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
@@ -34,73 +34,77 @@ impl From<sled::Error> for VerifyError {
     }
 }
 
-/// Opens the store directory (without starting a writer) and verifies its log.
+/// Opens the store directory (without starting a writer) and verifies it.
 pub fn verify_dir(dir: impl AsRef<Path>) -> Result<Verified, VerifyError> {
     let dir = dir.as_ref();
-    // Holding the directory (sled's lock) keeps a writer out while we read.
-    let (_db, _file) = crate::store::open_dir(dir)?;
-    verify_log(dir, None)
+    // Holding sled (and its lock) keeps a writer out while we read.
+    let (_db, events, _) = crate::dir::open_sled(dir, &crate::Options::default())?;
+    let verified = walk(&events, None)?;
+    let hash_at = |p: u64| -> Option<Digest32> {
+        // The walk has checked every position up to `count`; only the head's is asked.
+        (p == verified.count).then_some(verified.head)
+    };
+    if let Some(d) = crate::head::check(&crate::head::read(dir), verified.count, hash_at) {
+        return Err(VerifyError::Bad {
+            position: d.position,
+            problem: d.problem,
+        });
+    }
+    Ok(verified)
 }
 
-/// Verifies the log of `dir` up to byte `upto` (all of it when `None`).
-pub(crate) fn verify_log(dir: &Path, upto: Option<u64>) -> Result<Verified, VerifyError> {
-    let path = dir.join(log::FILE);
-    let io = |e: std::io::Error| {
-        VerifyError::Store(StoreError::Log {
-            path: path.clone(),
-            detail: format!("cannot read: {e}"),
-        })
-    };
-    let mut file = std::fs::File::open(&path).map_err(io)?;
+/// Walks the events tree in order up to position `upto` (all of it when `None`).
+pub(crate) fn walk(events: &sled::Tree, upto: Option<u64>) -> Result<Verified, VerifyError> {
     let mut walk = Walk {
         expected: 1,
         prev: Digest32::GENESIS,
         versions: HashMap::new(),
-        starts: Vec::new(),
     };
-    let mut found: Option<VerifyError> = None;
-    let scanned = log::scan(&mut file, upto, |k, v, span| {
-        if found.is_none() {
-            found = walk.record(k, v, span).err();
+    let upto = upto.unwrap_or(u64::MAX);
+    // The first value that fails its checksum though its events verify.
+    let mut checksum: Option<(u64, u64)> = None;
+    for kv in events.iter() {
+        if walk.expected > upto {
+            break;
         }
-    })
-    .map_err(io)?;
-    let Walk {
-        expected,
-        prev,
-        starts,
-        ..
-    } = walk;
-    if let Some(e) = found {
-        return Err(e);
+        let (k, v) = kv?;
+        let bad = |problem: String| VerifyError::Bad {
+            position: walk.expected,
+            problem,
+        };
+        let Some(key) = crate::dir::key_of(&k) else {
+            return Err(bad(format!(
+                "a value under a malformed key {} sits among the events",
+                hex::encode(&k)
+            )));
+        };
+        let read = group::read(&v).map_err(|why| {
+            bad(format!(
+                "the group of events stored under position {key} cannot be read: {why}"
+            ))
+        })?;
+        let first = walk.expected;
+        for (rk, rv, _) in read.records {
+            if walk.expected > upto {
+                break;
+            }
+            walk.record(rk, rv)?;
+        }
+        if !read.checksum_ok && checksum.is_none() {
+            checksum = Some((key, first));
+        }
     }
-    if let Some((_, detail)) = scanned.broken {
-        return Err(VerifyError::Bad {
-            position: expected,
-            problem: format!("the log is damaged: {detail}"),
-        });
-    }
-    if let Some(&at) = scanned.damaged.first() {
-        let position = starts.partition_point(|s| *s < at) as u64 + 1;
+    if let Some((key, position)) = checksum {
         return Err(VerifyError::Bad {
             position,
             problem: format!(
-                "the frame at byte {at} of the log fails its checksum, though its events verify: a record other than an event was altered"
-            ),
-        });
-    }
-    if scanned.torn > 0 {
-        return Err(VerifyError::Bad {
-            position: expected,
-            problem: format!(
-                "the log ends with {} bytes that are not a whole frame: a write torn by a crash (never acknowledged; ragtrail removes it when it next opens the store) or damage",
-                scanned.torn
+                "the group of events stored under position {key} fails its checksum, though its events verify: a record other than an event was altered"
             ),
         });
     }
     Ok(Verified {
-        count: expected - 1,
-        head: prev,
+        count: walk.expected - 1,
+        head: walk.prev,
     })
 }
 
@@ -109,13 +113,11 @@ struct Walk {
     expected: u64,
     prev: Digest32,
     versions: HashMap<Uuid, u64>,
-    /// Where each event starts, to name the first event of a frame that fails its checksum.
-    starts: Vec<u64>,
 }
 
 impl Walk {
     /// Checks one record; events must continue the chain at the expected position.
-    fn record(&mut self, key: &[u8], value: &[u8], span: log::Span) -> Result<(), VerifyError> {
+    fn record(&mut self, key: &[u8], value: &[u8]) -> Result<(), VerifyError> {
         let bad = |problem: String| VerifyError::Bad {
             position: self.expected,
             problem,
@@ -161,7 +163,6 @@ impl Walk {
             });
         }
         *version = env.version;
-        self.starts.push(span.offset);
         self.prev = env.hash;
         self.expected += 1;
         Ok(())

@@ -1,17 +1,23 @@
 //! The one writer: drains queued appends, checks expected versions and
-//! idempotency keys, assigns positions, writes the group to the log as one
-//! frame and syncs it once, indexes it, then acknowledges every caller of the
-//! group (group commit).
+//! idempotency keys, assigns positions, writes the group to sled as one
+//! batch, makes it durable once (see [`Disk`]), indexes it, then acknowledges
+//! every caller of the group (group commit). Restores of exported events take
+//! the same path, with their envelopes checked instead of made.
 
+use crate::append::{Append, Head, Prepared, Receipt};
+use crate::dir::Disk;
 use crate::envelope::{self, Digest32, Draft, Envelope};
-use crate::error::{AppendError, StoreError};
+use crate::error::AppendError;
 use crate::event::Event;
+use crate::group::{self, Record};
+use crate::head::Keeper;
+use crate::index::Place;
 use crate::keys;
-use crate::log::{Appender, Record};
-use crate::store::{read_lock, write_lock, Append, Head, Options, Receipt, Shared};
+use crate::shared::{read_lock, write_lock, Options, Shared};
 use crate::validate::Invalid;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use tokio::sync::oneshot;
 use uuid::Uuid;
@@ -25,65 +31,41 @@ pub(crate) enum Msg {
     Restore(Vec<Envelope>, oneshot::Sender<Result<Head, AppendError>>),
 }
 
-/// What the caller's task worked out before queueing an append.
-pub(crate) struct Prepared {
-    /// Each event's payload bytes, in order.
-    pub(crate) payloads: Vec<Vec<u8>>,
-    /// Set when the append carries an idempotency key.
-    pub(crate) fingerprint: Option<Digest32>,
-}
-
 pub(crate) struct Job {
     pub(crate) append: Append,
     pub(crate) prepared: Prepared,
     pub(crate) reply: oneshot::Sender<Result<Vec<Receipt>, AppendError>>,
 }
 
-/// What the writer knows of the durable log beyond the index: its head and
-/// the last transaction time. (Stream versions are the index's stream lengths.)
-pub(crate) struct State {
+/// What the writer needs besides the shared state.
+pub(crate) struct Parts {
     pub(crate) head: Head,
-    last_recorded: DateTime<Utc>,
-}
-
-impl State {
-    /// Reads head and last transaction time from the index the store built.
-    pub(crate) fn load(shared: &Shared) -> Result<State, StoreError> {
-        let count = read_lock(&shared.index).events.len() as u64;
-        let mut head = Head::EMPTY;
-        let mut last_recorded = DateTime::<Utc>::MIN_UTC;
-        if count > 0 {
-            let bytes = shared.bytes_at(count)?.unwrap_or_default();
-            let at = envelope::locate(&bytes).map_err(|e| StoreError::Corrupt {
-                position: count,
-                detail: e.to_string(),
-            })?;
-            head = Head {
-                position: count,
-                hash: at.hash,
-            };
-            last_recorded = at.recorded_at;
-        }
-        Ok(State {
-            head,
-            last_recorded,
-        })
-    }
+    pub(crate) last_recorded: DateTime<Utc>,
+    pub(crate) disk: Disk,
+    pub(crate) keeper: Keeper,
+    /// The most record bytes in one sled value.
+    pub(crate) value_cap: usize,
 }
 
 pub(crate) fn spawn(
     shared: Arc<Shared>,
-    state: State,
-    log: Appender,
+    parts: Parts,
     options: &Options,
-) -> Result<mpsc::Sender<Msg>, StoreError> {
+) -> std::io::Result<mpsc::Sender<Msg>> {
     let (tx, rx) = mpsc::channel::<Msg>();
+    let failed = shared
+        .damage
+        .as_ref()
+        .map(|d| format!("the store is damaged: {}", d.problem));
     let mut writer = Writer {
         reserve: options.reserve_bytes,
         shared,
-        state,
-        failed: None,
-        log,
+        head: parts.head,
+        last_recorded: parts.last_recorded,
+        failed,
+        disk: parts.disk,
+        keeper: parts.keeper,
+        value_cap: parts.value_cap,
         max_group: options.max_group.max(1),
     };
     std::thread::Builder::new()
@@ -92,30 +74,39 @@ pub(crate) fn spawn(
             let stop = writer.run(rx);
             // Let go of the hook, so nothing it holds outlives the writer.
             write_lock(&writer.shared.on_durable).take();
+            if writer.failed.is_none() {
+                if let Err(e) = writer.keeper.finish(writer.head) {
+                    eprintln!("ragtrail: {e}");
+                }
+            }
             // Release sled (and its directory lock) before saying we have stopped.
             drop(writer);
             if let Some(stopped) = stop {
                 let _ = stopped.send(());
             }
-        })
-        .map_err(StoreError::Thread)?;
+        })?;
     Ok(tx)
 }
 
 struct Writer {
     shared: Arc<Shared>,
-    state: State,
-    /// Set when sled refused a write and could not be put back: no more appends.
+    /// The last durable event.
+    head: Head,
+    last_recorded: DateTime<Utc>,
+    /// Set when a write failed and could not be put back (or the store is
+    /// damaged): no more appends until the store is reopened.
     failed: Option<String>,
     /// Bytes of free disk space never to write into.
     reserve: u64,
-    log: Appender,
+    disk: Disk,
+    keeper: Keeper,
+    value_cap: usize,
     max_group: usize,
 }
 
 /// One append's place in a group.
 enum Outcome {
-    /// Staged in this group's batch.
+    /// Staged in this group.
     Staged(Vec<Envelope>),
     /// Same idempotency key and request as an earlier append of this group.
     SameAs(usize),
@@ -123,24 +114,64 @@ enum Outcome {
     Replayed(Vec<Receipt>),
 }
 
-/// What a group will write, built up append by append.
+/// What a group will write, built up event by event: appends and restores alike.
 struct Group {
     /// Every record the group writes, in order.
     writes: Vec<Record>,
     /// The stream of each record that is an event.
     streams: Vec<Option<Uuid>>,
-    /// Bytes of keys and values in the batch.
+    /// Bytes of keys and values.
     bytes: u64,
     head: Head,
     versions: HashMap<Uuid, u64>,
-    keys: HashMap<String, (Digest32, usize)>,
     recorded_at: DateTime<Utc>,
+}
+
+impl Group {
+    fn new(head: Head, recorded_at: DateTime<Utc>) -> Group {
+        Group {
+            writes: Vec::new(),
+            streams: Vec::new(),
+            bytes: 0,
+            head,
+            versions: HashMap::new(),
+            recorded_at,
+        }
+    }
+
+    fn push(&mut self, record: Record, stream: Option<Uuid>) {
+        self.bytes += (record.0.len() + record.1.len() + 8) as u64;
+        self.writes.push(record);
+        self.streams.push(stream);
+    }
+
+    /// Adds one event's stored bytes: it becomes the group's head.
+    fn push_event(&mut self, bytes: Vec<u8>, env: &Envelope) {
+        self.push(
+            (keys::event(env.position).to_vec(), bytes),
+            Some(env.stream),
+        );
+        self.versions.insert(env.stream, env.version);
+        self.head = Head {
+            position: env.position,
+            hash: env.hash,
+        };
+        self.recorded_at = self.recorded_at.max(env.recorded_at);
+    }
+
+    /// Takes everything `part` staged after this group's own records.
+    fn take(&mut self, part: Group) {
+        self.writes.extend(part.writes);
+        self.streams.extend(part.streams);
+        self.bytes += part.bytes;
+        self.versions.extend(part.versions);
+        self.head = part.head;
+    }
 }
 
 impl Writer {
     /// Commits groups until every handle is gone or a stop is asked for.
     fn run(&mut self, rx: mpsc::Receiver<Msg>) -> Option<oneshot::Sender<()>> {
-        let this = self;
         loop {
             let mut jobs = Vec::new();
             let mut stop = None;
@@ -151,7 +182,7 @@ impl Writer {
                 Ok(Msg::Restore(events, reply)) => restore = Some((events, reply)),
                 Err(_) => return None,
             }
-            while stop.is_none() && restore.is_none() && jobs.len() < this.max_group {
+            while stop.is_none() && restore.is_none() && jobs.len() < self.max_group {
                 match rx.try_recv() {
                     Ok(Msg::Append(j)) => jobs.push(j),
                     Ok(Msg::Stop(s)) => stop = Some(s),
@@ -160,10 +191,10 @@ impl Writer {
                 }
             }
             if !jobs.is_empty() {
-                this.commit_group(jobs);
+                self.commit_group(jobs);
             }
             if let Some((events, reply)) = restore {
-                let _ = reply.send(this.restore(events));
+                let _ = reply.send(self.restore(events));
             }
             if stop.is_some() {
                 return stop;
@@ -178,73 +209,55 @@ impl Writer {
             }
             return;
         }
-        let mut group = Group {
-            writes: Vec::new(),
-            streams: Vec::new(),
-            bytes: 0,
-            head: self.state.head,
-            versions: HashMap::new(),
-            keys: HashMap::new(),
-            // Transaction time never goes backwards, even if the clock does.
-            recorded_at: Utc::now().max(self.state.last_recorded),
-        };
+        // Transaction time never goes backwards, even if the clock does.
+        let mut group = Group::new(self.head, Utc::now().max(self.last_recorded));
+        let mut keys_seen: HashMap<String, (Digest32, usize)> = HashMap::new();
         let mut waiting: Vec<(Job, Outcome)> = Vec::with_capacity(jobs.len());
         for job in jobs {
-            match self.stage(&job, &mut group, waiting.len()) {
+            match self.stage(&job, &mut group, &mut keys_seen, waiting.len()) {
                 Ok(outcome) => waiting.push((job, outcome)),
+                // Rejected: nothing of it is in the group.
                 Err(e) => {
-                    // Rejected: nothing of it is in the batch.
                     let _ = job.reply.send(Err(e));
                 }
             }
         }
         let staged = waiting.iter().any(|(_, o)| matches!(o, Outcome::Staged(_)));
-        let written = if !staged {
+        let written = if staged {
+            self.write(group.writes, group.streams, group.bytes)
+        } else {
             Ok(())
-        } else if let Err(short) = self.room_for(group.bytes) {
-            // Refused before anything is written: nothing to undo.
+        };
+        if let Err(e) = written {
+            // Nothing is acknowledged and the head stays where it was.
             for (job, outcome) in waiting {
                 let answer = match outcome {
                     Outcome::Replayed(r) => Ok(r),
-                    _ => Err(AppendError::Storage(short.clone())),
+                    _ => Err(e.clone()),
                 };
                 let _ = job.reply.send(answer);
             }
             return;
-        } else {
-            self.write(group.writes, group.streams)
-        };
-        match written {
-            Ok(()) => {
-                let mut receipts: Vec<Vec<Receipt>> = Vec::with_capacity(waiting.len());
-                let mut live: Vec<Envelope> = Vec::new();
-                for (_, outcome) in &mut waiting {
-                    let r = match outcome {
-                        Outcome::Staged(envs) => {
-                            let r = envs.iter().map(Receipt::of).collect();
-                            live.append(envs);
-                            r
-                        }
-                        Outcome::SameAs(i) => receipts[*i].clone(),
-                        Outcome::Replayed(r) => std::mem::take(r),
-                    };
-                    receipts.push(r);
+        }
+        let mut receipts: Vec<Vec<Receipt>> = Vec::with_capacity(waiting.len());
+        let mut live: Vec<Envelope> = Vec::new();
+        for (_, outcome) in &mut waiting {
+            let r = match outcome {
+                Outcome::Staged(envs) => {
+                    let r = envs.iter().map(Receipt::of).collect();
+                    live.append(envs);
+                    r
                 }
-                self.advance(group.head, group.recorded_at, live);
-                for ((job, _), r) in waiting.into_iter().zip(receipts) {
-                    let _ = job.reply.send(Ok(r));
-                }
-            }
-            Err(detail) => {
-                // Nothing is acknowledged and the head stays where it was.
-                for (job, outcome) in waiting {
-                    let answer = match outcome {
-                        Outcome::Replayed(r) => Ok(r),
-                        _ => Err(AppendError::Storage(detail.clone())),
-                    };
-                    let _ = job.reply.send(answer);
-                }
-            }
+                Outcome::SameAs(i) => receipts[*i].clone(),
+                Outcome::Replayed(r) => std::mem::take(r),
+            };
+            receipts.push(r);
+        }
+        if staged {
+            self.advance(group.head, group.recorded_at, live);
+        }
+        for ((job, _), r) in waiting.into_iter().zip(receipts) {
+            let _ = job.reply.send(Ok(r));
         }
     }
 
@@ -259,13 +272,9 @@ impl Writer {
             index,
             invalid: Invalid::new(field, message),
         };
-        let mut head = self.state.head;
-        let mut versions: HashMap<Uuid, u64> = HashMap::new();
-        let mut writes: Vec<Record> = Vec::with_capacity(events.len());
-        let mut streams: Vec<Option<Uuid>> = Vec::with_capacity(events.len());
-        let mut bytes_total = 0u64;
-        let mut last_recorded = self.state.last_recorded;
+        let mut group = Group::new(self.head, self.last_recorded);
         for (i, e) in events.iter().enumerate() {
+            let head = group.head;
             if e.position != head.position + 1 {
                 return Err(bad(i, "position", format!(
                     "is {}, but the log continues at {}: restore a whole export into an empty store",
@@ -282,10 +291,7 @@ impl Writer {
                     ),
                 ));
             }
-            let current = versions
-                .get(&e.stream)
-                .copied()
-                .unwrap_or_else(|| self.durable_version(e.stream));
+            let current = self.version_in(&group, e.stream);
             if e.version != current + 1 {
                 return Err(bad(
                     i,
@@ -327,31 +333,25 @@ impl Writer {
                     ),
                 ));
             }
-            bytes_total += stored.len() as u64 + 17;
-            writes.push((keys::event(e.position).to_vec(), stored));
-            streams.push(Some(e.stream));
-            versions.insert(e.stream, e.version);
-            head = Head {
-                position: e.position,
-                hash: e.hash,
-            };
-            last_recorded = last_recorded.max(e.recorded_at);
+            group.push_event(stored, &again);
         }
         if events.is_empty() {
-            return Ok(head);
+            return Ok(self.head);
         }
-        self.room_for(bytes_total).map_err(AppendError::Storage)?;
-        self.write(writes, streams).map_err(AppendError::Storage)?;
-        self.advance(head, last_recorded, events);
+        let head = group.head;
+        self.write(group.writes, group.streams, group.bytes)?;
+        self.advance(head, group.recorded_at, events);
         Ok(head)
     }
 
     /// After a durable, indexed write: moves the head (readers see the events
-    /// from now on) and hands the events to live subscribers.
+    /// from now on), hands it to the head record's keeper, and the events to
+    /// the on-durable hook and live subscribers.
     fn advance(&mut self, head: Head, recorded_at: DateTime<Utc>, events: Vec<Envelope>) {
-        self.state.head = head;
-        self.state.last_recorded = recorded_at;
+        self.head = head;
+        self.last_recorded = recorded_at;
         self.shared.set_head(head);
+        self.keeper.offer(head);
         let hook = read_lock(&self.shared.on_durable).clone();
         if let Some(hook) = hook {
             // The events are durable whatever the hook does; a panic in it must not stop the writer.
@@ -368,25 +368,25 @@ impl Writer {
         }
     }
 
-    /// A stream's version in the durable log.
-    fn durable_version(&self, stream: Uuid) -> u64 {
-        read_lock(&self.shared.index)
-            .streams
+    /// A stream's version: as the group leaves it, or as it is durably.
+    fn version_in(&self, group: &Group, stream: Uuid) -> u64 {
+        group
+            .versions
             .get(&stream)
-            .map_or(0, |ps| ps.len() as u64)
+            .copied()
+            .unwrap_or_else(|| read_lock(&self.shared.index).version(stream))
     }
 
-    /// Whether the data disk has room for `bytes` more and still keeps the
-    /// reserve. Frames go into space the log has written ahead, so the disk is
-    /// asked only when the log must grow.
+    /// Whether the data disk has room for `bytes` more records and still keeps
+    /// the reserve. sled writes each value once to its log, and again when it
+    /// rewrites a page, so twice the records is asked for.
     fn room_for(&self, bytes: u64) -> Result<(), String> {
-        let growth = self.log.growth(bytes);
-        if self.reserve == 0 || growth == 0 {
+        if self.reserve == 0 {
             return Ok(());
         }
         let free = fs2::available_space(&self.shared.dir)
             .map_err(|e| format!("cannot tell how much disk space is free: {e}"))?;
-        let need = self.reserve.saturating_add(growth);
+        let need = self.reserve.saturating_add(bytes.saturating_mul(2));
         if free < need {
             return Err(format!(
                 "the data disk is nearly full: {:.1} MiB free, and ragtrail keeps {:.1} MiB in reserve; free some space and retry",
@@ -397,40 +397,62 @@ impl Writer {
         Ok(())
     }
 
-    /// Writes the group to the log as one frame and syncs it, then indexes it.
-    /// Only after this returns Ok is anything acknowledged. If the write fails
-    /// the log is cut back to where it was; if even that fails, the writer
-    /// refuses further appends rather than risk a half-written log.
-    fn write(&mut self, writes: Vec<Record>, streams: Vec<Option<Uuid>>) -> Result<(), String> {
-        let spans = match self.log.append(&writes) {
-            Ok(spans) => spans,
-            Err((detail, put_back)) => {
-                if !put_back {
-                    self.failed = Some(detail.clone());
-                    self.shared
-                        .writable
-                        .store(false, std::sync::atomic::Ordering::Relaxed);
-                }
-                return Err(detail);
-            }
-        };
-        let mut index = write_lock(&self.shared.index);
-        for (((k, v), span), stream) in writes.iter().zip(spans).zip(streams) {
-            index.add(k, v, span, stream);
+    /// Writes the group to sled as one batch of values and makes it durable,
+    /// then indexes it. Only after this returns Ok is anything acknowledged.
+    /// A refusal for lack of space writes nothing; a failure once sled has
+    /// the batch stops all further appends (sled may or may not have written
+    /// it, and what it holds must not be written over).
+    fn write(
+        &mut self,
+        writes: Vec<Record>,
+        streams: Vec<Option<Uuid>>,
+        bytes: u64,
+    ) -> Result<(), AppendError> {
+        self.room_for(bytes).map_err(AppendError::Storage)?;
+        let mut last_key = read_lock(&self.shared.index).last_key;
+        let mut batch = sled::Batch::default();
+        let mut places: Vec<Place> = Vec::with_capacity(writes.len());
+        for range in group::split(&writes, self.value_cap) {
+            let part = &writes[range];
+            let key = group::first_position(part)
+                .unwrap_or(last_key + 1)
+                .max(last_key + 1);
+            last_key = key;
+            let (value, spans) = group::encode(part);
+            batch.insert(&key.to_be_bytes(), value);
+            places.extend(spans.into_iter().map(|span| Place { key, span }));
         }
-        index.bytes = self.log.len();
+        let durable = self
+            .shared
+            .events
+            .apply_batch(batch)
+            .map_err(|e| format!("sled could not take the group: {e}"))
+            .and_then(|()| self.disk.make_durable(&self.shared.db));
+        if let Err(detail) = durable {
+            self.failed = Some(detail.clone());
+            self.shared.writable.store(false, Ordering::Relaxed);
+            return Err(AppendError::Storage(detail));
+        }
+        let mut index = write_lock(&self.shared.index);
+        for (((k, v), place), stream) in writes.iter().zip(places).zip(streams) {
+            index.add(place.key, (k, v, place.span), stream);
+        }
         drop(index);
-        self.shared
-            .commits
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.shared.count_commit();
         Ok(())
     }
 
     /// Stages one append into the group, all or nothing.
-    fn stage(&self, job: &Job, group: &mut Group, index: usize) -> Result<Outcome, AppendError> {
+    fn stage(
+        &self,
+        job: &Job,
+        group: &mut Group,
+        keys_seen: &mut HashMap<String, (Digest32, usize)>,
+        index: usize,
+    ) -> Result<Outcome, AppendError> {
         let append = &job.append;
         if let (Some(key), Some(fp)) = (&append.idempotency_key, job.prepared.fingerprint) {
-            if let Some((seen, at)) = group.keys.get(key) {
+            if let Some((seen, at)) = keys_seen.get(key) {
                 return if *seen == fp {
                     Ok(Outcome::SameAs(*at))
                 } else {
@@ -441,17 +463,13 @@ impl Writer {
                 return Ok(Outcome::Replayed(receipts));
             }
         }
-        let mut head = group.head;
-        let mut versions: HashMap<Uuid, u64> = HashMap::new();
-        let mut writes: Vec<Record> = Vec::with_capacity(append.events.len() + 1);
-        let mut streams: Vec<Option<Uuid>> = Vec::with_capacity(append.events.len() + 1);
+        let mut part = Group::new(group.head, group.recorded_at);
         let mut envs = Vec::with_capacity(append.events.len());
         for (i, (ne, payload)) in append.events.iter().zip(&job.prepared.payloads).enumerate() {
-            let current = versions
-                .get(&ne.stream)
-                .or_else(|| group.versions.get(&ne.stream))
-                .copied()
-                .unwrap_or_else(|| self.durable_version(ne.stream));
+            let current = match part.versions.get(&ne.stream) {
+                Some(v) => *v,
+                None => self.version_in(group, ne.stream),
+            };
             if let Some(expected) = ne.expected_version {
                 if expected != current {
                     return Err(AppendError::Conflict {
@@ -470,7 +488,7 @@ impl Writer {
                     .map_err(|invalid| AppendError::Invalid { index: i, invalid })?;
             }
             let draft = Draft {
-                position: head.position + 1,
+                position: part.head.position + 1,
                 id: Uuid::now_v7(),
                 stream: ne.stream,
                 version: current + 1,
@@ -480,7 +498,7 @@ impl Writer {
                 reason: ne.reason.as_deref(),
                 idempotency_key: append.idempotency_key.as_deref(),
                 event: &ne.event,
-                prev_hash: head.hash,
+                prev_hash: part.head.hash,
             };
             let (bytes, env) = envelope::encode_with_payload(&draft, payload).map_err(|e| {
                 AppendError::Invalid {
@@ -488,29 +506,16 @@ impl Writer {
                     invalid: Invalid::new("data", format!("cannot be encoded: {e}")),
                 }
             })?;
-            writes.push((keys::event(env.position).to_vec(), bytes));
-            streams.push(Some(env.stream));
-            versions.insert(env.stream, env.version);
-            head = Head {
-                position: env.position,
-                hash: env.hash,
-            };
+            part.push_event(bytes, &env);
             envs.push(env);
         }
         if let (Some(key), Some(fp)) = (&append.idempotency_key, job.prepared.fingerprint) {
             let first = group.head.position + 1;
             let v = keys::idempotency_value(first, envs.len() as u64, &fp.0);
-            writes.push((keys::idempotency(key), v));
-            streams.push(None);
-            group.keys.insert(key.clone(), (fp, index));
+            part.push((keys::idempotency(key), v), None);
+            keys_seen.insert(key.clone(), (fp, index));
         }
-        for (k, v) in writes {
-            group.bytes += (k.len() + v.len() + 8) as u64;
-            group.writes.push((k, v));
-        }
-        group.streams.extend(streams);
-        group.head = head;
-        group.versions.extend(versions);
+        group.take(part);
         Ok(Outcome::Staged(envs))
     }
 

@@ -666,76 +666,211 @@ fn a_restored_export_is_byte_for_byte_the_original_log() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
-    /// Any byte of the log file, not only of an event: framing, checksums,
-    /// idempotency records. `verify` fails, naming a position.
+    /// Any byte of any value in sled's events tree, not only of an event:
+    /// framing, checksums, idempotency receipts. `verify` fails, naming a position.
     #[test]
-    fn verify_catches_any_single_byte_change_anywhere_in_the_file(
+    fn verify_catches_any_single_byte_change_in_any_stored_value(
         events in proptest::collection::vec((0u128..3, arb_plain_event()), 1..6),
+        pick in any::<prop::sample::Index>(),
         offset in any::<prop::sample::Index>(),
         flip in 1u8..=255,
     ) {
         let dir = filled(events);
-        let path = dir.path().join(ragtrail_events::log::FILE);
-        let mut bytes = std::fs::read(&path).unwrap();
-        // The frames, not the zeros written ahead after them (a unit test of
-        // `log` shows a byte set there is caught too).
-        let frames = bytes.len() - bytes.iter().rev().take_while(|b| **b == 0).count();
-        let i = offset.index(frames);
+        let values = raw::values(dir.path()).unwrap();
+        let (key, mut bytes) = values[pick.index(values.len())].clone();
+        let i = offset.index(bytes.len());
         bytes[i] ^= flip;
-        std::fs::write(&path, bytes).unwrap();
+        raw::put_value(dir.path(), key, Some(&bytes)).unwrap();
         let result = verify::verify_dir(dir.path());
-        prop_assert!(matches!(result, Err(VerifyError::Bad { .. })), "byte {}: {:?}", i, result);
+        prop_assert!(matches!(result, Err(VerifyError::Bad { .. })), "value {} byte {}: {:?}", key, i, result);
     }
 }
 
+/// Events cut off behind the head record (as sled does when it recovers from
+/// damage at the end of its log): the store opens damaged, serves what it
+/// holds, refuses appends, and `verify` names the first missing position.
 #[test]
-fn a_torn_last_frame_is_cut_off_on_open_and_appends_continue() {
-    let events: Vec<(u128, Event)> = (0..3).map(|i| (i % 2, rag(Rag::Green))).collect();
+fn events_missing_behind_the_head_record_are_reported_never_silent() {
+    let events: Vec<(u128, Event)> = (0..4).map(|i| (i % 2, rag(Rag::Green))).collect();
     let dir = filled(events);
-    let path = dir.path().join(ragtrail_events::log::FILE);
-    let whole = std::fs::read(&path).unwrap();
-    // The start of a frame, as a crash in the middle of a write leaves it.
-    let mut torn = whole.clone();
-    torn.extend_from_slice(b"RTL1");
-    torn.extend_from_slice(&500u32.to_le_bytes());
-    torn.extend_from_slice(&[7; 60]);
-    std::fs::write(&path, &torn).unwrap();
+    assert_eq!(verify::verify_dir(dir.path()).unwrap().count, 4);
+    raw::put_value(dir.path(), 4, None).unwrap();
+    let err = verify::verify_dir(dir.path()).unwrap_err();
     assert!(
-        matches!(verify::verify_dir(dir.path()), Err(VerifyError::Bad { position: 4, ref problem }) if problem.contains("torn")),
-        "verify names the torn tail before the store is opened"
+        matches!(&err, VerifyError::Bad { position: 4, problem } if problem.contains("head record says 4")),
+        "{err}"
     );
     rt().block_on(async {
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(store.head().position, 3);
-        let r = one_rag(&store, "lead", uuid(0), Rag::Red, day(2024, 10, 1)).await;
-        assert_eq!(r.position, 4);
+        let damage = store.damage().expect("reported").clone();
+        assert_eq!(damage.position, 4);
+        assert!(!store.writable());
+        assert!(matches!(
+            store.verify(),
+            Err(VerifyError::Bad { position: 4, .. })
+        ));
+        let err = store
+            .append(append_one(
+                "lead",
+                new_event(uuid(0), rag(Rag::Red), day(2024, 10, 1)),
+            ))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, AppendError::Unwritable(why) if why.contains("damaged")),
+            "{err}"
+        );
         closed(store).await;
     });
-    assert_eq!(verify::verify_dir(dir.path()).unwrap().count, 4);
+    // Opening did not paper over it: still reported the next time.
+    assert!(matches!(
+        verify::verify_dir(dir.path()),
+        Err(VerifyError::Bad { position: 4, .. })
+    ));
+    // A removed or unreadable head record is reported too.
+    let dir = filled((0..2).map(|i| (i, rag(Rag::Amber))).collect());
+    let head = dir.path().join(head::FILE);
+    std::fs::write(&head, [7u8; 128]).unwrap();
+    assert!(
+        matches!(verify::verify_dir(dir.path()), Err(VerifyError::Bad { position: 3, ref problem }) if problem.contains("cannot be read"))
+    );
+    std::fs::remove_file(&head).unwrap();
+    assert!(
+        matches!(verify::verify_dir(dir.path()), Err(VerifyError::Bad { position: 3, ref problem }) if problem.contains("missing"))
+    );
+    rt().block_on(async {
+        let store = Store::open(dir.path()).unwrap();
+        assert!(store.damage().is_some());
+        closed(store).await;
+    });
 }
 
 #[test]
-fn a_damaged_frame_before_good_ones_stops_the_store_from_opening() {
+fn a_value_that_cannot_be_read_stops_the_store_from_opening() {
     let events: Vec<(u128, Event)> = (0..3).map(|i| (i % 2, rag(Rag::Green))).collect();
     let dir = filled(events);
-    let path = dir.path().join(ragtrail_events::log::FILE);
-    let mut bytes = std::fs::read(&path).unwrap();
-    bytes[5] ^= 0x40; // the first frame's length
-    std::fs::write(&path, &bytes).unwrap();
+    let values = raw::values(dir.path()).unwrap();
+    let mut bytes = values[0].1.clone();
+    bytes[5] ^= 0x40; // the first value's length
+    raw::put_value(dir.path(), values[0].0, Some(&bytes)).unwrap();
     let err = Store::open(dir.path()).err().expect("refused");
-    assert!(err.to_string().contains("will not drop them"), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("is damaged") && text.contains("ragtrail verify"),
+        "{text}"
+    );
     assert!(matches!(
         verify::verify_dir(dir.path()),
         Err(VerifyError::Bad { position: 1, .. })
     ));
     // Nothing was cut off.
-    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    assert_eq!(raw::values(dir.path()).unwrap()[0].1, bytes);
 }
 
-/// A data directory of an earlier ragtrail kept its events in sled; opening it
-/// moves them into the log, with the same bytes, and takes them out of sled.
+/// A group is one sled value keyed by its first position; a large batch is
+/// cut into several values of one atomic sled batch, none of them a blob.
 #[test]
-fn events_kept_in_sled_by_an_earlier_ragtrail_move_to_the_log() {
+fn each_group_is_one_value_and_a_large_batch_stays_out_of_blobs() {
+    let dir = TempDir::new().unwrap();
+    rt().block_on(async {
+        let store = Store::open(dir.path()).unwrap();
+        let three = (0..3)
+            .map(|i| new_event(uuid(i), rag(Rag::Red), day(2024, 9, 10)))
+            .collect();
+        store.append(append_all("lead", three)).await.unwrap();
+        one_rag(&store, "lead", uuid(0), Rag::Amber, day(2024, 9, 11)).await;
+        let big = (0..10_000u128)
+            .map(|i| {
+                new_event(
+                    uuid(i % 50),
+                    Event::NarrativeRecorded {
+                        section: Section::Progress,
+                        text: format!("update {i}: {}", "x".repeat(200)),
+                    },
+                    day(2024, 9, 12),
+                )
+            })
+            .collect();
+        store.append(append_all("lead", big)).await.unwrap();
+        assert_eq!(store.head().position, 10_004);
+        closed(store).await;
+    });
+    let keys = raw::value_keys(dir.path()).unwrap();
+    assert_eq!(
+        &keys[..2],
+        &[1, 4],
+        "one value per group, keyed by its first position"
+    );
+    assert!(
+        keys.len() > 20,
+        "the large batch is cut: {} values",
+        keys.len()
+    );
+    let blobs = std::fs::read_dir(dir.path().join("blobs")).map_or(0, |d| d.count());
+    assert_eq!(blobs, 0, "no value went to sled's blob files");
+    assert_eq!(verify::verify_dir(dir.path()).unwrap().count, 10_004);
+}
+
+/// A data directory of the release that kept events in `events.log` moves
+/// into sled on first open: same bytes and head, the file removed after.
+#[test]
+fn the_event_log_file_of_the_last_release_moves_into_sled() {
+    let source = filled((0..5).map(|i| (i % 2, rag(Rag::Amber))).collect());
+    let head = verify::verify_dir(source.path()).unwrap();
+    let records = raw_open(source.path());
+    let old = TempDir::new().unwrap();
+    {
+        let db = sled::open(old.path()).unwrap();
+        db.open_tree("tokens")
+            .unwrap()
+            .insert(b"t", b"kept")
+            .unwrap();
+        db.flush().unwrap();
+    }
+    // Two frames, as two group commits wrote them, then the zeros written ahead.
+    let (a, b) = records.0.split_at(2);
+    legacy::write_log(old.path(), &[a.to_vec(), b.to_vec()]).unwrap();
+    let log = old.path().join(legacy::LOG_FILE);
+    let mut bytes = std::fs::read(&log).unwrap();
+    bytes.extend([0u8; 4096]);
+    std::fs::write(&log, bytes).unwrap();
+    assert_eq!(verify::verify_dir(old.path()).unwrap(), head);
+    assert!(
+        !log.exists(),
+        "the log file is removed once sled holds its events"
+    );
+    rt().block_on(async {
+        let store = Store::open(old.path()).unwrap();
+        assert_eq!(store.head().position, 5);
+        assert_eq!(store.head().hash, head.head);
+        assert_eq!(
+            store.tree("tokens").unwrap().get(b"t").unwrap().unwrap(),
+            b"kept"[..]
+        );
+        let r = one_rag(&store, "lead", uuid(1), Rag::Red, day(2024, 10, 1)).await;
+        assert_eq!((r.position, r.version), (6, 3));
+        closed(store).await;
+    });
+    let moved = raw_open(old.path());
+    assert_eq!(&moved.0[..records.0.len()], &records.0[..]);
+    assert_eq!(verify::verify_dir(old.path()).unwrap().count, 6);
+    // A damaged log file is not moved, and not removed.
+    let bad = TempDir::new().unwrap();
+    legacy::write_log(bad.path(), &[a.to_vec(), b.to_vec()]).unwrap();
+    let log = bad.path().join(legacy::LOG_FILE);
+    let mut bytes = std::fs::read(&log).unwrap();
+    bytes[5] ^= 0x40;
+    std::fs::write(&log, &bytes).unwrap();
+    let err = Store::open(bad.path()).err().expect("refused");
+    assert!(err.to_string().contains("cannot be read"), "{err}");
+    assert_eq!(std::fs::read(&log).unwrap(), bytes);
+}
+
+/// A data directory of an earlier ragtrail kept its events in sled's default
+/// tree; opening it moves them into the events tree, with the same bytes.
+#[test]
+fn events_kept_in_sleds_default_tree_move_to_the_events_tree() {
     let source = filled((0..5).map(|i| (i % 2, rag(Rag::Amber))).collect());
     let records = raw_open(source.path());
     let old = TempDir::new().unwrap();
@@ -771,7 +906,7 @@ fn events_kept_in_sled_by_an_earlier_ragtrail_move_to_the_log() {
         closed(store).await;
     });
     let moved = raw_open(old.path());
-    let events = |r: &ragtrail_events::log::Records| -> Vec<(Vec<u8>, Vec<u8>)> {
+    let events = |r: &raw::Records| -> Vec<(Vec<u8>, Vec<u8>)> {
         r.0.iter()
             .filter(|(k, _)| k[0] == b'e')
             .take(5)

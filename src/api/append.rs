@@ -60,6 +60,19 @@ fn idempotency_key(
     }
 }
 
+/// A `BoardSealed` is written only by the seal route, which builds it from
+/// what the board was shown: one posted here would let a writer "seal" a board
+/// that never was, or replace a real seal.
+fn not_a_seal(e: &ragtrail_events::NewEvent, at: &str) -> Result<(), ApiError> {
+    match &e.event {
+        ragtrail_events::Event::BoardSealed { board, .. } => Err(ApiError::invalid(
+            format!("{at}type"),
+            format!("a BoardSealed event is written only by the seal route: POST /api/v1/boards/{board}/seal (writer or above) seals what the board was shown"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Appends one event. The actor is the token's name. 201 once it is durable
 /// and shown by the views.
 #[utoipa::path(post, path = "/api/v1/events", tag = "log", request_body = AppendBody,
@@ -77,6 +90,7 @@ pub async fn one(
     let m = json_object(body)?;
     let key = idempotency_key(&m, &headers)?;
     let event = parse_event(&m, "", &["idempotency_key"])?;
+    not_a_seal(&event, "")?;
     let receipts = state
         .append(Append {
             actor: who.name.clone(),
@@ -132,7 +146,10 @@ pub async fn batch(
         .enumerate()
         .map(|(i, v)| match v {
             Value::Object(e) => {
-                parse_event(e, &format!("events[{i}]."), &[]).map_err(ApiError::from)
+                let at = format!("events[{i}].");
+                let event = parse_event(e, &at, &[])?;
+                not_a_seal(&event, &at)?;
+                Ok(event)
             }
             _ => Err(ApiError::invalid(
                 format!("events[{i}]"),

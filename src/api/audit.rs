@@ -21,14 +21,19 @@ use uuid::Uuid;
 #[utoipa::path(get, path = "/healthz", tag = "audit", responses((status = 200, body = Health)))]
 pub async fn health(State(state): State<AppState>) -> Json<Health> {
     let writable = state.store.writable();
+    let damage = state
+        .store
+        .damage()
+        .map(|d| format!("position {}: {}", d.position, d.problem));
     Json(Health {
-        status: if writable {
-            "ok"
-        } else {
-            "read-only: restart after fixing the disk"
+        status: match (&damage, writable) {
+            (Some(_), _) => "damaged",
+            (None, true) => "ok",
+            (None, false) => "read-only: restart after fixing the disk",
         }
         .to_string(),
         writable,
+        damage,
         head: state.store.head(),
         projected: state.live.position(),
     })

@@ -135,8 +135,12 @@ pub struct BoardsList {
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
+    /// `ok`, `damaged` (the data directory lost acknowledged events or its
+    /// head record: see `damage`), or read-only after a write error.
     pub status: String,
     pub writable: bool,
+    /// What was found wrong with the data directory when it was opened, and what to do.
+    pub damage: Option<String>,
     pub head: Head,
     /// The last position the projections have applied.
     pub projected: u64,

@@ -422,13 +422,16 @@ pub fn append_one(actor: &str, e: NewEvent) -> Append {
     }
 }
 
-/// The records of a closed store's log, to alter them as someone with write
-/// access to the directory could.
-pub fn raw_open(dir: &std::path::Path) -> ragtrail_events::log::Records {
-    ragtrail_events::log::Records::read(dir).expect("read the log")
+/// The records of a closed store's events, to alter them as someone with
+/// write access to the directory could.
+pub fn raw_open(dir: &std::path::Path) -> ragtrail_events::raw::Records {
+    ragtrail_events::raw::Records::read(dir).expect("read the events")
 }
 
-/// The log file's bytes, to prove it unchanged.
-pub fn dump(dir: &std::path::Path) -> Vec<u8> {
-    std::fs::read(dir.join(ragtrail_events::log::FILE)).expect("read the log")
+/// Every value of the events tree and the head record's bytes, to prove them unchanged.
+pub fn dump(dir: &std::path::Path) -> (Vec<(u64, Vec<u8>)>, Vec<u8>) {
+    (
+        ragtrail_events::raw::values(dir).expect("read the events"),
+        std::fs::read(dir.join(ragtrail_events::head::FILE)).expect("read the head record"),
+    )
 }

@@ -1,0 +1,306 @@
+//! The data directory: creating it, taking sled's lock, moving in what an
+//! earlier ragtrail left, rebuilding the index, and checking sled against the
+//! head record, so that the store and `verify` open a directory the same way.
+//!
+//! Files (all written by the store, nothing else):
+//! - `db`, `conf`, `snap.*`, `blobs/`: sled. The `events` tree holds every event.
+//! - `head`: the head record (see [`head`](crate::head)).
+//!
+//! What makes a group durable ([`Disk::make_durable`]): sled's `flush()`
+//! (which writes sled's buffers with `pwrite` and calls `sync_file_range`,
+//! which does not survive a power cut), then `fdatasync` of `db` and of every
+//! file in `blobs/` not synced before (and `fsync` of `blobs/` when one is
+//! new). Only then is anything acknowledged.
+
+use crate::append::Head;
+use crate::envelope;
+use crate::error::{Damage, StoreError};
+use crate::group;
+use crate::head::{self, HeadFile, Recorded};
+use crate::index::Index;
+use crate::shared::Options;
+use chrono::{DateTime, Utc};
+use std::collections::HashSet;
+use std::ffi::OsString;
+use std::fs::File;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+/// The sled tree that holds the events.
+pub const EVENTS_TREE: &str = "events";
+/// sled's segment size for a new store (2 MiB; sled's default is 512 KiB).
+/// sled writes a page larger than a quarter of a segment to a file of its own
+/// under `blobs/`; group values are cut to [`value_cap`] so that a leaf of
+/// them stays under that (see [`Disk`] for blobs all the same).
+const SEGMENT: usize = 2 * 1024 * 1024;
+
+/// The most bytes of records one sled value takes: a leaf of sled holds up
+/// to 17 values before it splits, and must stay under a quarter of a segment.
+pub(crate) fn value_cap(segment: usize) -> usize {
+    (segment / 4 / 20).max(4096)
+}
+
+/// An opened data directory.
+pub(crate) struct Opened {
+    pub(crate) db: sled::Db,
+    pub(crate) events: sled::Tree,
+    pub(crate) index: Index,
+    /// The last event sled holds.
+    pub(crate) head: Head,
+    pub(crate) last_recorded: DateTime<Utc>,
+    pub(crate) damage: Option<Damage>,
+    pub(crate) segment: usize,
+}
+
+fn io_error(path: &Path, what: &str) -> impl Fn(std::io::Error) -> StoreError {
+    let path = path.to_path_buf();
+    let what = what.to_string();
+    move |e| StoreError::Log {
+        path: path.clone(),
+        detail: format!("{what}: {e}"),
+    }
+}
+
+/// The segment size a store in `dir` was made with (sled refuses any other).
+fn segment_of(dir: &Path) -> usize {
+    std::fs::read(dir.join("conf"))
+        .ok()
+        .and_then(|b| {
+            let text = String::from_utf8_lossy(&b).into_owned();
+            text.lines()
+                .find_map(|l| l.strip_prefix("segment_size: ")?.trim().parse().ok())
+        })
+        .unwrap_or(SEGMENT)
+}
+
+/// Opens sled at `dir` (which locks the directory), translating a held lock
+/// into a clear error. sled releases its lock from background threads shortly
+/// after the last handle is dropped, so a held lock is retried for up to a
+/// second before giving up. A panic inside sled on damaged files is caught
+/// and reported as an error.
+pub(crate) fn open_db(dir: &Path, cache_bytes: u64) -> Result<(sled::Db, usize), StoreError> {
+    let segment = segment_of(dir);
+    let mut tries = 0;
+    loop {
+        let config = sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_bytes)
+            .segment_size(segment)
+            .flush_every_ms(None);
+        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
+        match opened {
+            Ok(Ok(db)) => return Ok((db, segment)),
+            Ok(Err(sled::Error::Io(io)))
+                if io.kind() == std::io::ErrorKind::WouldBlock
+                    || io.to_string().contains("could not acquire lock") =>
+            {
+                tries += 1;
+                if tries >= 20 {
+                    return Err(StoreError::Locked {
+                        path: dir.to_path_buf(),
+                    });
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Ok(Err(source)) => {
+                return Err(StoreError::Open {
+                    path: dir.to_path_buf(),
+                    source,
+                })
+            }
+            Err(_) => {
+                return Err(StoreError::Damaged {
+                    path: dir.to_path_buf(),
+                    detail: "sled could not read its files (it panicked opening them)".into(),
+                })
+            }
+        }
+    }
+}
+
+/// Creates `dir` if need be, readable by its owner only.
+fn make_dir(dir: &Path) -> Result<(), StoreError> {
+    std::fs::create_dir_all(dir).map_err(io_error(dir, "cannot create the data directory"))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(io_error(dir, "cannot make the data directory private"))
+}
+
+/// Opens sled, moves in what an earlier ragtrail left, and opens the events tree.
+pub(crate) fn open_sled(
+    dir: &Path,
+    options: &Options,
+) -> Result<(sled::Db, sled::Tree, usize), StoreError> {
+    make_dir(dir)?;
+    let (db, segment) = open_db(dir, options.cache_bytes)?;
+    let events = db.open_tree(EVENTS_TREE)?;
+    crate::legacy::move_in(dir, &db, &events, value_cap(segment))?;
+    Ok((db, events, segment))
+}
+
+/// The key of a value in the events tree.
+pub(crate) fn key_of(k: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(k.try_into().ok()?))
+}
+
+/// Opens the directory for a store: sled, the index rebuilt from its values,
+/// and the head record checked. A value that cannot be read stops the store
+/// from opening; a head record that sled does not reach opens it as damaged.
+pub(crate) fn open(dir: &Path, options: &Options) -> Result<Opened, StoreError> {
+    let (db, events, segment) = open_sled(dir, options)?;
+    let refuse = |detail: String| StoreError::Damaged {
+        path: dir.to_path_buf(),
+        detail,
+    };
+    let mut index = Index::default();
+    for kv in events.iter() {
+        let (k, v) = kv.map_err(|e| refuse(format!("sled cannot read its events: {e}")))?;
+        let Some(key) = key_of(&k) else {
+            return Err(refuse(format!(
+                "the events tree holds a value under a malformed key {} (after event {})",
+                hex::encode(&k),
+                index.events.len()
+            )));
+        };
+        let read = group::read(&v).map_err(|why| {
+            refuse(format!(
+                "the group of events stored under position {key} cannot be read: {why} (after event {})",
+                index.events.len()
+            ))
+        })?;
+        for record in read.records {
+            index.add(key, record, None);
+        }
+    }
+    let count = index.events.len() as u64;
+    let mut head = Head::EMPTY;
+    let mut last_recorded = DateTime::<Utc>::MIN_UTC;
+    let located = |p: u64| -> Option<envelope::Located> {
+        let place = index.events.get(usize::try_from(p.checked_sub(1)?).ok()?)?;
+        let v = events.get(place.key.to_be_bytes()).ok()??;
+        let at = place.span.offset as usize;
+        envelope::locate(v.get(at..at + place.span.len as usize)?).ok()
+    };
+    if count > 0 {
+        let at = located(count).ok_or_else(|| StoreError::Corrupt {
+            position: count,
+            detail: "the last event's header cannot be read".into(),
+        })?;
+        head = Head {
+            position: count,
+            hash: at.hash,
+        };
+        last_recorded = at.recorded_at;
+    }
+    let damage = head::check(&head::read(dir), count, |p| located(p).map(|l| l.hash));
+    Ok(Opened {
+        db,
+        events,
+        index,
+        head,
+        last_recorded,
+        damage,
+        segment,
+    })
+}
+
+/// Makes what sled holds durable and records its head, for a store that
+/// opened without damage (sled may have recovered events that a crash left
+/// in the page cache only). Returns the head record for the writer.
+pub(crate) fn settle(
+    dir: &Path,
+    disk: &mut Disk,
+    db: &sled::Db,
+    head: Head,
+) -> Result<HeadFile, StoreError> {
+    let path = dir.join(head::FILE);
+    disk.make_durable(db).map_err(|detail| StoreError::Log {
+        path: dir.join("db"),
+        detail,
+    })?;
+    let file = HeadFile::open(dir).map_err(io_error(&path, "cannot open the head record"))?;
+    if head::read(dir) != Recorded::At(head) {
+        file.write(head)
+            .map_err(|detail| StoreError::Log { path, detail })?;
+    }
+    Ok(file)
+}
+
+/// sled's files on disk, for making a group durable.
+pub(crate) struct Disk {
+    db_file: File,
+    dir: PathBuf,
+    blobs: PathBuf,
+    synced: HashSet<OsString>,
+    sync: bool,
+}
+
+impl Disk {
+    pub(crate) fn open(dir: &Path, sync: bool) -> Result<Disk, StoreError> {
+        let path = dir.join("db");
+        let db_file = File::open(&path).map_err(io_error(&path, "cannot open sled's file"))?;
+        let mut disk = Disk {
+            db_file,
+            dir: dir.to_path_buf(),
+            blobs: dir.join("blobs"),
+            synced: HashSet::new(),
+            sync,
+        };
+        if sync {
+            // sled's own files and their names, once: a power cut must not take `conf` away.
+            let conf = File::open(dir.join("conf")).and_then(|f| f.sync_all());
+            let names = File::open(dir).and_then(|d| d.sync_all());
+            conf.and(names)
+                .map_err(io_error(dir, "cannot sync sled's files"))?;
+            disk.sync_blobs()
+                .map_err(|detail| StoreError::Log { path, detail })?;
+        }
+        Ok(disk)
+    }
+
+    /// sled's `flush()`, then `fdatasync` of every file it wrote.
+    pub(crate) fn make_durable(&mut self, db: &sled::Db) -> Result<(), String> {
+        db.flush()
+            .map_err(|e| format!("sled could not write: {e}"))?;
+        if !self.sync {
+            return Ok(());
+        }
+        self.db_file
+            .sync_data()
+            .map_err(|e| format!("cannot sync {}: {e}", self.dir.join("db").display()))?;
+        self.sync_blobs()
+    }
+
+    /// `fdatasync` of each blob file not synced yet, then of the directory that names it.
+    fn sync_blobs(&mut self) -> Result<(), String> {
+        let fail = |e: std::io::Error| {
+            format!("cannot sync sled's blobs in {}: {e}", self.blobs.display())
+        };
+        let entries = match std::fs::read_dir(&self.blobs) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(fail(e)),
+        };
+        let mut new = false;
+        for entry in entries {
+            let entry = entry.map_err(fail)?;
+            let name = entry.file_name();
+            if self.synced.contains(&name) {
+                continue;
+            }
+            match File::open(entry.path()) {
+                Ok(f) => f.sync_data().map_err(fail)?,
+                // sled removed it since: nothing to sync.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(fail(e)),
+            }
+            self.synced.insert(name);
+            new = true;
+        }
+        if new {
+            File::open(&self.blobs)
+                .and_then(|d| d.sync_all())
+                .map_err(fail)?;
+        }
+        Ok(())
+    }
+}

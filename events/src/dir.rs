@@ -118,11 +118,29 @@ pub(crate) fn open_db(dir: &Path, cache_bytes: u64) -> Result<(sled::Db, usize),
     }
 }
 
-/// Creates `dir` if need be, readable by its owner only.
+/// Creates `dir` if need be, readable by its owner only, and makes its name
+/// durable: a directory (and each parent it needed) exists after a power cut
+/// only once the directory holding it has been synced.
 fn make_dir(dir: &Path) -> Result<(), StoreError> {
+    let mut missing = Vec::new();
+    let mut at = Some(dir);
+    while let Some(d) = at.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        missing.push(d.to_path_buf());
+        at = d.parent();
+    }
     std::fs::create_dir_all(dir).map_err(io_error(dir, "cannot create the data directory"))?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-        .map_err(io_error(dir, "cannot make the data directory private"))
+        .map_err(io_error(dir, "cannot make the data directory private"))?;
+    for d in missing.iter().rev() {
+        let parent = d
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        File::open(parent)
+            .and_then(|p| p.sync_all())
+            .map_err(io_error(parent, "cannot sync the directory"))?;
+    }
+    Ok(())
 }
 
 /// Opens sled, moves in what an earlier ragtrail left, and opens the events tree.

@@ -10,7 +10,7 @@ mod common;
 use common::*;
 use ragtrail_events::*;
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -23,7 +23,7 @@ fn main() {
             .ok()
             .and_then(|c| c.parse().ok())
             .unwrap_or(0);
-        child(&dir, cycle);
+        append_until_killed(&dir, cycle, Options::default());
         return;
     }
     let soak = std::env::var_os("RAGTRAIL_SOAK").is_some();
@@ -32,60 +32,6 @@ fn main() {
         .and_then(|c| c.parse().ok())
         .unwrap_or(if soak { 100 } else { CYCLES });
     parent(cycles);
-}
-
-/// Appends from 8 tasks until killed, printing `position hash` per acknowledged event.
-fn child(dir: &str, cycle: u64) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let store = Store::open(dir).expect("open store");
-        let out = std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
-        let mut tasks = Vec::new();
-        for task in 0..8u64 {
-            let (store, out) = (store.clone(), out.clone());
-            tasks.push(tokio::spawn(async move {
-                for seq in 0u64.. {
-                    let tag = format!("c{cycle}-t{task}-s{seq}");
-                    let event = |n: u64| {
-                        new_event(
-                            uuid(u128::from((task + seq + n) % 5)),
-                            Event::NarrativeRecorded {
-                                section: Section::Progress,
-                                text: format!("{tag}-{n}"),
-                            },
-                            day(2024, 9, 10),
-                        )
-                    };
-                    // Every third append is a two-event batch.
-                    let events = if seq % 3 == 0 {
-                        vec![event(0), event(1)]
-                    } else {
-                        vec![event(0)]
-                    };
-                    let receipts = store
-                        .append(Append {
-                            actor: "crash".into(),
-                            idempotency_key: Some(tag),
-                            events,
-                        })
-                        .await
-                        .expect("append");
-                    let mut o = out.lock().expect("stdout");
-                    for r in receipts {
-                        writeln!(o, "{} {}", r.position, r.hash).expect("write");
-                    }
-                    o.flush().expect("flush");
-                }
-            }));
-        }
-        for t in tasks {
-            let _ = t.await;
-        }
-    });
 }
 
 struct Rng(u64);

@@ -435,3 +435,59 @@ pub fn dump(dir: &std::path::Path) -> (Vec<(u64, Vec<u8>)>, Vec<u8>) {
         std::fs::read(dir.join(ragtrail_events::head::FILE)).expect("read the head record"),
     )
 }
+
+/// The child of the crash and power-loss tests: appends from 8 tasks until
+/// killed, printing `position hash` per acknowledged event.
+pub fn append_until_killed(dir: &str, cycle: u64, options: Options) {
+    use std::io::Write;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let store = Store::open_with(dir, options).expect("open store");
+        let out = std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
+        let mut tasks = Vec::new();
+        for task in 0..8u64 {
+            let (store, out) = (store.clone(), out.clone());
+            tasks.push(tokio::spawn(async move {
+                for seq in 0u64.. {
+                    let tag = format!("c{cycle}-t{task}-s{seq}");
+                    let event = |n: u64| {
+                        new_event(
+                            uuid(u128::from((task + seq + n) % 5)),
+                            Event::NarrativeRecorded {
+                                section: Section::Progress,
+                                text: format!("{tag}-{n}"),
+                            },
+                            day(2024, 9, 10),
+                        )
+                    };
+                    // Every third append is a two-event batch.
+                    let events = if seq % 3 == 0 {
+                        vec![event(0), event(1)]
+                    } else {
+                        vec![event(0)]
+                    };
+                    let receipts = store
+                        .append(Append {
+                            actor: "crash".into(),
+                            idempotency_key: Some(tag),
+                            events,
+                        })
+                        .await
+                        .expect("append");
+                    let mut o = out.lock().expect("stdout");
+                    for r in receipts {
+                        writeln!(o, "{} {}", r.position, r.hash).expect("write");
+                    }
+                    o.flush().expect("flush");
+                }
+            }));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+    });
+}

@@ -120,13 +120,17 @@ pub(crate) fn open_db(dir: &Path, cache_bytes: u64) -> Result<(sled::Db, usize),
 
 /// Creates `dir` if need be, readable by its owner only, and makes its name
 /// durable: a directory (and each parent it needed) exists after a power cut
-/// only once the directory holding it has been synced.
+/// only once the directory holding it has been synced. Its parent is synced
+/// on every open, since whoever made the directory may not have.
 fn make_dir(dir: &Path) -> Result<(), StoreError> {
     let mut missing = Vec::new();
     let mut at = Some(dir);
     while let Some(d) = at.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
         missing.push(d.to_path_buf());
         at = d.parent();
+    }
+    if missing.is_empty() {
+        missing.push(dir.to_path_buf());
     }
     std::fs::create_dir_all(dir).map_err(io_error(dir, "cannot create the data directory"))?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))

@@ -33,7 +33,7 @@ pub enum AppendError {
 pub enum StoreError {
     #[error("the data directory {} is in use by another ragtrail process (sled locks it); stop that process, or manage it through its HTTP API", path.display())]
     Locked { path: PathBuf },
-    #[error("cannot open the event store in {}: {source}", path.display())]
+    #[error("cannot open the event store in {}: sled says: {source}. If its files were damaged, restore the directory from a backup or import an export into a new one", path.display())]
     Open { path: PathBuf, source: sled::Error },
     #[error("cannot read the event store: {0}")]
     Read(#[from] sled::Error),

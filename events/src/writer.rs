@@ -410,7 +410,7 @@ impl Writer {
     ) -> Result<(), AppendError> {
         self.room_for(bytes).map_err(AppendError::Storage)?;
         let mut last_key = read_lock(&self.shared.index).last_key;
-        let mut batch = sled::Batch::default();
+        let mut values: Vec<(u64, Vec<u8>)> = Vec::new();
         let mut places: Vec<Place> = Vec::with_capacity(writes.len());
         for range in group::split(&writes, self.value_cap) {
             let part = &writes[range];
@@ -419,13 +419,25 @@ impl Writer {
                 .max(last_key + 1);
             last_key = key;
             let (value, spans) = group::encode(part);
-            batch.insert(&key.to_be_bytes(), value);
+            values.push((key, value));
             places.extend(spans.into_iter().map(|span| Place { key, span }));
         }
-        let durable = self
-            .shared
-            .events
-            .apply_batch(batch)
+        // One value is one insert (atomic by itself); several are one sled
+        // batch, applied atomically (sled writes a batch manifest for it).
+        let applied = if values.len() == 1 {
+            let (key, value) = values.remove(0);
+            self.shared
+                .events
+                .insert(key.to_be_bytes(), value)
+                .map(|_| ())
+        } else {
+            let mut batch = sled::Batch::default();
+            for (key, value) in values {
+                batch.insert(&key.to_be_bytes(), value);
+            }
+            self.shared.events.apply_batch(batch)
+        };
+        let durable = applied
             .map_err(|e| format!("sled could not take the group: {e}"))
             .and_then(|()| self.disk.make_durable(&self.shared.db));
         if let Err(detail) = durable {

@@ -41,7 +41,7 @@ impl Default for Options {
             live_capacity: 4096,
             max_group: 1024,
             reserve_bytes: 8 * 1024 * 1024,
-            cache_bytes: 64 * 1024 * 1024,
+            cache_bytes: 16 * 1024 * 1024,
         }
     }
 }

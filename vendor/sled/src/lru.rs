@@ -16,14 +16,18 @@ use crate::{
 #[cfg(any(test, feature = "lock_free_delays"))]
 const MAX_QUEUE_ITEMS: usize = 4;
 
+// ragtrail: 64 accesses were queued per shard before the shard's LRU saw
+// them, and 256 shards kept 16,384 pages' accesses unseen: a scan of the
+// whole store (every open rebuilds the index, every start replays the log)
+// never evicted anything, whatever `cache_capacity` said (vendor/sled/RAGTRAIL.md).
 #[cfg(not(any(test, feature = "lock_free_delays")))]
-const MAX_QUEUE_ITEMS: usize = 64;
+const MAX_QUEUE_ITEMS: usize = 8;
 
 #[cfg(any(test, feature = "lock_free_delays"))]
 const N_SHARDS: usize = 2;
 
 #[cfg(not(any(test, feature = "lock_free_delays")))]
-const N_SHARDS: usize = 256;
+const N_SHARDS: usize = 16;
 
 struct AccessBlock {
     len: AtomicUsize,

@@ -80,6 +80,7 @@ fn copy_in(
     cap: usize,
 ) -> Result<Head, StoreError> {
     let mut batch = sled::Batch::default();
+    let mut values = 0u64;
     let mut last_key = 0u64;
     let mut head = Head::EMPTY;
     for records in &groups {
@@ -90,6 +91,12 @@ fn copy_in(
                 .max(last_key + 1);
             last_key = key;
             batch.insert(&key.to_be_bytes(), group::encode(part).0);
+            values += 1;
+            // Applied a few thousand values at a time: the copy need not be
+            // atomic (a crash leaves the old records, and the next open copies again).
+            if values % 4096 == 0 {
+                events.apply_batch(std::mem::take(&mut batch))?;
+            }
         }
         if let Some((k, v)) = records.iter().rev().find(|(k, _)| k[0] == keys::EVENT) {
             if let (Some(position), Ok(at)) = (keys::position_of(k), crate::envelope::locate(v)) {

@@ -5,7 +5,7 @@
 //! or a random subset of the rest in a random order), the server is killed,
 //! and a new server is started on what survived. Every append that got a 201
 //! must be there with its position and hash, the chain must verify, and
-//! `/healthz` must say `ok`. 10 cycles; 50 with `RAGTRAIL_SOAK=1`.
+//! `/healthz` must say `ok`. 10 cycles; 100 with `RAGTRAIL_SOAK=1`.
 //!
 //! Needs root and /dev/fuse (as CI has); elsewhere it says it was skipped,
 //! and under `CI=true` it fails instead.

@@ -1,7 +1,7 @@
 //! Errors of the event store, each saying what happened and what to do.
 
 use crate::validate::Invalid;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
 /// Why an append was not made. Whatever the error, nothing of the append was acknowledged,
@@ -53,4 +53,14 @@ pub enum StoreError {
 pub struct Damage {
     pub position: u64,
     pub problem: String,
+}
+
+/// Turns an I/O error on `path` into a [`StoreError::Log`] that says what was being done.
+pub(crate) fn io_error(path: &Path, what: &str) -> impl Fn(std::io::Error) -> StoreError {
+    let path = path.to_path_buf();
+    let what = what.to_string();
+    move |e| StoreError::Log {
+        path: path.clone(),
+        detail: format!("{what}: {e}"),
+    }
 }

@@ -108,7 +108,7 @@ fn copy_in(
         }
     }
     events.apply_batch(batch)?;
-    let mut disk = crate::dir::Disk::open(dir, true)?;
+    let mut disk = crate::disk::Disk::open(dir, true)?;
     disk.make_durable(db).map_err(|detail| StoreError::Log {
         path: dir.join("db"),
         detail,

@@ -13,8 +13,8 @@
 //! - `index`: where each event, stream and idempotency key is (in memory).
 //! - [`head`]: the head record, kept apart from sled and checked on every open.
 //! - `legacy`: moving in the layouts of earlier releases.
-//! - `dir`: opening a data directory (sled, its lock, the index, the head check)
-//!   and what makes a group durable.
+//! - `disk`: what makes a group durable (flush, then fdatasync of sled's files).
+//! - `dir`: opening a data directory (sled, its lock, moving in, the index, the head check).
 //! - `shared`: what the handles and the writer share; reads.
 //! - `writer`: the one group-committing writer.
 //! - [`store`]: the [`Store`] handle.
@@ -23,6 +23,7 @@
 
 pub mod append;
 mod dir;
+mod disk;
 pub mod envelope;
 pub mod error;
 pub mod event;

@@ -72,7 +72,7 @@ impl Store {
     pub fn open_with(dir: impl AsRef<Path>, options: Options) -> Result<Store, StoreError> {
         let dir = dir.as_ref().to_path_buf();
         let opened = crate::dir::open(&dir, &options)?;
-        let mut disk = crate::dir::Disk::open(&dir, options.sync_files)?;
+        let mut disk = crate::disk::Disk::open(&dir, options.sync_files)?;
         let head_file = match &opened.damage {
             None => Some(crate::dir::settle(
                 &dir,

@@ -5,7 +5,7 @@
 //! the same path, with their envelopes checked instead of made.
 
 use crate::append::{Append, Head, Prepared, Receipt};
-use crate::dir::Disk;
+use crate::disk::Disk;
 use crate::envelope::{self, Digest32, Draft, Envelope};
 use crate::error::AppendError;
 use crate::event::Event;

@@ -67,7 +67,10 @@ fn moving_in_survives_sigkill(cycles: usize) {
                     )
                 })
                 .collect();
-            store.append(append_all("lead", events)).await.expect("append");
+            store
+                .append(append_all("lead", events))
+                .await
+                .expect("append");
         }
         store.close().await;
     });
@@ -76,7 +79,10 @@ fn moving_in_survives_sigkill(cycles: usize) {
     let frames: Vec<Vec<(Vec<u8>, Vec<u8>)>> = records.0.chunks(1000).map(<[_]>::to_vec).collect();
     {
         let db = sled::open(template.path()).expect("sled");
-        db.open_tree("tokens").expect("tokens").insert(b"t", b"kept").expect("token");
+        db.open_tree("tokens")
+            .expect("tokens")
+            .insert(b"t", b"kept")
+            .expect("token");
         db.flush().expect("flush");
     }
     ragtrail_events::legacy::write_log(template.path(), &frames).expect("log file");
@@ -89,7 +95,11 @@ fn moving_in_survives_sigkill(cycles: usize) {
         .env("RAGTRAIL_MOVE_CHILD", timed.path())
         .output()
         .expect("move child");
-    assert!(out.status.success(), "the move failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "the move failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let whole = start.elapsed();
     let mut rng = Rng(whole.as_nanos() as u64 | 1);
     for cycle in 0..cycles.max(1) {
@@ -107,18 +117,28 @@ fn moving_in_survives_sigkill(cycles: usize) {
         child.wait().expect("reap");
         let left = dir.path().join(ragtrail_events::legacy::LOG_FILE).exists();
         rt.block_on(async {
-            let store = Store::open(dir.path())
-                .unwrap_or_else(|e| panic!("move cycle {cycle}: reopen after SIGKILL at {at:?}: {e}"));
+            let store = Store::open(dir.path()).unwrap_or_else(|e| {
+                panic!("move cycle {cycle}: reopen after SIGKILL at {at:?}: {e}")
+            });
             assert_eq!(store.damage(), None, "move cycle {cycle}");
             assert_eq!(store.head().position, want.count, "move cycle {cycle}");
             assert_eq!(store.head().hash, want.head, "move cycle {cycle}");
             assert_eq!(
-                store.tree("tokens").expect("tokens").get(b"t").expect("get").as_deref(),
+                store
+                    .tree("tokens")
+                    .expect("tokens")
+                    .get(b"t")
+                    .expect("get")
+                    .as_deref(),
                 Some(&b"kept"[..])
             );
             store.close().await;
         });
-        assert_eq!(verify::verify_dir(dir.path()).expect("verify"), want, "move cycle {cycle}");
+        assert_eq!(
+            verify::verify_dir(dir.path()).expect("verify"),
+            want,
+            "move cycle {cycle}"
+        );
         println!(
             "move cycle {:>2}: killed after {:>5} µs of a {} µs move (log file {}); head and every event as before",
             cycle + 1,

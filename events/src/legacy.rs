@@ -94,7 +94,7 @@ fn copy_in(
             values += 1;
             // Applied a few thousand values at a time: the copy need not be
             // atomic (a crash leaves the old records, and the next open copies again).
-            if values % 4096 == 0 {
+            if values.is_multiple_of(4096) {
                 events.apply_batch(std::mem::take(&mut batch))?;
             }
         }

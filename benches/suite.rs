@@ -305,6 +305,43 @@ fn raw_sled_group_rate(group: usize, len: usize) -> f64 {
     n as f64 / start.elapsed().as_secs_f64()
 }
 
+/// Raw sled with no group commit of ragtrail's: `clients` threads, each
+/// inserting its own event and then calling `flush` + `fdatasync` itself
+/// (sled's flush lets concurrent callers share a write).
+fn raw_sled_clients_rate(clients: usize, len: usize) -> f64 {
+    let dir = tempfile::TempDir::new().expect("tempdir");
+    let db = sled::Config::new()
+        .path(dir.path())
+        .segment_size(2 << 20)
+        .flush_every_ms(None)
+        .open()
+        .expect("sled");
+    let tree = db.open_tree("events").expect("tree");
+    let deadline = Instant::now() + secs();
+    let start = Instant::now();
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let threads: Vec<_> = (0..clients.max(1))
+        .map(|_| {
+            let (db, tree, next) = (db.clone(), tree.clone(), next.clone());
+            let file = File::open(dir.path().join("db")).expect("db file");
+            let value = vec![0x5au8; len + 33];
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    tree.insert(k.to_be_bytes(), value.clone()).expect("insert");
+                    db.flush().expect("flush");
+                    file.sync_data().expect("fdatasync");
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let total: u64 = threads.into_iter().map(|t| t.join().expect("thread")).sum();
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
 /// Raw sled, one key per event: one thread applying batches of `group`
 /// values of `len` bytes, then `flush` + `fdatasync` of sled's file.
 fn raw_sled_key_rate(group: usize, len: usize) -> f64 {
@@ -988,10 +1025,11 @@ fn main() {
     if wants("appends") {
         println!("\nDurable appends/s ({:.0} s each; ratios to raw sled with one value per group (ragtrail's layout), flush + fdatasync, with the store's group sizes)", secs().as_secs_f64());
         println!(
-            "{:>8} | {:>12} | {:>14} | {:>14} | {:>14} | {:>14} | {:>14} | {:>9} | {:>7} | {:>13}",
+            "{:>8} | {:>12} | {:>14} | {:>15} | {:>14} | {:>14} | {:>14} | {:>14} | {:>9} | {:>7} | {:>13}",
             "clients",
             "sled: group",
             "sled: per key",
+            "sled: per client",
             "raw file",
             "store",
             "HTTP",
@@ -1008,6 +1046,7 @@ fn main() {
             latencies.push((clients, latency));
             let raw = raw_sled_group_rate(group.round().max(1.0) as usize, len);
             let per_key = raw_sled_key_rate(group.round().max(1.0) as usize, len);
+            let per_client = raw_sled_clients_rate(clients, len);
             let file = raw_file_rate(group.round().max(1.0) as usize, len);
             let (server0, client0) = (cpu_secs(server.child.id()), cpu_secs(std::process::id()));
             // RAGTRAIL_BENCH_PERF=FILE: a `perf record -g` of the server during the
@@ -1039,15 +1078,16 @@ fn main() {
             let postgres = pg.as_ref().map(|p| pg_rate(p, clients));
             let r = |x: f64| format!("{x:.0} ({:.2})", x / raw);
             println!(
-                "{clients:>8} | {raw:>12.0} | {:>14} | {:>14} | {:>14} | {:>14} | {:>14} | {group:>9.1} | {:>7} | {server_cpu:>5.0} + {client_cpu:<5.0}",
+                "{clients:>8} | {raw:>12.0} | {:>14} | {:>15} | {:>14} | {:>14} | {:>14} | {:>14} | {group:>9.1} | {:>7} | {server_cpu:>5.0} + {client_cpu:<5.0}",
                 r(per_key),
+                r(per_client),
                 r(file),
                 r(store),
                 r(http),
                 postgres.map(r).unwrap_or_else(|| "skipped".into()),
                 postgres.map_or("-".into(), |p| format!("{:.2}", http / p)),
             );
-            rows.push(json!({"clients": clients, "raw_sled_group": raw, "raw_sled_per_key": per_key, "raw_file": file, "store": store, "http": http, "postgres": postgres, "avg_group": group, "http_cpu_us_server": server_cpu, "http_cpu_us_client": client_cpu}));
+            rows.push(json!({"clients": clients, "raw_sled_group": raw, "raw_sled_per_key": per_key, "raw_sled_per_client": per_client, "raw_file": file, "store": store, "http": http, "postgres": postgres, "avg_group": group, "http_cpu_us_server": server_cpu, "http_cpu_us_client": client_cpu}));
         }
         results.insert("appends".into(), Json::Array(rows));
         // The log's growth (zeros written and synced ahead) shows in the worst case.

@@ -50,6 +50,8 @@ pub enum TokenError {
     Store(#[from] StoreError),
     #[error("the token store is damaged: {0}")]
     Damaged(String),
+    #[error("{0:?} is the last admin token; revoking it would lock every admin out. Create another admin token first (POST /api/v1/tokens with \"role\": \"admin\", or `ragtrail token create --role admin` while the server is stopped), then revoke this one")]
+    LastAdmin(String),
 }
 
 impl From<sled::Error> for TokenError {
@@ -74,6 +76,7 @@ pub struct Tokens {
     store: Store,
     tree: sled::Tree,
     known: Known,
+    revoking: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 fn hash(token: &str) -> [u8; 32] {
@@ -95,6 +98,7 @@ impl Tokens {
             store: store.clone(),
             tree: store.tree("tokens")?,
             known: Default::default(),
+            revoking: std::sync::Arc::new(std::sync::Mutex::new(())),
         };
         t.reload()?;
         Ok(t)
@@ -150,7 +154,19 @@ impl Tokens {
     }
 
     /// Revokes a token by name; false if there was none.
+    /// Revokes a token; refuses to revoke the last admin token.
     pub fn revoke(&self, name: &str) -> Result<bool, TokenError> {
+        // One revocation at a time, so two revokes cannot each leave the other as the last admin.
+        let _one = self.revoking.lock().unwrap_or_else(|p| p.into_inner());
+        let admins: Vec<String> = self
+            .list()?
+            .into_iter()
+            .filter(|t| t.role == Role::Admin)
+            .map(|t| t.name)
+            .collect();
+        if admins.len() == 1 && admins[0] == name {
+            return Err(TokenError::LastAdmin(name.to_string()));
+        }
         let gone = self.tree.remove(name.as_bytes())?.is_some();
         self.store.sync()?;
         self.reload()?;

@@ -899,3 +899,47 @@ async fn the_openapi_document_describes_every_route_and_resolves_every_schema() 
         assert!(event.contains(t), "Event schema lacks {t}");
     }
 }
+
+/// The last admin token cannot be revoked (every admin would be locked out):
+/// 409 with what to do; with a second admin made first, the first can go.
+#[tokio::test]
+async fn the_last_admin_token_cannot_be_revoked() {
+    let s = Server::start(false);
+    let c = client();
+    let delete = |name: &str, token: &str| {
+        c.delete(s.url(&format!("/api/v1/tokens/{name}")))
+            .bearer_auth(token.to_string())
+            .send()
+    };
+    let res = delete("admin", &s.admin).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let v: Value = res.json().await.unwrap();
+    let detail = v["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("last admin") && detail.contains("Create another admin token first"),
+        "{v}"
+    );
+    // Still works.
+    let (st, _) = get(&c, &s, "/api/v1/tokens", Some(&s.admin)).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, second) = post(
+        &c,
+        &s,
+        "/api/v1/tokens",
+        Some(&s.admin),
+        &json!({"name": "deputy", "role": "admin"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let deputy = second["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        delete("admin", &deputy).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        delete("deputy", &deputy).await.unwrap().status(),
+        StatusCode::CONFLICT
+    );
+    let (st, _) = get(&c, &s, "/api/v1/tokens", Some(&deputy)).await;
+    assert_eq!(st, StatusCode::OK, "the deputy still manages the store");
+}

@@ -21,6 +21,10 @@ fn token_error(e: TokenError) -> ApiError {
             current_version: None,
         },
         TokenError::BadName(_) => ApiError::invalid("name", e.to_string()),
+        TokenError::LastAdmin(_) => ApiError::Conflict {
+            detail: e.to_string(),
+            current_version: None,
+        },
         other => ApiError::Unavailable(other.to_string()),
     }
 }
@@ -69,7 +73,7 @@ pub async fn list(
 #[utoipa::path(delete, path = "/api/v1/tokens/{name}", tag = "tokens",
     params(("name" = String, Path, description = "The token's name")),
     responses((status = 204, description = "Revoked"), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem)))]
+        (status = 404, body = Problem), (status = 409, body = Problem, description = "The last admin token: create another admin first")))]
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,

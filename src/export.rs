@@ -25,6 +25,50 @@ pub enum ExportError {
     Xlsx(#[from] XlsxError),
     #[error("cannot write CSV: {0}")]
     Csv(#[from] csv::Error),
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// Opens `path` to write an export into: a new file, or with `force` an
+/// existing one replaced; never through a symbolic link (an export is often
+/// written where others can write, and a link could aim it at a file of theirs).
+pub fn create(path: &Path, force: bool) -> Result<std::fs::File, ExportError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).custom_flags(libc::O_NOFOLLOW);
+    if force {
+        o.create(true).truncate(true);
+    } else {
+        o.create_new(true);
+    }
+    o.open(path).map_err(|source| {
+        let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        if is_link {
+            ExportError::Refused(format!(
+                "{} is a symbolic link; ragtrail does not write an export through one: give the path of a file",
+                path.display()
+            ))
+        } else if source.kind() == std::io::ErrorKind::AlreadyExists {
+            ExportError::Refused(format!(
+                "{} exists already; give --force to replace it, or another -o FILE",
+                path.display()
+            ))
+        } else {
+            write_err(path)(source)
+        }
+    })
+}
+
+/// A CSV cell that a spreadsheet will not run: text starting with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's rule for
+/// CSV injection), so it shows as the text it is. Plain numbers (`-3`) stay numbers.
+pub fn csv_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    let risky = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && text.trim().parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 fn write_err(path: &Path) -> impl Fn(std::io::Error) -> ExportError + '_ {
@@ -35,8 +79,8 @@ fn write_err(path: &Path) -> impl Fn(std::io::Error) -> ExportError + '_ {
 }
 
 /// Writes every event, in order, one JSON object per line; returns how many.
-pub fn jsonl(store: &Store, out: &Path) -> Result<u64, ExportError> {
-    let file = std::fs::File::create(out).map_err(write_err(out))?;
+pub fn jsonl(store: &Store, out: &Path, force: bool) -> Result<u64, ExportError> {
+    let file = create(out, force)?;
     let mut w = std::io::BufWriter::new(file);
     let total = store.head().position;
     let bar = if total > 10_000 {
@@ -151,12 +195,18 @@ fn board_rows(trail: &Trail, as_at: NaiveDate) -> Vec<Vec<String>> {
 }
 
 /// Writes the board as at `as_at` as CSV; returns how many items.
-pub fn csv(trail: &Trail, as_at: NaiveDate, out: &Path) -> Result<usize, ExportError> {
-    let mut w = csv::Writer::from_path(out)?;
+pub fn csv(trail: &Trail, as_at: NaiveDate, out: &Path, force: bool) -> Result<usize, ExportError> {
+    let mut w = csv::Writer::from_writer(create(out, force)?);
     w.write_record(BOARD_COLUMNS)?;
     let rows = board_rows(trail, as_at);
     for r in &rows {
-        w.write_record(r)?;
+        w.write_record(
+            r.iter()
+                .map(|c| csv_cell(c))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(|c| c.as_bytes()),
+        )?;
     }
     w.flush().map_err(write_err(out))?;
     Ok(rows.len())
@@ -198,7 +248,14 @@ fn row<S: AsRef<str>>(sheet: &mut Worksheet, r: u32, cells: &[S]) -> Result<(), 
 }
 
 /// Writes a board pack for `as_at`: Board, Movement, Metrics and Audit log sheets.
-pub fn xlsx(store: &Store, trail: &Trail, as_at: NaiveDate, out: &Path) -> Result<(), ExportError> {
+pub fn xlsx(
+    store: &Store,
+    trail: &Trail,
+    as_at: NaiveDate,
+    out: &Path,
+    force: bool,
+) -> Result<(), ExportError> {
+    let mut file = create(out, force)?;
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
 
@@ -328,10 +385,28 @@ pub fn xlsx(store: &Store, trail: &Trail, as_at: NaiveDate, out: &Path) -> Resul
         sheet.write(r, 6, e.reason.clone().unwrap_or_default())?;
         sheet.write(r, 7, e.hash.to_hex())?;
     }
-    book.save(out)?;
+    let bytes = book.save_to_buffer()?;
+    file.write_all(&bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(write_err(out))?;
     Ok(())
 }
 
 fn show_date(d: Option<NaiveDate>) -> String {
     d.map(|d| d.to_string()).unwrap_or_else(|| "none".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_get_a_quote_and_numbers_stay_numbers() {
+        for risky in ["=1+1", "+A1", "-A1", "@SUM(A1)", "\tx", "\rx", "-2+3"] {
+            assert_eq!(csv_cell(risky), format!("'{risky}"));
+        }
+        for plain in ["Amber", "", "-3", "+4.5", "£3,561", "x=1"] {
+            assert_eq!(csv_cell(plain), plain);
+        }
+    }
 }

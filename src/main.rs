@@ -89,9 +89,12 @@ enum Command {
         /// The board date for csv and xlsx (default today), YYYY-MM-DD.
         #[arg(long)]
         as_at: Option<chrono::NaiveDate>,
-        /// Where to write.
+        /// Where to write: a new file (never through a symbolic link).
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Replay every event of the log through the projections (board, comparison,
     /// trends) from position 1 and print how fast that went, in events/s.
@@ -174,6 +177,7 @@ fn main() -> ExitCode {
             format,
             as_at,
             output,
-        } => rt.block_on(cli::export::run(&data, format, as_at, &output)),
+            force,
+        } => rt.block_on(cli::export::run(&data, format, as_at, &output, force)),
     }
 }

@@ -263,3 +263,84 @@ fn an_exported_log_restores_exactly_and_the_board_pack_opens() {
         Some("Cheshire East PMO".into())
     );
 }
+
+/// Text that a spreadsheet would run (`=`, `+`, `-`, `@`, tab, CR first) is
+/// written to CSV with a leading `'`, readable and inert; an export never
+/// overwrites a file unless `--force`, and never writes through a symlink.
+#[test]
+fn csv_exports_neutralise_formulas_and_exports_never_overwrite_unasked() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let data = dir.path().join("data");
+    let hostile = r#"{"stream": "p", "type": "ProgrammeRegistered", "data": {"name": "=HYPERLINK(\"http://evil.example\",\"Board\")", "authority": "@SUM(1+1)"}, "effective": "2024-09-01"}
+{"stream": "p/1", "type": "ItemRegistered", "data": {"programme": "p", "kind": "project", "reference": "-2+3", "title": "+cmd|' /C calc'!A0", "owner": "\tTab Owner"}, "effective": "2024-09-01"}
+{"stream": "p/1", "type": "RagChanged", "data": {"dimension": "overall", "rag": "red"}, "effective": "2024-09-02", "reason": "=1+1 slipped"}
+"#;
+    let file = write(dir.path(), "hostile.jsonl", hostile);
+    assert_eq!(
+        ragtrail(&["import", "--data", data.to_str().unwrap(), &file]).0,
+        0
+    );
+    let csv = dir.path().join("board.csv");
+    let export = |out: &Path, force: bool| {
+        let mut args = vec![
+            "export",
+            "--data",
+            data.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--as-at",
+            "2024-09-10",
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        if force {
+            args.push("--force");
+        }
+        ragtrail(&args)
+    };
+    let (code, out) = export(&csv, false);
+    assert_eq!(code, 0, "{out}");
+    let mut reader = csv::Reader::from_path(&csv).unwrap();
+    let row = reader.records().next().unwrap().unwrap();
+    let cells: Vec<&str> = row.iter().collect();
+    for risky in [
+        "=HYPERLINK(",
+        "+cmd|",
+        "\tTab Owner",
+        "-2+3",
+        "=1+1 slipped",
+    ] {
+        assert!(
+            cells
+                .iter()
+                .any(|c| c.starts_with('\'') && c[1..].starts_with(risky)),
+            "{risky:?} neutralised in {cells:?}"
+        );
+        assert!(
+            !cells.iter().any(|c| c.starts_with(risky)),
+            "{risky:?} raw in {cells:?}"
+        );
+    }
+    // Not overwritten unasked; replaced with --force.
+    std::fs::write(&csv, "keep me").unwrap();
+    let (code, out) = export(&csv, false);
+    assert_ne!(code, 0);
+    assert!(out.contains("exists already; give --force"), "{out}");
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), "keep me");
+    let (code, out) = export(&csv, true);
+    assert_eq!(code, 0, "{out}");
+    assert!(std::fs::read_to_string(&csv)
+        .unwrap()
+        .starts_with("programme,"));
+    // Never through a symbolic link, even with --force.
+    let target = dir.path().join("someone-elses.txt");
+    std::fs::write(&target, "theirs").unwrap();
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    for force in [false, true] {
+        let (code, out) = export(&link, force);
+        assert_ne!(code, 0);
+        assert!(out.contains("symbolic link"), "{out}");
+    }
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "theirs");
+}

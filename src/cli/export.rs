@@ -17,7 +17,13 @@ pub enum Format {
     Xlsx,
 }
 
-pub async fn run(data: &Path, format: Format, as_at: Option<NaiveDate>, out: &Path) -> ExitCode {
+pub async fn run(
+    data: &Path,
+    format: Format,
+    as_at: Option<NaiveDate>,
+    out: &Path,
+    force: bool,
+) -> ExitCode {
     let store = match open_existing(data) {
         Ok(s) => s,
         Err(code) => return code,
@@ -31,14 +37,14 @@ pub async fn run(data: &Path, format: Format, as_at: Option<NaiveDate>, out: &Pa
         Ok(t)
     };
     let result = match format {
-        Format::Jsonl => export::jsonl(&store, out).map(|n| format!("{n} events")),
+        Format::Jsonl => export::jsonl(&store, out, force).map(|n| format!("{n} events")),
         Format::Csv => trail()
             .map_err(export::ExportError::from)
-            .and_then(|t| export::csv(&t, as_at, out))
+            .and_then(|t| export::csv(&t, as_at, out, force))
             .map(|n| format!("the board as at {as_at}: {n} items")),
         Format::Xlsx => trail()
             .map_err(export::ExportError::from)
-            .and_then(|t| export::xlsx(&store, &t, as_at, out))
+            .and_then(|t| export::xlsx(&store, &t, as_at, out, force))
             .map(|()| format!("the board pack as at {as_at}")),
     };
     store.close().await;

@@ -108,3 +108,52 @@ async fn private_pages_need_sign_in_and_the_cookie_is_httponly_and_strict() {
         404
     );
 }
+
+/// After sign-in only a path on this site is followed: `/\evil`, `/%09/evil`,
+/// `//evil` and CR/LF in `next` all go to `/`, and none is a 5xx.
+#[tokio::test]
+async fn sign_in_never_redirects_off_site_or_fails() {
+    let s = Server::start(false);
+    let c = no_redirects();
+    for next in [
+        "%2F%5Cevil.example",
+        "%2F%09%2Fevil",
+        "%2F%2Fevil.example",
+        "https%3A%2F%2Fevil.example",
+        "%2Fx%0D%0ASet-Cookie%3A%20a%3Db",
+        "%2F%0Aevil",
+    ] {
+        let res = c
+            .post(s.url("/signin"))
+            .body(format!("token={}&next={next}", s.admin))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "next={next}");
+        assert_eq!(res.headers()["location"], "/", "next={next}");
+        let res = c
+            .get(s.url(&format!("/signin?next={next}")))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.status().is_success(),
+            "GET /signin?next={next}: {}",
+            res.status()
+        );
+        assert!(
+            !res.text().await.unwrap().contains("evil"),
+            "next={next} echoed"
+        );
+    }
+    let res = c
+        .post(s.url("/signin"))
+        .body(format!(
+            "token={}&next=%2Fcompare%3Ffrom%3D2024-07-09",
+            s.admin
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/compare?from=2024-07-09");
+}

@@ -8,11 +8,46 @@ use axum::extract::State;
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 
+/// Where to go after signing in: a path on this site, or `/`. Browsers
+/// read `//host`, `/\\host` and paths with tabs or line breaks in them as
+/// other hosts (or refuse them), so only visible ASCII without a backslash,
+/// starting with one `/`, is kept; everything else falls back to `/`.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        // Only paths on this site, never another host.
-        Some(n) if n.starts_with('/') && !n.starts_with("//") => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b'\\') =>
+        {
+            n.to_string()
+        }
         _ => "/".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_paths_on_this_site_are_kept() {
+        for good in ["/", "/items/1?as_at=2024-09-10", "/compare#movement"] {
+            assert_eq!(safe_next(Some(good)), good);
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil",
+            "/x\r\nSet-Cookie: a=b",
+            "https://evil.example",
+            "evil",
+            "",
+            "/caf\u{e9}",
+            "/ space",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
     }
 }
 

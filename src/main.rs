@@ -41,6 +41,11 @@ enum Command {
         /// Seconds a request may take (a slow client included) before it gets 408.
         #[arg(long, value_name = "SECS", default_value_t = ragtrail::server::REQUEST_TIMEOUT.as_secs())]
         request_timeout: u64,
+        /// A TLS proxy is in front (people reach ragtrail over https): the
+        /// sign-in cookie is then marked Secure, so a browser never sends it
+        /// over plain http.
+        #[arg(long)]
+        tls_proxy: bool,
     },
     /// Manage access tokens (when no server holds the store; otherwise use
     /// the admin API, POST/DELETE /api/v1/tokens).
@@ -139,6 +144,12 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
 }
 
 fn main() -> ExitCode {
+    // Everything ragtrail creates (the store, tokens, keys, exports) is its
+    // owner's alone: files 0600, directories 0700.
+    // SAFETY: umask only sets the process's file-creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
     let cli = Cli::parse();
     let rt = match runtime() {
         Ok(rt) => rt,
@@ -151,12 +162,14 @@ fn main() -> ExitCode {
             public_read,
             demo,
             request_timeout,
+            tls_proxy,
         } => rt.block_on(cli::serve::run(cli::serve::Options {
             data,
             addr,
             public_read,
             demo,
             request_timeout,
+            tls_proxy,
         })),
         Command::Token { action } => match action {
             TokenAction::Create { data, role, name } => {

@@ -126,8 +126,7 @@ fn make_dir(dir: &Path) -> Result<(), StoreError> {
         missing.push(dir.to_path_buf());
     }
     std::fs::create_dir_all(dir).map_err(io_error(dir, "cannot create the data directory"))?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-        .map_err(io_error(dir, "cannot make the data directory private"))?;
+    private(dir).map_err(io_error(dir, "cannot make the data directory private"))?;
     for d in missing.iter().rev() {
         let parent = d
             .parent()
@@ -136,6 +135,23 @@ fn make_dir(dir: &Path) -> Result<(), StoreError> {
         File::open(parent)
             .and_then(|p| p.sync_all())
             .map_err(io_error(parent, "cannot sync the directory"))?;
+    }
+    Ok(())
+}
+
+/// Makes `dir` its owner's alone: the directory and each one in it 0700,
+/// each file 0600 (a directory written by an earlier ragtrail may have
+/// files that others could read).
+fn private(dir: &Path) -> std::io::Result<()> {
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            private(&entry.path())?;
+        } else if kind.is_file() {
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600))?;
+        }
     }
     Ok(())
 }

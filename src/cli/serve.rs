@@ -12,6 +12,7 @@ pub struct Options {
     pub public_read: bool,
     pub demo: bool,
     pub request_timeout: u64,
+    pub tls_proxy: bool,
 }
 
 pub async fn run(o: Options) -> ExitCode {
@@ -28,6 +29,7 @@ pub async fn run(o: Options) -> ExitCode {
         public_read: o.public_read,
         demo: o.demo,
         request_timeout: std::time::Duration::from_secs(o.request_timeout.max(1)),
+        secure_cookies: o.tls_proxy,
     })
     .await
     {

@@ -25,32 +25,6 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn only_paths_on_this_site_are_kept() {
-        for good in ["/", "/items/1?as_at=2024-09-10", "/compare#movement"] {
-            assert_eq!(safe_next(Some(good)), good);
-        }
-        for bad in [
-            "//evil.example",
-            "/\\evil.example",
-            "/\t/evil",
-            "/x\r\nSet-Cookie: a=b",
-            "https://evil.example",
-            "evil",
-            "",
-            "/caf\u{e9}",
-            "/ space",
-        ] {
-            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
-        }
-        assert_eq!(safe_next(None), "/");
-    }
-}
-
 fn form_html(next: &str, error: Option<&str>) -> String {
     format!(
         "<form class=\"record\" method=\"post\" action=\"/signin\" id=\"signin-form\"><input type=\"hidden\" name=\"next\" value=\"{}\"><label class=\"wide\">Access token<input type=\"password\" name=\"token\" id=\"token\" autocomplete=\"current-password\" required{}></label>{}<div class=\"wide\"><button class=\"primary\" id=\"signin\">Sign in</button></div></form><p class=\"muted\">Tokens come from your admin (<code>ragtrail token create</code>). Readers can view; writers can also record changes.</p>",
@@ -86,7 +60,9 @@ pub async fn submit(State(state): State<AppState>, caller: Caller, body: Bytes) 
         )
             .into_response();
     }
-    let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200");
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let cookie =
+        format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200{secure}");
     let mut res = Redirect::to(&next).into_response();
     if let Ok(v) = header::HeaderValue::from_str(&cookie) {
         res.headers_mut().insert(header::SET_COOKIE, v);
@@ -94,13 +70,38 @@ pub async fn submit(State(state): State<AppState>, caller: Caller, body: Bytes) 
     res
 }
 
-pub async fn signout() -> Response {
+pub async fn signout(State(state): State<AppState>) -> Response {
     let mut res = Redirect::to("/").into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        header::HeaderValue::from_static(
-            "ragtrail_token=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
-        ),
-    );
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}");
+    if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_paths_on_this_site_are_kept() {
+        for good in ["/", "/items/1?as_at=2024-09-10", "/compare#movement"] {
+            assert_eq!(safe_next(Some(good)), good);
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil",
+            "/x\r\nSet-Cookie: a=b",
+            "https://evil.example",
+            "evil",
+            "",
+            "/caf\u{e9}",
+            "/ space",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }

@@ -943,3 +943,45 @@ async fn the_last_admin_token_cannot_be_revoked() {
     let (st, _) = get(&c, &s, "/api/v1/tokens", Some(&deputy)).await;
     assert_eq!(st, StatusCode::OK, "the deputy still manages the store");
 }
+
+/// `GET /api/v1/verify` checks only what was appended since the last
+/// verification (so repeated calls cost nothing); `full=true` is for admins.
+#[tokio::test]
+async fn verification_is_incremental_and_a_full_walk_is_for_admins() {
+    let s = Server::start(true);
+    let c = client();
+    let writer = s.token("w", "writer").await;
+    cib(&c, &s, &writer).await;
+    let (_, first) = get(&c, &s, "/api/v1/verify", None).await;
+    assert_eq!(first["verified"], true, "{first}");
+    let count = first["count"].as_u64().unwrap();
+    for _ in 0..20 {
+        let (_, v) = get(&c, &s, "/api/v1/verify", None).await;
+        assert_eq!(
+            (v["count"].as_u64(), v["checked"].as_u64()),
+            (Some(count), Some(0)),
+            "{v}"
+        );
+    }
+    let (st, _) = post(&c, &s, "/api/v1/events", Some(&writer), &json!({"stream": P4, "type": "NarrativeRecorded", "data": {"section": "progress", "text": "one more"}, "effective": "2024-09-10"})).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (_, v) = get(&c, &s, "/api/v1/verify", None).await;
+    assert_eq!(
+        (v["count"].as_u64(), v["checked"].as_u64()),
+        (Some(count + 1), Some(1)),
+        "{v}"
+    );
+    let (st, v) = get(&c, &s, "/api/v1/verify?full=true", None).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "{v}");
+    let (st, _) = get(&c, &s, "/api/v1/verify?full=true", Some(&writer)).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v) = get(&c, &s, "/api/v1/verify?full=true", Some(&s.admin)).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        (v["checked"].as_u64(), v["full"].as_bool()),
+        (Some(count + 1), Some(true)),
+        "{v}"
+    );
+    let (st, _) = get(&c, &s, "/api/v1/verify?full=maybe", None).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+}

@@ -57,6 +57,8 @@ impl Iterator for Reading<'_> {
 pub struct Store {
     shared: Arc<Shared>,
     jobs: mpsc::Sender<Msg>,
+    /// Where the last verification got to, so that the next checks only what came after.
+    verified: Arc<std::sync::Mutex<Option<crate::verify::Walk>>>,
 }
 
 impl Store {
@@ -112,7 +114,11 @@ impl Store {
             value_cap: crate::dir::value_cap(opened.segment),
         };
         let jobs = writer::spawn(shared.clone(), parts, &options).map_err(thread)?;
-        Ok(Store { shared, jobs })
+        Ok(Store {
+            shared,
+            jobs,
+            verified: Arc::new(std::sync::Mutex::new(None)),
+        })
     }
 
     /// Has `hook` told of every later durable write, in log order, on the
@@ -285,10 +291,39 @@ impl Store {
         self.shared.live.subscribe()
     }
 
-    /// Walks the hash chain up to the current head, then checks it against
-    /// the head record as it was found when the store opened.
+    /// Verifies the chain up to the current head, incrementally: the prefix a
+    /// verification of this store passed before is not walked again, so a
+    /// call costs what was appended since (`Verified::checked` says how many
+    /// events it checked). Then checks the head record as it was found when
+    /// the store opened. [`Store::verify_full`] walks everything again.
     pub fn verify(&self) -> Result<crate::Verified, crate::VerifyError> {
-        let verified = crate::verify::walk(&self.shared.events, Some(self.head().position))?;
+        self.verify_from(false)
+    }
+
+    /// Walks the whole chain from position 1 (and remembers the result, as [`Store::verify`] does).
+    pub fn verify_full(&self) -> Result<crate::Verified, crate::VerifyError> {
+        self.verify_from(true)
+    }
+
+    fn verify_from(&self, full: bool) -> Result<crate::Verified, crate::VerifyError> {
+        let mut kept = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        let head = self.head().position;
+        let from = match kept.as_ref() {
+            Some(w) if !full && w.expected <= head.saturating_add(1) => w.clone(),
+            _ => crate::verify::Walk::start(),
+        };
+        let start_key = if from.expected == 1 {
+            None
+        } else {
+            let index = read_lock(&self.shared.index);
+            let at = usize::try_from(from.expected - 1).unwrap_or(usize::MAX);
+            // At the head already: start past the last value (nothing to walk).
+            Some(index.events.get(at).map_or(index.last_key + 1, |p| p.key))
+        };
+        let walked = crate::verify::walk(&self.shared.events, from, start_key, Some(head))?;
+        let verified = walked.verified();
+        *kept = Some(walked);
+        drop(kept);
         match &self.shared.damage {
             Some(d) => Err(crate::VerifyError::Bad {
                 position: d.position,

@@ -17,6 +17,9 @@ use uuid::Uuid;
 pub struct Verified {
     pub count: u64,
     pub head: Digest32,
+    /// How many events this walk checked: all of them for a full walk, only
+    /// those after the prefix verified before for an incremental one.
+    pub checked: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +42,7 @@ pub fn verify_dir(dir: impl AsRef<Path>) -> Result<Verified, VerifyError> {
     let dir = dir.as_ref();
     // Holding sled (and its lock) keeps a writer out while we read.
     let (_db, events, _) = crate::dir::open_sled(dir, &crate::Options::default())?;
-    let verified = walk(&events, None)?;
+    let verified = walk(&events, Walk::start(), None, None)?.verified();
     let hash_at = |p: u64| -> Option<Digest32> {
         // The walk has checked every position up to `count`; only the head's is asked.
         (p == verified.count).then_some(verified.head)
@@ -53,17 +56,26 @@ pub fn verify_dir(dir: impl AsRef<Path>) -> Result<Verified, VerifyError> {
     Ok(verified)
 }
 
-/// Walks the events tree in order up to position `upto` (all of it when `None`).
-pub(crate) fn walk(events: &sled::Tree, upto: Option<u64>) -> Result<Verified, VerifyError> {
-    let mut walk = Walk {
-        expected: 1,
-        prev: Digest32::GENESIS,
-        versions: HashMap::new(),
-    };
+/// Walks the events tree in order, continuing `from` (a walk that has
+/// checked the positions before `from.expected`), starting at the value under
+/// `start_key` (the one holding `from.expected`; the first when `None`), up to
+/// position `upto` (all of it when `None`). Returns where the walk got to.
+pub(crate) fn walk(
+    events: &sled::Tree,
+    from: Walk,
+    start_key: Option<u64>,
+    upto: Option<u64>,
+) -> Result<Walk, VerifyError> {
+    let mut walk = from;
+    walk.checked = 0;
     let upto = upto.unwrap_or(u64::MAX);
     // The first value that fails its checksum though its events verify.
     let mut checksum: Option<(u64, u64)> = None;
-    for kv in events.iter() {
+    let values = match start_key {
+        Some(k) => events.range(k.to_be_bytes()..),
+        None => events.iter(),
+    };
+    for kv in values {
         if walk.expected > upto {
             break;
         }
@@ -88,6 +100,10 @@ pub(crate) fn walk(events: &sled::Tree, upto: Option<u64>) -> Result<Verified, V
             if walk.expected > upto {
                 break;
             }
+            // Records of this value that an earlier walk checked.
+            if keys::position_of(rk).is_some_and(|p| p < walk.expected) {
+                continue;
+            }
             walk.record(rk, rv)?;
         }
         if !read.checksum_ok && checksum.is_none() {
@@ -102,20 +118,37 @@ pub(crate) fn walk(events: &sled::Tree, upto: Option<u64>) -> Result<Verified, V
             ),
         });
     }
-    Ok(Verified {
-        count: walk.expected - 1,
-        head: walk.prev,
-    })
+    Ok(walk)
 }
 
-/// The walk along the log: what the next event must be.
-struct Walk {
-    expected: u64,
+/// The walk along the log: what the next event must be. Kept by a store
+/// between walks, so that the next one checks only what came after.
+#[derive(Debug, Clone)]
+pub(crate) struct Walk {
+    pub(crate) expected: u64,
     prev: Digest32,
     versions: HashMap<Uuid, u64>,
+    checked: u64,
 }
 
 impl Walk {
+    pub(crate) fn start() -> Walk {
+        Walk {
+            expected: 1,
+            prev: Digest32::GENESIS,
+            versions: HashMap::new(),
+            checked: 0,
+        }
+    }
+
+    pub(crate) fn verified(&self) -> Verified {
+        Verified {
+            count: self.expected - 1,
+            head: self.prev,
+            checked: self.checked,
+        }
+    }
+
     /// Checks one record; events must continue the chain at the expected position.
     fn record(&mut self, key: &[u8], value: &[u8]) -> Result<(), VerifyError> {
         let bad = |problem: String| VerifyError::Bad {
@@ -165,6 +198,7 @@ impl Walk {
         *version = env.version;
         self.prev = env.hash;
         self.expected += 1;
+        self.checked += 1;
         Ok(())
     }
 }

@@ -1019,3 +1019,35 @@ proptest! {
         prop_assert!(verify::verify_dir(dir.path()).is_ok());
     }
 }
+
+/// `verify` on an open store walks only what came after the prefix it
+/// verified before; `verify_full` walks everything again.
+#[test]
+fn verify_is_incremental_and_a_full_walk_is_there_too() {
+    let dir = TempDir::new().unwrap();
+    rt().block_on(async {
+        let store = Store::open(dir.path()).unwrap();
+        for i in 0..50u128 {
+            one_rag(&store, "lead", uuid(i % 3), Rag::Green, day(2024, 9, 10)).await;
+        }
+        let v = store.verify().unwrap();
+        assert_eq!((v.count, v.checked), (50, 50));
+        let again = store.verify().unwrap();
+        assert_eq!((again.count, again.checked, again.head), (50, 0, v.head));
+        let events = (0..7u128)
+            .map(|i| new_event(uuid(i), rag(Rag::Amber), day(2024, 9, 11)))
+            .collect();
+        store.append(append_all("lead", events)).await.unwrap();
+        one_rag(&store, "lead", uuid(1), Rag::Red, day(2024, 9, 12)).await;
+        let v = store.verify().unwrap();
+        assert_eq!((v.count, v.checked), (58, 8));
+        assert_eq!(v.head, store.head().hash);
+        let full = store.verify_full().unwrap();
+        assert_eq!((full.count, full.checked, full.head), (58, 58, v.head));
+        assert_eq!(store.verify().unwrap().checked, 0);
+        closed(store).await;
+    });
+    // The same answers as a walk of the closed store from scratch.
+    let fresh = verify::verify_dir(dir.path()).unwrap();
+    assert_eq!((fresh.count, fresh.checked), (58, 58));
+}

@@ -39,22 +39,47 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
     })
 }
 
-/// Walks the whole hash chain: verified, or the first bad position.
+/// Verifies the hash chain: verified, or the first bad position. The prefix
+/// verified before is not walked again, so a request costs only what was
+/// appended since; `full=true` (admins) walks the whole chain from position 1.
 #[utoipa::path(get, path = "/api/v1/verify", tag = "audit",
-    responses((status = 200, body = VerifyReport), (status = 401, body = Problem)))]
+    params(("full" = Option<bool>, Query, description = "Walk the whole chain from position 1 (admins only)")),
+    responses((status = 200, body = VerifyReport), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem)))]
 pub async fn verify(
     State(state): State<AppState>,
     caller: Caller,
+    uri: axum::http::Uri,
 ) -> Result<Json<VerifyReport>, ApiError> {
     caller.may_read(&state)?;
+    let full = match super::Params::from_query(uri.query()).text("full") {
+        None | Some("false") => false,
+        Some("true") => {
+            caller.must_be(Role::Admin)?;
+            true
+        }
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "full must be true or false, not {other:?}"
+            )))
+        }
+    };
     let store = state.store.clone();
-    let result = tokio::task::spawn_blocking(move || store.verify())
-        .await
-        .map_err(|e| ApiError::Internal(format!("verification stopped: {e}")))?;
+    let result = tokio::task::spawn_blocking(move || {
+        if full {
+            store.verify_full()
+        } else {
+            store.verify()
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("verification stopped: {e}")))?;
     let report = match result {
         Ok(v) => VerifyReport {
             verified: true,
             count: Some(v.count),
+            checked: Some(v.checked),
+            full,
             head: Some(v.head.to_hex()),
             position: None,
             problem: None,
@@ -62,6 +87,8 @@ pub async fn verify(
         Err(VerifyError::Bad { position, problem }) => VerifyReport {
             verified: false,
             count: None,
+            checked: None,
+            full,
             head: None,
             position: Some(position),
             problem: Some(problem),

@@ -151,6 +151,10 @@ pub struct VerifyReport {
     pub verified: bool,
     /// Events verified (when verified).
     pub count: Option<u64>,
+    /// Events this request checked: those since the last verification, or all with `full=true`.
+    pub checked: Option<u64>,
+    /// Whether the whole chain was walked from position 1 (`full=true`, admins only).
+    pub full: bool,
     pub head: Option<String>,
     /// The first bad position (when not).
     pub position: Option<u64>,

@@ -33,6 +33,12 @@ pub enum ApiError {
     TooLarge { limit: usize },
     #[error("{0}")]
     Unavailable(String),
+    /// 503 with `Retry-After`: busy for now (e.g. every live-feed place taken).
+    #[error("{detail}")]
+    Busy {
+        detail: String,
+        retry_after_secs: u32,
+    },
     #[error("{0}")]
     Internal(String),
 }
@@ -47,7 +53,7 @@ impl ApiError {
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -126,6 +132,15 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
         );
+        if let ApiError::Busy {
+            retry_after_secs, ..
+        } = &self
+        {
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(*retry_after_secs),
+            );
+        }
         if matches!(self, ApiError::Unauthenticated(_)) {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -46,6 +46,9 @@ enum Command {
         /// over plain http.
         #[arg(long)]
         tls_proxy: bool,
+        /// The most live-feed (SSE) subscribers at once; more get 503 with Retry-After.
+        #[arg(long, value_name = "N", default_value_t = 256)]
+        live_max: usize,
     },
     /// Manage access tokens (when no server holds the store; otherwise use
     /// the admin API, POST/DELETE /api/v1/tokens).
@@ -163,6 +166,7 @@ fn main() -> ExitCode {
             demo,
             request_timeout,
             tls_proxy,
+            live_max,
         } => rt.block_on(cli::serve::run(cli::serve::Options {
             data,
             addr,
@@ -170,6 +174,7 @@ fn main() -> ExitCode {
             demo,
             request_timeout,
             tls_proxy,
+            live_max,
         })),
         Command::Token { action } => match action {
             TokenAction::Create { data, role, name } => {

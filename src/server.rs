@@ -70,6 +70,9 @@ pub struct Services {
     pub public_read: bool,
     /// The sign-in cookie is marked Secure.
     pub secure_cookies: bool,
+    /// Live-feed subscribers at once (`--live-max`).
+    pub live_max: usize,
+    pub live_places: Arc<tokio::sync::Semaphore>,
     /// Flips to true when the server is shutting down (ends live feeds).
     pub shutdown: watch::Receiver<bool>,
 }
@@ -85,6 +88,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Mark the sign-in cookie Secure (a TLS proxy is in front).
     pub secure_cookies: bool,
+    /// The most live-feed subscribers at once.
+    pub live_max: usize,
 }
 
 /// Errors that stop the server from starting.
@@ -194,6 +199,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         signer,
         public_read: config.public_read || config.demo,
         secure_cookies: config.secure_cookies,
+        live_max: config.live_max,
+        live_places: Arc::new(tokio::sync::Semaphore::new(config.live_max)),
         shutdown: stop_rx,
     }));
     let shutdown = shutdown_signal();

@@ -114,3 +114,95 @@ async fn the_data_directory_is_its_owners_alone() {
         assert_eq!(mode, if is_dir { 0o700 } else { 0o600 }, "{path}");
     }
 }
+
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A live-feed subscriber that asks from position 0, reads the status line
+/// of the answer (so its place is taken), and then never reads again.
+fn idle_subscriber(s: &Server) -> std::net::TcpStream {
+    use std::io::{Read, Write};
+    let addr = s.base.trim_start_matches("http://");
+    let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+    let request = format!(
+        "GET /api/v1/events/live?after=0 HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nAccept: text/event-stream\r\n\r\n",
+        s.admin
+    );
+    tcp.write_all(request.as_bytes()).unwrap();
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut status = [0u8; 12];
+    tcp.read_exact(&mut status).unwrap();
+    assert_eq!(&status, b"HTTP/1.1 200", "a subscriber was refused");
+    tcp
+}
+
+/// The live feed takes at most `--live-max` subscribers (503 with Retry-After
+/// beyond), and a subscriber that never reads holds one page of events, not
+/// the log: 100 of them from position 0 leave the server's memory nearly
+/// where it was (what the kernel's socket buffers take is not the server's).
+#[tokio::test]
+async fn the_live_feed_is_capped_and_slow_readers_hold_little() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let s = Server::start_with(&dir.path().join("data"), &["--live-max", "110"]);
+    for b in 0..1 {
+        let events: Vec<_> = (0..1000)
+            .map(|i| event(PROGRAMME, "NarrativeRecorded", serde_json::json!({"section": "progress", "text": format!("batch {b} update {i}: {}", "x".repeat(300))}), "2024-09-10"))
+            .collect();
+        s.batch(&serde_json::json!({"events": events})).await;
+    }
+    let before = rss_kb(s.child.id());
+    let idle: Vec<_> = (0..100).map(|_| idle_subscriber(&s)).collect();
+
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let after = rss_kb(s.child.id());
+    let grown_mb = after.saturating_sub(before) / 1024;
+    println!("100 idle subscribers: server RSS {before} kB -> {after} kB");
+    // One page of 64 events each is ~3 MB; the 512-event pages of before were ~25 MB.
+    assert!(
+        grown_mb < 15,
+        "100 idle subscribers grew the server by {grown_mb} MB"
+    );
+    // Ten more fill the places; the next gets 503 with Retry-After.
+    let mut more: Vec<_> = (0..10).map(|_| idle_subscriber(&s)).collect();
+    let c = reqwest::Client::new();
+    let res = c
+        .get(s.url("/api/v1/events/live?after=0"))
+        .bearer_auth(&s.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.headers()["retry-after"], "5");
+    assert!(res.text().await.unwrap().contains("live-feed places"));
+    // One leaves: its place is given back.
+    drop(more.pop());
+    let mut admitted = false;
+    for _ in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let res = c
+            .get(s.url("/api/v1/events/live?after=999"))
+            .bearer_auth(&s.admin)
+            .send()
+            .await
+            .unwrap();
+        if res.status() == 200 {
+            admitted = true;
+            break;
+        }
+    }
+    assert!(
+        admitted,
+        "a place freed by a closed subscriber was not given back"
+    );
+    // The rest of the server answers all along.
+    let h: serde_json::Value = s.public_json("/healthz").await;
+    assert_eq!(h["status"], "ok");
+    drop(idle);
+}

@@ -76,7 +76,14 @@ struct Tail {
     shutdown: tokio::sync::watch::Receiver<bool>,
     /// Set after an error was sent: the stream then ends (the client resumes).
     failed: bool,
+    /// This subscriber's place among `--live-max`; given back when the stream ends.
+    _place: tokio::sync::OwnedSemaphorePermit,
 }
+
+/// Events read from the log at a time for one subscriber: all that a
+/// subscriber ever holds, however slowly it reads (the shared live ring is
+/// bounded too, and a subscriber that falls out of it is paged from the log).
+const PAGE: usize = 64;
 
 impl Tail {
     /// The next event after `sent`, from the log or the live feed; None at shutdown.
@@ -91,7 +98,7 @@ impl Tail {
             }
             // Catch up from the log whenever it holds more than we sent.
             if self.state.store.head().position > self.sent {
-                match self.state.store.read(self.sent, 512) {
+                match self.state.store.read(self.sent, PAGE) {
                     Ok(events) => {
                         self.ready.extend(events);
                         continue;
@@ -124,7 +131,8 @@ impl Tail {
         ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this position (wins over `after`)"),
     ),
     responses((status = 200, description = "text/event-stream of events", content_type = "text/event-stream", body = EnvelopeView),
-        (status = 401, body = Problem)))]
+        (status = 401, body = Problem),
+        (status = 503, body = Problem, description = "Every live-feed place is taken (`--live-max`); see Retry-After")))]
 pub async fn live(
     State(state): State<AppState>,
     caller: Caller,
@@ -150,8 +158,16 @@ pub async fn live(
         Some(id) => id,
         None => p.number("after")?.unwrap_or(0),
     };
+    let place = state.live_places.clone().try_acquire_owned().map_err(|_| ApiError::Busy {
+        detail: format!(
+            "every one of the {} live-feed places is taken; retry shortly, or page the log with GET /api/v1/events?after=",
+            state.live_max
+        ),
+        retry_after_secs: 5,
+    })?;
     // Subscribe before the first read of the log, so nothing falls in between.
     let tail = Tail {
+        _place: place,
         feed: state.store.subscribe(),
         shutdown: state.shutdown.clone(),
         state,

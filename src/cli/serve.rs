@@ -13,6 +13,7 @@ pub struct Options {
     pub demo: bool,
     pub request_timeout: u64,
     pub tls_proxy: bool,
+    pub live_max: usize,
 }
 
 pub async fn run(o: Options) -> ExitCode {
@@ -30,6 +31,7 @@ pub async fn run(o: Options) -> ExitCode {
         demo: o.demo,
         request_timeout: std::time::Duration::from_secs(o.request_timeout.max(1)),
         secure_cookies: o.tls_proxy,
+        live_max: o.live_max.max(1),
     })
     .await
     {

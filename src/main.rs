@@ -49,6 +49,14 @@ enum Command {
         /// The most live-feed (SSE) subscribers at once; more get 503 with Retry-After.
         #[arg(long, value_name = "N", default_value_t = 256)]
         live_max: usize,
+        /// The most connections served at once; past that, new ones wait
+        /// until slow ones time out.
+        #[arg(long, value_name = "N", default_value_t = 2048)]
+        max_connections: usize,
+        /// Seconds a client may take to send a request's headers, and a
+        /// kept-alive connection may sit idle, before it is closed.
+        #[arg(long, value_name = "SECS", default_value_t = ragtrail::server::HEADER_TIMEOUT.as_secs())]
+        header_timeout: u64,
     },
     /// Manage access tokens (when no server holds the store; otherwise use
     /// the admin API, POST/DELETE /api/v1/tokens).
@@ -167,6 +175,8 @@ fn main() -> ExitCode {
             request_timeout,
             tls_proxy,
             live_max,
+            max_connections,
+            header_timeout,
         } => rt.block_on(cli::serve::run(cli::serve::Options {
             data,
             addr,
@@ -175,6 +185,8 @@ fn main() -> ExitCode {
             request_timeout,
             tls_proxy,
             live_max,
+            max_connections,
+            header_timeout,
         })),
         Command::Token { action } => match action {
             TokenAction::Create { data, role, name } => {

@@ -90,6 +90,10 @@ pub struct Config {
     pub secure_cookies: bool,
     /// The most live-feed subscribers at once.
     pub live_max: usize,
+    /// The most connections served at once.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers (and a kept-alive connection may idle).
+    pub header_timeout: Duration,
 }
 
 /// Errors that stop the server from starting.
@@ -223,31 +227,92 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             ""
         }
     );
-    // Answers go out at once, not held back to be merged with later bytes (Nagle).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY on a connection: {e}");
-        }
-    });
-    let served = axum::serve(listener, router(state, config.request_timeout))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: finishing requests in flight");
-            let _ = stop_tx.send(true);
-        })
-        .await;
+    let app = router(state, config.request_timeout);
+    serve(listener, app, &config, shutdown, move || {
+        let _ = stop_tx.send(true);
+    })
+    .await;
     follower.abort();
     // Every acknowledged append was durable before its 201; commit anything queued, then stop.
     store.close().await;
-    served.map_err(|source| StartError::Listen {
-        addr: config.addr,
-        source,
-    })?;
     println!(
         "ragtrail stopped cleanly at position {}",
         store.head().position
     );
     Ok(())
+}
+
+/// How long a client may take to send a request's headers, and how long a
+/// kept-alive connection may sit idle waiting for the next request.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Accepts connections until `shutdown`, each served by hyper with a
+/// header-read timeout (which also closes kept-alive connections idle that
+/// long), at most `max_connections` at once (past that, new ones wait in the
+/// kernel's queue while the slow ones time out), backing off when accept fails
+/// (out of file descriptors, say) instead of spinning. At shutdown it stops
+/// accepting, calls `stopping` (which ends the live feeds), and lets requests
+/// in flight finish (for up to 30 s).
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    config: &Config,
+    shutdown: impl std::future::Future<Output = ()>,
+    stopping: impl FnOnce(),
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let places = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut backoff = Duration::from_millis(10);
+    tokio::pin!(shutdown);
+    loop {
+        let place = tokio::select! {
+            p = places.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
+        let tcp = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => {
+                    backoff = Duration::from_millis(10);
+                    tcp
+                }
+                Err(e) => {
+                    tracing::warn!("cannot accept a connection ({e}); trying again in {backoff:?}");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        // Answers go out at once, not held back to be merged with later bytes (Nagle).
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY on a connection: {e}");
+        }
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(config.header_timeout)
+            .serve_connection(TokioIo::new(tcp), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("connection ended: {e}");
+            }
+            drop(place);
+        });
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+    stopping();
+    if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still in flight after 30 s; stopping anyway");
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C. The handlers are installed when this is

@@ -206,3 +206,89 @@ async fn the_live_feed_is_capped_and_slow_readers_hold_little() {
     assert_eq!(h["status"], "ok");
     drop(idle);
 }
+
+/// Raises this test process's open-file limit, to hold many connections.
+fn allow_files(n: u64) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct given.
+    unsafe {
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
+        lim.rlim_cur = n.min(lim.rlim_max);
+        libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+    }
+}
+
+/// Slowloris: 1,100 connections that each send one header line and then a
+/// line now and again, never finishing. `/healthz` keeps answering all along,
+/// every slow connection is closed once the header timeout passes, and a
+/// kept-alive connection left idle is closed too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_cut_off_and_the_server_keeps_answering() {
+    use std::io::{Read, Write};
+    allow_files(4096);
+    let dir = tempfile::TempDir::new().unwrap();
+    let s = Server::start_with(
+        &dir.path().join("data"),
+        &["--header-timeout", "2", "--public-read"],
+    );
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let mut slow = Vec::new();
+    for _ in 0..1100 {
+        let mut tcp = std::net::TcpStream::connect(&addr).unwrap();
+        tcp.write_all(b"GET /healthz HTTP/1.1\r\n").unwrap();
+        slow.push(tcp);
+    }
+    let started = std::time::Instant::now();
+    // During the attack: a well-behaved client is answered.
+    for _ in 0..3 {
+        let h: serde_json::Value = s.public_json("/healthz").await;
+        assert_eq!(h["status"], "ok");
+        for t in slow.iter_mut() {
+            let _ = t.write_all(b"X-Slow: 1\r\n");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    }
+    // A kept-alive connection that made one request and then idles.
+    let mut idle = std::net::TcpStream::connect(&addr).unwrap();
+    idle.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut answer = [0u8; 12];
+    idle.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 200");
+    // Past the header timeout (2 s) for the slow ones, and for the idle one.
+    tokio::time::sleep(std::time::Duration::from_millis(2600).saturating_sub(started.elapsed()))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(2600)).await;
+    fn closed(t: &mut std::net::TcpStream) -> bool {
+        t.set_read_timeout(Some(std::time::Duration::from_millis(50)))
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        loop {
+            match t.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => continue, // an answer (408 or 400) before the close
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.kind() == std::io::ErrorKind::TimedOut =>
+                {
+                    return false
+                }
+                Err(_) => return true,
+            }
+        }
+    }
+    let still_open = slow.iter_mut().map(closed).filter(|c| !c).count();
+    assert_eq!(
+        still_open, 0,
+        "{still_open} of 1,100 slow connections were left open"
+    );
+    assert!(
+        closed(&mut idle),
+        "an idle kept-alive connection was left open"
+    );
+    let h: serde_json::Value = s.public_json("/healthz").await;
+    assert_eq!(h["status"], "ok");
+}

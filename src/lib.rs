@@ -16,6 +16,7 @@
 pub mod api;
 pub mod auth;
 pub mod command;
+pub mod csrf;
 pub mod demo;
 pub mod error;
 pub mod export;

@@ -70,6 +70,8 @@ pub struct Services {
     pub public_read: bool,
     /// The sign-in cookie is marked Secure.
     pub secure_cookies: bool,
+    /// The key of the forms' CSRF tokens.
+    pub csrf: crate::csrf::Key,
     /// Live-feed subscribers at once (`--live-max`).
     pub live_max: usize,
     pub live_places: Arc<tokio::sync::Semaphore>,
@@ -119,10 +121,12 @@ pub enum StartError {
 
 /// The whole router, with its layers.
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
-    let prompt = api::routes().layer(TimeoutLayer::with_status_code(
-        StatusCode::REQUEST_TIMEOUT,
-        request_timeout,
-    ));
+    let prompt = api::routes()
+        .layer(axum::middleware::from_fn(api::json_only))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ));
     Router::new()
         .merge(prompt)
         .merge(crate::web::routes().layer(TimeoutLayer::with_status_code(
@@ -134,6 +138,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             ApiError::NotFound("no such route; see the README for the API".into()).into_response()
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(crate::csrf::same_origin_only))
         .layer(axum::middleware::map_response(security_headers))
         .layer(
             // Method and path only: query strings could carry things that must not be logged.
@@ -203,6 +208,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         signer,
         public_read: config.public_read || config.demo,
         secure_cookies: config.secure_cookies,
+        csrf: crate::csrf::Key::new().map_err(files)?,
         live_max: config.live_max,
         live_places: Arc::new(tokio::sync::Semaphore::new(config.live_max)),
         shutdown: stop_rx,

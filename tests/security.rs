@@ -292,3 +292,125 @@ async fn slow_clients_are_cut_off_and_the_server_keeps_answering() {
     let h: serde_json::Value = s.public_json("/healthz").await;
     assert_eq!(h["status"], "ok");
 }
+
+/// The penetration test's same-site attacks: a page on another port of this
+/// host posting the RAG form with the signed-in writer's cookie, and a
+/// `text/plain` form posting to the JSON API. Every one is refused and the
+/// log is unchanged; the real form, posted from the server's own page, works.
+#[tokio::test]
+async fn forms_from_another_origin_and_non_json_api_bodies_are_refused() {
+    let s = Server::start(false);
+    let c = no_redirects();
+    let item = "00000000-0000-0000-0000-000000000014";
+    s.batch(&serde_json::json!({"events": [
+        event(PROGRAMME, "ProgrammeRegistered", serde_json::json!({"name": "P", "authority": "A"}), "2024-09-10"),
+        event(item, "ItemRegistered", serde_json::json!({"programme": PROGRAMME, "kind": "priority", "reference": "4", "title": "Leadership"}), "2024-09-10"),
+    ]})).await;
+    let log = || async { s.admin_json("/api/v1/events?after=0&limit=1000").await };
+    let before = log().await;
+    let writer = s.token("secretary", "writer").await;
+    let res = sign_in(&c, &s, &writer, "%2F").await;
+    let pair = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = c
+        .get(s.url(&format!("/items/{item}")))
+        .header("Cookie", &pair)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page);
+    assert_eq!(csrf.len(), 64, "the form carries a token");
+    let form = |token: &str| {
+        format!("csrf={token}&dimension=overall&rag=red&effective=2024-10-01&reason=forged")
+    };
+    let evil = "http://127.0.0.1:9";
+    // Another origin of this site, as the browser reports it: refused even with the right token.
+    for (name, value) in [
+        ("Origin", evil),
+        ("Sec-Fetch-Site", "same-site"),
+        ("Sec-Fetch-Site", "cross-site"),
+    ] {
+        let res = c
+            .post(s.url(&format!("/items/{item}/rag")))
+            .header("Cookie", &pair)
+            .header(name, value)
+            .body(form(&csrf))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{name}: {value}");
+    }
+    // No token, or another session's: refused.
+    for token in ["", &"0".repeat(64)] {
+        let res = c
+            .post(s.url(&format!("/items/{item}/rag")))
+            .header("Cookie", &pair)
+            .body(form(token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "token {token:?}");
+        assert!(res.text().await.unwrap().contains("Nothing was recorded"));
+    }
+    // The JSON API never takes the cookie, and never a body that is not JSON.
+    let body = serde_json::json!({"stream": item, "type": "RagChanged", "data": {"dimension": "overall", "rag": "red"}, "effective": "2024-10-01", "reason": "forged"}).to_string();
+    let res = c
+        .post(s.url("/api/v1/events"))
+        .header("Cookie", &pair)
+        .header("Content-Type", "application/json")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        401,
+        "the cookie is not a credential for the API"
+    );
+    for kind in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let res = c
+            .post(s.url("/api/v1/events"))
+            .bearer_auth(&writer)
+            .header("Content-Type", kind)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 415, "{kind}");
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+    }
+    assert_eq!(
+        log().await,
+        before,
+        "every refused attack left the log unchanged"
+    );
+    // The form from the server's own page, as a browser posts it, records the change.
+    let res = c
+        .post(s.url(&format!("/items/{item}/rag")))
+        .header("Cookie", &pair)
+        .header("Origin", s.base.as_str())
+        .header("Sec-Fetch-Site", "same-origin")
+        .body(form(&csrf).replace("forged", "agreed+at+the+board"))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    assert_eq!(status, 303, "{}", res.text().await.unwrap());
+    let after = log().await;
+    assert_eq!(
+        after["events"].as_array().unwrap().len(),
+        before["events"].as_array().unwrap().len() + 1
+    );
+}

@@ -22,22 +22,12 @@ async fn private_pages_need_sign_in_and_the_cookie_is_httponly_and_strict() {
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/signin?next=/");
     // A wrong token is refused on the form; the right one sets the cookie.
-    let res = c
-        .post(s.url("/signin"))
-        .body("token=rt_wrong&next=%2F")
-        .send()
-        .await
-        .unwrap();
+    let res = sign_in(&c, &s, "rt_wrong", "%2F").await;
     assert_eq!(res.status(), 401);
     assert!(res.text().await.unwrap().contains("not known"));
     let token = s.token("inspector", "reader").await;
     let token = token.as_str();
-    let res = c
-        .post(s.url("/signin"))
-        .body(format!("token={token}&next=%2Faudit"))
-        .send()
-        .await
-        .unwrap();
+    let res = sign_in(&c, &s, token, "%2Faudit").await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/audit");
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
@@ -46,12 +36,7 @@ async fn private_pages_need_sign_in_and_the_cookie_is_httponly_and_strict() {
         "{cookie}"
     );
     // Another site as `next` is not followed.
-    let res = c
-        .post(s.url("/signin"))
-        .body(format!("token={token}&next=%2F%2Fevil.example"))
-        .send()
-        .await
-        .unwrap();
+    let res = sign_in(&c, &s, token, "%2F%2Fevil.example").await;
     assert_eq!(res.headers()["location"], "/");
     // Signed in as a reader: pages answer, and an item page has no forms.
     let pair = cookie.split(';').next().unwrap().to_string();
@@ -61,6 +46,7 @@ async fn private_pages_need_sign_in_and_the_cookie_is_httponly_and_strict() {
         event(item, "ItemRegistered", json!({"programme": PROGRAMME, "kind": "priority", "reference": "4", "title": "Leadership"}), "2024-09-10"),
     ]});
     s.batch(&setup).await;
+    let mut csrf = String::new();
     for path in [
         "/",
         "/compare",
@@ -76,6 +62,7 @@ async fn private_pages_need_sign_in_and_the_cookie_is_httponly_and_strict() {
             .unwrap();
         assert_eq!(res.status(), 200, "{path}");
         let html = res.text().await.unwrap();
+        csrf = csrf_of(&html);
         assert!(html.contains("inspector (reader)"), "{path}");
         assert!(!html.contains("rag-form"), "{path}: a reader sees no forms");
     }
@@ -88,9 +75,18 @@ async fn private_pages_need_sign_in_and_the_cookie_is_httponly_and_strict() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
+    // Signing out without the page's token is refused (a forged sign-out).
     let res = c
         .post(s.url("/signout"))
         .header("Cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = c
+        .post(s.url("/signout"))
+        .header("Cookie", &pair)
+        .body(format!("csrf={csrf}"))
         .send()
         .await
         .unwrap();
@@ -123,12 +119,7 @@ async fn sign_in_never_redirects_off_site_or_fails() {
         "%2Fx%0D%0ASet-Cookie%3A%20a%3Db",
         "%2F%0Aevil",
     ] {
-        let res = c
-            .post(s.url("/signin"))
-            .body(format!("token={}&next={next}", s.admin))
-            .send()
-            .await
-            .unwrap();
+        let res = sign_in(&c, &s, &s.admin, next).await;
         assert_eq!(res.status(), 303, "next={next}");
         assert_eq!(res.headers()["location"], "/", "next={next}");
         let res = c
@@ -146,14 +137,18 @@ async fn sign_in_never_redirects_off_site_or_fails() {
             "next={next} echoed"
         );
     }
+    let res = sign_in(&c, &s, &s.admin, "%2Fcompare%3Ffrom%3D2024-07-09").await;
+    assert_eq!(res.headers()["location"], "/compare?from=2024-07-09");
+    // A sign-in post without the form's token (another site's form) is refused.
     let res = c
         .post(s.url("/signin"))
-        .body(format!(
-            "token={}&next=%2Fcompare%3Ffrom%3D2024-07-09",
-            s.admin
-        ))
+        .body(format!("token={}&next=%2F", s.admin))
         .send()
         .await
         .unwrap();
-    assert_eq!(res.headers()["location"], "/compare?from=2024-07-09");
+    assert_eq!(res.status(), 403);
+    assert!(res
+        .headers()
+        .get("set-cookie")
+        .is_none_or(|v| !v.to_str().unwrap().starts_with("ragtrail_token=rt_")));
 }

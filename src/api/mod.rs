@@ -53,7 +53,9 @@ pub fn streaming_routes() -> Router<AppState> {
 }
 
 /// The caller: a token's identity, or anonymous.
-pub struct Caller(pub Option<Identity>);
+/// Who is asking: the identity of the bearer token (or, on the web pages only,
+/// of the sign-in cookie), and for a cookie session the token its forms must carry.
+pub struct Caller(pub Option<Identity>, pub Option<String>);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
@@ -70,10 +72,17 @@ impl FromRequestParts<AppState> for Caller {
             }
         }
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            // The web pages sign in with a cookie (HttpOnly, SameSite=Strict).
+            // The web pages sign in with a cookie (HttpOnly, SameSite=Strict);
+            // the JSON API never takes it (a browser must not call it with its user's rights).
+            if parts.uri.path().starts_with("/api/") {
+                return Ok(Caller(None, None));
+            }
             return Ok(match crate::web::cookie_token(&parts.headers) {
-                Some(token) => Caller(state.tokens.authenticate(&token)),
-                None => Caller(None),
+                Some(token) => match state.tokens.authenticate(&token) {
+                    Some(id) => Caller(Some(id), Some(state.csrf.for_session(&token))),
+                    None => Caller(None, None),
+                },
+                None => Caller(None, None),
             });
         };
         let token = value
@@ -87,7 +96,7 @@ impl FromRequestParts<AppState> for Caller {
                 )
             })?;
         match state.tokens.authenticate(token) {
-            Some(id) => Ok(Caller(Some(id))),
+            Some(id) => Ok(Caller(Some(id), None)),
             None => Err(ApiError::Unauthenticated(
                 "unknown or revoked token; ask an admin for a new one (`ragtrail token create`)"
                     .into(),
@@ -244,4 +253,37 @@ fn decode(s: &str) -> String {
 pub fn path_uuid(what: &str, v: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(v)
         .map_err(|_| ApiError::BadRequest(format!("{what} {v:?} is not an id; expected a UUID")))
+}
+
+/// Refuses (415) a request body that is not JSON on the API: a browser's
+/// `<form enctype="text/plain">` cannot pass for a JSON client.
+pub async fn json_only(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let h = req.headers();
+    let has_body = h
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .map_or(h.contains_key(header::TRANSFER_ENCODING), |n| {
+            n.trim() != "0"
+        });
+    if has_body {
+        let kind = h
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        if kind != "application/json" && !kind.ends_with("+json") {
+            return ApiError::UnsupportedMediaType(if kind.is_empty() {
+                "the body has no Content-Type: send it as `Content-Type: application/json`".into()
+            } else {
+                format!("the body is {kind}; send it as `Content-Type: application/json`")
+            })
+            .into_response();
+        }
+    }
+    next.run(req).await
 }

@@ -25,7 +25,7 @@ async fn body(state: &AppState) -> String {
     }
     let head = state.store.head();
     let d = state.signer.sign(head.position, head.hash.to_hex());
-    let _ = write!(b, "<h2>Current digest</h2><div class=\"card\"><p>Keep this outside the service; <code>ragtrail verify --data DIR --digest FILE</code> proves a later log still extends it.</p><p>Position {}, head <span class=\"hash\">{}</span>, signed {} by key <span class=\"hash\">{}</span></p><p><a href=\"/api/v1/digest\">Download the signed digest (JSON)</a></p></div>", d.position, esc(&d.head), d.signed_at.format("%Y-%m-%d %H:%M:%S UTC"), esc(&d.key));
+    let _ = write!(b, "<h2>Current digest</h2><div class=\"card\"><p>Keep this outside the service; <code>ragtrail verify --data DIR --digest FILE</code> proves a later log still extends it.</p><p>Position {}, head <span class=\"hash\">{}</span>, signed {} by key <span class=\"hash\">{}</span></p><p><a href=\"/audit/digest.json\" download=\"ragtrail-digest.json\">Download the signed digest (JSON)</a></p></div>", d.position, esc(&d.head), d.signed_at.format("%Y-%m-%d %H:%M:%S UTC"), esc(&d.key));
     b.push_str("<h2>Board seals</h2>");
     let chain = crate::api::audit::chain(state).await;
     let boards = {

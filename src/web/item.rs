@@ -173,7 +173,7 @@ fn render(
     let writer = caller.0.as_ref().is_some_and(|i| i.role >= Role::Writer);
     if writer {
         b.push_str("<h2>Record a change</h2><div class=\"card\">");
-        let _ = write!(b, "<form class=\"record\" id=\"rag-form\" method=\"post\" action=\"/items/{id}/rag\" novalidate>");
+        let _ = write!(b, "<form class=\"record\" id=\"rag-form\" method=\"post\" action=\"/items/{id}/rag\" novalidate>{}", super::csrf_field(caller.1.as_deref()));
         b.push_str("<label>Dimension<select name=\"dimension\">");
         for d in Dimension::ALL {
             let v = d.to_string();
@@ -198,7 +198,7 @@ fn render(
         b.push_str("<div class=\"wide\"><button class=\"primary\" id=\"rag-submit\">Record RAG change</button></div></form></div>");
         if !item.metrics.is_empty() {
             b.push_str("<div class=\"card\">");
-            let _ = write!(b, "<form class=\"record\" id=\"reading-form\" method=\"post\" action=\"/items/{id}/reading\" novalidate><label>Metric<select name=\"metric\">");
+            let _ = write!(b, "<form class=\"record\" id=\"reading-form\" method=\"post\" action=\"/items/{id}/reading\" novalidate>{}<label>Metric<select name=\"metric\">", super::csrf_field(caller.1.as_deref()));
             for m in &item.metrics {
                 let _ = write!(b, "<option value=\"{}\">{}</option>", m.id, esc(&m.name));
             }
@@ -296,6 +296,7 @@ fn form_values(body: &Bytes) -> HashMap<String, String> {
     let text = String::from_utf8_lossy(body);
     let p = crate::api::Params::from_query(Some(&text));
     [
+        crate::csrf::FIELD,
         "dimension",
         "rag",
         "effective",
@@ -339,11 +340,16 @@ fn posted(
     body: &Bytes,
 ) -> Result<(String, Feedback), Box<Response>> {
     let actor = writer_or_signin(caller, here)?;
+    let values = form_values(body);
+    let posted = values.get(crate::csrf::FIELD).map(String::as_str);
+    if !crate::csrf::matches(posted, caller.1.as_deref()) {
+        return Err(Box::new(super::csrf_refused(caller)));
+    }
     Ok((
         actor,
         Feedback {
             form,
-            values: form_values(body),
+            values,
             errors: HashMap::new(),
         },
     ))

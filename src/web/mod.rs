@@ -32,6 +32,8 @@ pub fn routes() -> Router<AppState> {
         .route("/items/{id}/rag", post(item::record_rag))
         .route("/items/{id}/reading", post(item::record_reading))
         .route("/audit", get(audit::page))
+        // The signed digest for people signed in by cookie (the API takes bearer tokens only).
+        .route("/audit/digest.json", get(crate::api::audit::digest))
         .route("/signin", get(signin::form).post(signin::submit))
         .route("/signout", post(signin::signout))
 }
@@ -46,6 +48,25 @@ pub fn cookie_token(headers: &HeaderMap) -> Option<String> {
         .filter_map(|kv| kv.trim().split_once('='))
         .find(|(k, _)| *k == COOKIE)
         .map(|(_, v)| v.to_string())
+}
+
+/// 403 for a form posted without this session's token (from another site, or a page opened before a restart).
+pub fn csrf_refused(caller: &Caller) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::FORBIDDEN,
+        layout("Form expired", caller, "<p>This form could not be accepted: it did not come from a page of this server, or the page is older than the server's last start. Nothing was recorded. Go back, reload the page and try again.</p>"),
+    )
+        .into_response()
+}
+
+/// The hidden field that carries a form's CSRF token (see [`crate::csrf`]).
+pub fn csrf_field(token: Option<&str>) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+        crate::csrf::FIELD,
+        esc(token.unwrap_or_default())
+    )
 }
 
 /// HTML-escapes text.
@@ -180,13 +201,14 @@ pub fn urlencode(s: &str) -> String {
 pub fn layout(title: &str, caller: &Caller, body: &str) -> Html<String> {
     let who = match &caller.0 {
         Some(id) => format!(
-            "<span class=\"who\">{} ({})</span><form method=\"post\" action=\"/signout\" class=\"inline\"><button>Sign out</button></form>",
+            "<span class=\"who\">{} ({})</span><form method=\"post\" action=\"/signout\" class=\"inline\">{}<button>Sign out</button></form>",
             esc(&id.name),
             match id.role {
                 Role::Reader => "reader",
                 Role::Writer => "writer",
                 Role::Admin => "admin",
-            }
+            },
+            csrf_field(caller.1.as_deref())
         ),
         None => "<a href=\"/signin\">Sign in</a>".into(),
     };

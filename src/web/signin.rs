@@ -5,7 +5,7 @@ use crate::api::Caller;
 use crate::server::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, StatusCode, Uri};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 
 /// Where to go after signing in: a path on this site, or `/`. Browsers
@@ -25,37 +25,95 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn form_html(next: &str, error: Option<&str>) -> String {
+fn form_html(next: &str, csrf: &str, error: Option<&str>) -> String {
     format!(
-        "<form class=\"record\" method=\"post\" action=\"/signin\" id=\"signin-form\"><input type=\"hidden\" name=\"next\" value=\"{}\"><label class=\"wide\">Access token<input type=\"password\" name=\"token\" id=\"token\" autocomplete=\"current-password\" required{}></label>{}<div class=\"wide\"><button class=\"primary\" id=\"signin\">Sign in</button></div></form><p class=\"muted\">Tokens come from your admin (<code>ragtrail token create</code>). Readers can view; writers can also record changes.</p>",
+        "<form class=\"record\" method=\"post\" action=\"/signin\" id=\"signin-form\">{}<input type=\"hidden\" name=\"next\" value=\"{}\"><label class=\"wide\">Access token<input type=\"password\" name=\"token\" id=\"token\" autocomplete=\"current-password\" required{}></label>{}<div class=\"wide\"><button class=\"primary\" id=\"signin\">Sign in</button></div></form><p class=\"muted\">Tokens come from your admin (<code>ragtrail token create</code>). Readers can view; writers can also record changes.</p>",
+        super::csrf_field(Some(csrf)),
         esc(next),
         if error.is_some() { " class=\"field-error\" aria-invalid=\"true\"" } else { "" },
         error.map(|e| format!("<p class=\"error wide\" role=\"alert\">{}</p>", esc(e))).unwrap_or_default()
     )
 }
 
-pub async fn form(caller: Caller, uri: Uri) -> Response {
-    let p = params(uri.query());
-    layout(
-        "Sign in",
-        &caller,
-        &form_html(&safe_next(p.text("next")), None),
-    )
-    .into_response()
+/// The sign-in form's nonce: the one its cookie holds, or a new one (and the cookie to set).
+fn nonce_of(headers: &HeaderMap, secure: bool) -> (String, Option<header::HeaderValue>) {
+    match crate::csrf::cookie(headers, crate::csrf::NONCE_COOKIE).filter(|n| n.len() == 32) {
+        Some(n) => (n, None),
+        None => {
+            let n = crate::csrf::nonce();
+            let secure = if secure { "; Secure" } else { "" };
+            let cookie = format!(
+                "{}={n}; Path=/signin; HttpOnly; SameSite=Strict{secure}",
+                crate::csrf::NONCE_COOKIE
+            );
+            (n, header::HeaderValue::from_str(&cookie).ok())
+        }
+    }
 }
 
-pub async fn submit(State(state): State<AppState>, caller: Caller, body: Bytes) -> Response {
+pub async fn form(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let p = params(uri.query());
+    let (nonce, set) = nonce_of(&headers, state.secure_cookies);
+    let mut res = layout(
+        "Sign in",
+        &caller,
+        &form_html(
+            &safe_next(p.text("next")),
+            &state.csrf.for_nonce(&nonce),
+            None,
+        ),
+    )
+    .into_response();
+    if let Some(v) = set {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let text = String::from_utf8_lossy(&body);
     let p = crate::api::Params::from_query(Some(&text));
     let next = safe_next(p.text("next"));
     let token = p.text("token").unwrap_or("").trim().to_string();
+    let nonce = crate::csrf::cookie(&headers, crate::csrf::NONCE_COOKIE);
+    let expected = nonce.as_deref().map(|n| state.csrf.for_nonce(n));
+    if !crate::csrf::matches(p.text(crate::csrf::FIELD), expected.as_deref()) {
+        let (nonce, set) = nonce_of(&HeaderMap::new(), state.secure_cookies);
+        let mut res = (
+            StatusCode::FORBIDDEN,
+            layout(
+                "Sign in",
+                &caller,
+                &form_html(&next, &state.csrf.for_nonce(&nonce), Some("This sign-in form had expired or did not come from this server; nothing was done. Sign in again here.")),
+            ),
+        )
+            .into_response();
+        if let Some(v) = set {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+        return res;
+    }
     if state.tokens.authenticate(&token).is_none() {
         return (
             StatusCode::UNAUTHORIZED,
             layout(
                 "Sign in",
                 &caller,
-                &form_html(&next, Some("That token is not known (or was revoked).")),
+                &form_html(
+                    &next,
+                    &state.csrf.for_nonce(nonce.as_deref().unwrap_or_default()),
+                    Some("That token is not known (or was revoked)."),
+                ),
             ),
         )
             .into_response();
@@ -70,7 +128,13 @@ pub async fn submit(State(state): State<AppState>, caller: Caller, body: Bytes) 
     res
 }
 
-pub async fn signout(State(state): State<AppState>) -> Response {
+pub async fn signout(State(state): State<AppState>, caller: Caller, body: Bytes) -> Response {
+    let text = String::from_utf8_lossy(&body);
+    let p = crate::api::Params::from_query(Some(&text));
+    if caller.0.is_some() && !crate::csrf::matches(p.text(crate::csrf::FIELD), caller.1.as_deref())
+    {
+        return super::csrf_refused(&caller);
+    }
     let mut res = Redirect::to("/").into_response();
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     let cookie = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}");

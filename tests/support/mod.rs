@@ -184,3 +184,40 @@ pub const PROGRAMME: &str = "00000000-0000-0000-0000-000000000001";
 pub fn event(stream: &str, kind: &str, data: Value, effective: &str) -> Value {
     json!({ "stream": stream, "type": kind, "data": data, "effective": effective })
 }
+
+/// The value of a page's hidden CSRF field (the first form's).
+pub fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Signs in through the form as a browser does: GET /signin (the form's
+/// nonce cookie and token), then POST `token` with `next` (already
+/// URL-encoded). Returns the answer to the post.
+pub async fn sign_in(
+    c: &reqwest::Client,
+    s: &Server,
+    token: &str,
+    next: &str,
+) -> reqwest::Response {
+    let form = c.get(s.url("/signin")).send().await.expect("GET /signin");
+    let nonce = form
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("ragtrail_csrf="))
+        .and_then(|v| v.split(';').next())
+        .unwrap_or_default()
+        .to_string();
+    let csrf = csrf_of(&form.text().await.expect("sign-in form"));
+    c.post(s.url("/signin"))
+        .header("Cookie", nonce)
+        .body(format!("csrf={csrf}&token={token}&next={next}"))
+        .send()
+        .await
+        .expect("POST /signin")
+}

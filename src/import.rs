@@ -33,9 +33,6 @@ pub const NAMESPACE: Uuid = Uuid::from_u128(0x7261_6774_7261_696c_8000_0000_0000
 /// Fields of `data` that hold the id of another stream (and `board` of a seal).
 const ID_FIELDS: [&str; 3] = ["programme", "parent", "item"];
 
-/// Show a progress bar for files with more lines than this.
-const PROGRESS_OVER: usize = 2000;
-
 /// The UUID a readable name stands for (a UUID stands for itself).
 pub fn id_of(name: &str) -> Uuid {
     Uuid::parse_str(name).unwrap_or_else(|_| Uuid::new_v5(&NAMESPACE, name.as_bytes()))
@@ -77,37 +74,44 @@ impl Contents {
     }
 }
 
-fn progress(lines: usize, what: &str) -> indicatif::ProgressBar {
-    if lines <= PROGRESS_OVER {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(lines as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} lines ({per_sec})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.set_message(what.to_string());
-    bar
+/// Reads and checks a whole file held in memory. `actor` is who the events will be recorded by.
+pub fn read(name: &str, bytes: &[u8], actor: &str) -> Result<Contents, Vec<BadLine>> {
+    read_from(name, bytes, actor).map(|(contents, _)| contents)
 }
 
-/// Reads and checks a whole file. `actor` is who the events will be recorded by.
-pub fn read(name: &str, bytes: &[u8], actor: &str) -> Result<Contents, Vec<BadLine>> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        vec![BadLine {
-            line: 1 + bytes[..e.valid_up_to()]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count(),
-            column: "-".into(),
-            message: "is not UTF-8 text".into(),
-        }]
-    })?;
+/// A reader that hashes what passes through it, for the file's idempotency key.
+struct Hashing<R> {
+    inner: R,
+    hash: sha2::Sha256,
+}
+
+impl<R: std::io::Read> std::io::Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Reads and checks a file as it streams past, a line at a time (only the
+/// parsed events are kept, for one atomic append), and works out its
+/// idempotency key (see [`key_of`]) on the way.
+pub fn read_from(
+    name: &str,
+    reader: impl std::io::Read,
+    actor: &str,
+) -> Result<(Contents, String), Vec<BadLine>> {
+    use sha2::Digest;
+    let mut hashing = Hashing {
+        inner: reader,
+        hash: sha2::Sha256::new(),
+    };
     let lower = name.to_ascii_lowercase();
     let (lines, contents) = if lower.ends_with(".csv") {
-        read_csv(text)?
+        read_csv(&mut hashing)?
     } else if lower.ends_with(".jsonl") || lower.ends_with(".json") || lower.ends_with(".ndjson") {
-        read_jsonl(text)?
+        read_jsonl(std::io::BufReader::with_capacity(1 << 16, &mut hashing))?
     } else {
         return Err(vec![BadLine {
             line: 0,
@@ -141,7 +145,10 @@ pub fn read(name: &str, bytes: &[u8], actor: &str) -> Result<Contents, Vec<BadLi
             message: "holds no events".into(),
         }]);
     }
-    Ok(contents)
+    // Whatever the parser left unread counts towards the key too.
+    let _ = std::io::copy(&mut hashing, &mut std::io::sink());
+    let key = format!("import:{}", hex::encode(hashing.hash.finalize()));
+    Ok((contents, key))
 }
 
 fn skip(line: &str) -> bool {
@@ -175,19 +182,36 @@ fn resolve_names(m: &mut Map<String, Value>) {
 /// The events of a file, and for each the line it came from.
 type Read = (Vec<usize>, Contents);
 
-fn read_jsonl(text: &str) -> Result<Read, Vec<BadLine>> {
-    let total = text.lines().count();
-    let bar = progress(total, "checking");
+fn read_jsonl(text: impl std::io::BufRead) -> Result<Read, Vec<BadLine>> {
     let mut lines = Vec::new();
     let mut events = Vec::new();
     let mut export = Vec::new();
     let mut bad = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        bar.inc(1);
+        let n = i + 1;
+        let line = match line {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                bad.push(BadLine {
+                    line: n,
+                    column: "-".into(),
+                    message: "is not UTF-8 text".into(),
+                });
+                return Err(bad);
+            }
+            Err(e) => {
+                bad.push(BadLine {
+                    line: n,
+                    column: "-".into(),
+                    message: format!("cannot be read: {e}"),
+                });
+                return Err(bad);
+            }
+        };
+        let line = line.as_str();
         if skip(line) {
             continue;
         }
-        let n = i + 1;
         let mut push_bad = |column: String, message: String| {
             bad.push(BadLine {
                 line: n,
@@ -249,7 +273,6 @@ fn read_jsonl(text: &str) -> Result<Read, Vec<BadLine>> {
             Err(FieldError { field, message }) => push_bad(field, message),
         }
     }
-    bar.finish_and_clear();
     if !bad.is_empty() {
         return Err(bad);
     }
@@ -317,11 +340,11 @@ fn exported(m: &Map<String, Value>) -> Result<Envelope, FieldError> {
 const READINGS: [&str; 5] = ["metric", "period", "value", "rag", "note"];
 const RAGS: [&str; 5] = ["item", "dimension", "rag", "effective", "reason"];
 
-fn read_csv(text: &str) -> Result<Read, Vec<BadLine>> {
+fn read_csv(text: impl std::io::Read) -> Result<Read, Vec<BadLine>> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+        .from_reader(text);
     let header_err = |message: String| {
         vec![BadLine {
             line: 1,
@@ -346,13 +369,10 @@ fn read_csv(text: &str) -> Result<Read, Vec<BadLine>> {
         )));
     }
     let col = |name: &str| headers.iter().position(|h| h == name);
-    let total = text.lines().count();
-    let bar = progress(total, "checking");
     let mut lines = Vec::new();
     let mut events = Vec::new();
     let mut bad = Vec::new();
     for record in reader.records() {
-        bar.inc(1);
         let record = match record {
             Ok(r) => r,
             Err(e) => {
@@ -389,7 +409,6 @@ fn read_csv(text: &str) -> Result<Read, Vec<BadLine>> {
             })),
         }
     }
-    bar.finish_and_clear();
     if bad.is_empty() {
         Ok((lines, Contents::Events(events)))
     } else {
@@ -648,13 +667,24 @@ pub async fn load(
     bytes: &[u8],
     actor: &str,
 ) -> Result<Loaded, LoadError> {
-    match read(name, bytes, actor).map_err(LoadError::Bad)? {
+    let (contents, key) = read_from(name, bytes, actor).map_err(LoadError::Bad)?;
+    write(store, contents, key, actor).await
+}
+
+/// Writes checked contents: one atomic append keyed by `key`, or a restore.
+pub async fn write(
+    store: &ragtrail_events::Store,
+    contents: Contents,
+    key: String,
+    actor: &str,
+) -> Result<Loaded, LoadError> {
+    match contents {
         Contents::Events(events) => {
             let before = store.head().position;
             let receipts = store
                 .append(ragtrail_events::Append {
                     actor: actor.to_string(),
-                    idempotency_key: Some(key_of(bytes)),
+                    idempotency_key: Some(key),
                     events,
                 })
                 .await?;
@@ -678,5 +708,24 @@ pub async fn load(
                 head: head.hash.to_hex(),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_streamed_file_has_the_key_of_its_bytes() {
+        let text = "# a comment\n{\"stream\": \"p\", \"type\": \"ProgrammeRegistered\", \"data\": {\"name\": \"P\", \"authority\": \"A\"}, \"effective\": \"2024-09-01\"}\n\n# trailing\n";
+        let (contents, key) = read_from("x.jsonl", text.as_bytes(), "lead").unwrap();
+        assert_eq!(contents.len(), 1);
+        assert_eq!(key, key_of(text.as_bytes()));
+        let bad = read_from("x.jsonl", &b"{\"a\": 1}\n\xff\xfe\n"[..], "lead").unwrap_err();
+        assert!(
+            bad.iter()
+                .any(|b| b.line == 2 && b.message.contains("UTF-8")),
+            "{bad:?}"
+        );
     }
 }

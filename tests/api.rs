@@ -237,10 +237,20 @@ async fn every_rejected_request_gets_its_status_and_changes_nothing() {
         }
         e
     };
+    // 415: a body that does not say it is JSON.
+    let res = c
+        .post(s.url("/api/v1/events"))
+        .bearer_auth(&writer)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     // 400: not JSON.
     let res = c
         .post(s.url("/api/v1/events"))
         .bearer_auth(&writer)
+        .header("content-type", "application/json")
         .body("{not json")
         .send()
         .await

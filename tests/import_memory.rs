@@ -35,7 +35,9 @@ fn a_large_import_streams_its_file() {
     );
 }
 
-/// Runs `ragtrail import` and returns its own peak RSS (wait4's rusage).
+/// Runs `ragtrail import` and returns its own peak RSS (wait4's rusage; the
+/// child is reaped by wait4, not by `Child::wait`).
+#[allow(clippy::zombie_processes)]
 fn import_peak_mb(data: &std::path::Path, file: &std::path::Path, says: &str) -> u64 {
     let child = Command::new(env!("CARGO_BIN_EXE_ragtrail"))
         .args(["import", "--data"])

@@ -23,22 +23,6 @@ struct Acked {
     text: String,
 }
 
-async fn whole_log(s: &Server) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut after = 0;
-    loop {
-        let page: Value = s
-            .admin_json(&format!("/api/v1/events?after={after}&limit=1000"))
-            .await;
-        let events = page["events"].as_array().unwrap().clone();
-        if events.is_empty() {
-            return out;
-        }
-        after = page["next_after"].as_u64().unwrap();
-        out.extend(events);
-    }
-}
-
 async fn board(s: &Server, known_at: &str) -> Value {
     let mut b: Value = s
         .admin_json(&format!(

@@ -22,34 +22,6 @@ use support::*;
 
 const WRITERS: usize = 8;
 
-fn mount(at: &std::path::Path, image: &Image) -> Option<Disk> {
-    std::fs::create_dir_all(at).expect("mountpoint");
-    match Disk::mount_image(at, image) {
-        Ok(d) => Some(d),
-        Err(e) if std::env::var_os("CI").is_none() => {
-            println!("SKIPPED: cannot mount the powercut FUSE filesystem here ({e}); it needs root and /dev/fuse");
-            None
-        }
-        Err(e) => panic!("cannot mount the powercut FUSE filesystem: {e}"),
-    }
-}
-
-async fn whole_log(s: &Server) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut after = 0;
-    loop {
-        let page: Value = s
-            .admin_json(&format!("/api/v1/events?after={after}&limit=1000"))
-            .await;
-        let events = page["events"].as_array().cloned().unwrap_or_default();
-        if events.is_empty() {
-            return out;
-        }
-        after = page["next_after"].as_u64().unwrap();
-        out.extend(events);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_appends_survive_power_cuts_under_load() {
     let cycles = if std::env::var_os("RAGTRAIL_SOAK").is_some() {
@@ -66,7 +38,7 @@ async fn acknowledged_appends_survive_power_cuts_under_load() {
         | 1;
     for cycle in 0..cycles {
         let at = root.path().join(format!("mnt{cycle}"));
-        let Some(disk) = mount(&at, &image) else {
+        let Some(disk) = Disk::mount_for_test(&at, &image) else {
             return;
         };
         let mut s = Server::start_on(&at.join("data"), false);
@@ -138,7 +110,7 @@ async fn acknowledged_appends_survive_power_cuts_under_load() {
         );
     }
     let at = root.path().join("last");
-    let disk = mount(&at, &image).expect("remount");
+    let disk = Disk::mount_for_test(&at, &image).expect("remount");
     let s = Server::start_on(&at.join("data"), false);
     check(&s, &acked, cycles).await;
     drop(s);

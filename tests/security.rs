@@ -4,16 +4,8 @@
 
 mod support;
 
-use reqwest::redirect::Policy;
 use std::os::unix::fs::PermissionsExt;
 use support::*;
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
 
 #[tokio::test]
 async fn every_answer_carries_the_security_headers() {

@@ -3,16 +3,8 @@
 
 mod support;
 
-use reqwest::redirect::Policy;
 use serde_json::json;
 use support::*;
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
 
 #[tokio::test]
 async fn private_pages_need_sign_in_and_the_cookie_is_httponly_and_strict() {

@@ -54,8 +54,7 @@ fn main() {
 fn control() -> bool {
     let root = tempfile::TempDir::new().expect("tempdir");
     let at = root.path().join("mnt");
-    std::fs::create_dir(&at).expect("mountpoint");
-    let Some(disk) = mount(&at, &Image::empty()) else {
+    let Some(disk) = Disk::mount_for_test(&at, &Image::empty()) else {
         return false;
     };
     let data = at.join("data");
@@ -82,8 +81,7 @@ fn control() -> bool {
     child.wait().expect("reap the child");
     disk.unmount();
     let at = root.path().join("after");
-    std::fs::create_dir(&at).expect("mountpoint");
-    let disk = mount(&at, &image).expect("remount");
+    let disk = Disk::mount_for_test(&at, &image).expect("remount");
     let kept = match Store::open(at.join("data")) {
         Ok(store) => {
             let kept = acked
@@ -123,18 +121,6 @@ impl Rng {
     }
 }
 
-/// Mounts `image`, or says why not: skipped outside CI, a failure in it.
-fn mount(at: &std::path::Path, image: &Image) -> Option<Disk> {
-    match Disk::mount_image(at, image) {
-        Ok(d) => Some(d),
-        Err(e) if std::env::var_os("CI").is_none() => {
-            println!("SKIPPED: cannot mount the powercut FUSE filesystem here ({e}); it needs root and /dev/fuse");
-            None
-        }
-        Err(e) => panic!("cannot mount the powercut FUSE filesystem: {e}"),
-    }
-}
-
 fn parent(cycles: usize) {
     let root = tempfile::TempDir::new().expect("tempdir");
     let exe = std::env::current_exe().expect("own path");
@@ -157,8 +143,7 @@ fn parent(cycles: usize) {
     let mut image = Image::empty();
     for cycle in 0..cycles {
         let at = root.path().join(format!("mnt{cycle}"));
-        std::fs::create_dir(&at).expect("mountpoint");
-        let Some(disk) = mount(&at, &image) else {
+        let Some(disk) = Disk::mount_for_test(&at, &image) else {
             return;
         };
         let data = at.join("data");
@@ -213,8 +198,7 @@ fn parent(cycles: usize) {
 
         // Power back on: mount what survived and check it.
         let at = root.path().join(format!("mnt{cycle}-after"));
-        std::fs::create_dir(&at).expect("mountpoint");
-        let disk = mount(&at, &image).expect("remount");
+        let disk = Disk::mount_for_test(&at, &image).expect("remount");
         let data = at.join("data");
         rt.block_on(async {
             let store = Store::open(&data).unwrap_or_else(|e| {

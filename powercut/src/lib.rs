@@ -713,6 +713,23 @@ impl Disk {
         })
     }
 
+    /// Mounts `image` at `mountpoint` (made if missing) for a test: `None`,
+    /// after saying the test is skipped, where FUSE cannot be mounted (no root
+    /// or no /dev/fuse); under `CI=true` it panics instead, since CI has both.
+    pub fn mount_for_test(mountpoint: &Path, image: &Image) -> Option<Disk> {
+        if let Err(e) = std::fs::create_dir_all(mountpoint) {
+            panic!("cannot make the mountpoint {}: {e}", mountpoint.display());
+        }
+        match Disk::mount_image(mountpoint, image) {
+            Ok(d) => Some(d),
+            Err(e) if std::env::var_os("CI").is_none() => {
+                println!("SKIPPED: cannot mount the powercut FUSE filesystem here ({e}); it needs root and /dev/fuse");
+                None
+            }
+            Err(e) => panic!("cannot mount the powercut FUSE filesystem: {e}"),
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.mountpoint
     }

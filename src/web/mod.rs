@@ -40,14 +40,7 @@ pub fn routes() -> Router<AppState> {
 
 /// The token of the sign-in cookie, if any.
 pub fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_string())
+    crate::csrf::cookie(headers, COOKIE)
 }
 
 /// 403 for a form posted without this session's token (from another site, or a page opened before a restart).

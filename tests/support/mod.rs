@@ -221,3 +221,28 @@ pub async fn sign_in(
         .await
         .expect("POST /signin")
 }
+
+/// A client that shows redirects instead of following them.
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Every event of the log, paged through `GET /api/v1/events` as the admin.
+pub async fn whole_log(s: &Server) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let page: Value = s
+            .admin_json(&format!("/api/v1/events?after={after}&limit=1000"))
+            .await;
+        let events = page["events"].as_array().cloned().unwrap_or_default();
+        if events.is_empty() {
+            return out;
+        }
+        after = page["next_after"].as_u64().expect("next_after");
+        out.extend(events);
+    }
+}

@@ -4,15 +4,17 @@
 //!   (SHA-256, a key made when the server starts) of the signed-in session's
 //!   cookie, or, on the sign-in form, of a random nonce kept in a cookie of its
 //!   own; a post without the right one is refused (403);
-//! - every request that changes something (any method but GET and HEAD) is
-//!   refused (403) when the browser says it comes from another site or
-//!   origin: `Sec-Fetch-Site` other than `same-origin` or `none`, or an
-//!   `Origin` other than this server's own. SameSite=Strict alone stops
+//! - every request to the pages that changes something (any method but GET
+//!   and HEAD) is refused (403) when the browser says it comes from another
+//!   site or origin: `Sec-Fetch-Site` other than `same-origin` or `none`, or
+//!   an `Origin` other than this server's own. SameSite=Strict alone stops
 //!   cross-*site* requests only; a page on another port of the same host is
 //!   the same site.
 //!
 //! The JSON API takes bearer tokens only (never the cookie), so a browser
-//! cannot be made to call it with its user's rights at all.
+//! cannot be made to call it with its user's rights at all; its requests are
+//! not held to the origin check (API clients in other origins, allowed by
+//! CORS, hold their own tokens).
 
 use crate::error::ApiError;
 use axum::extract::Request;
@@ -103,7 +105,9 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// Refuses a request that changes something when the browser says it comes
 /// from another site or origin.
 pub async fn same_origin_only(req: Request, next: Next) -> Response {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || req.uri().path().starts_with("/api/")
+    {
         return next.run(req).await;
     }
     let h = req.headers();

@@ -203,6 +203,9 @@ pub(crate) fn facts_of(e: Event) -> Vec<(Slot, Fact)> {
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Stream {
     pub(crate) slots: BTreeMap<Slot, Timeline<Fact>>,
+    /// Positions of the stream's events (not its corrections), in order: a
+    /// correction names its target by id, and the target is in its stream.
+    positions: Vec<u64>,
 }
 
 impl Stream {
@@ -238,9 +241,6 @@ pub struct Trail {
     /// Row `i` is about position `first + i`.
     meta: Vec<Meta>,
     first: u64,
-    /// Event id (its last 8 bytes, which are random in a UUIDv7) → position, so a
-    /// correction can find what it corrects. Checked against the full id.
-    by_id: FxHashMap<u64, u64>,
     /// Programme → its items.
     pub(crate) items: HashMap<Uuid, BTreeSet<Uuid>>,
     /// Item (or programme, for those raised against no item) → its risks and issues.
@@ -323,12 +323,12 @@ impl Trail {
             replacement,
         } = env.event
         {
-            self.correct(target, replacement.map(|r| *r), env.position);
+            self.correct(env.stream, target, replacement.map(|r| *r), env.position);
             return;
         }
-        self.by_id.entry(short_id(env.id)).or_insert(env.position);
         self.index(env.stream, &env.event);
         let stream = self.streams.entry(env.stream).or_default();
+        stream.positions.push(env.position);
         for (slot, fact) in facts_of(env.event) {
             stream
                 .slots
@@ -354,8 +354,8 @@ impl Trail {
         self.meta.get(i)
     }
 
-    fn correct(&mut self, target: Uuid, replacement: Option<Event>, by: u64) {
-        let Some(position) = self.position_of(target) else {
+    fn correct(&mut self, stream: Uuid, target: Uuid, replacement: Option<Event>, by: u64) {
+        let Some(position) = self.position_of(stream, target) else {
             return; // the store refuses such corrections; nothing to do here
         };
         let Some((stream_id, effective)) = self.meta(position).map(|m| (m.stream, m.effective))
@@ -455,18 +455,16 @@ impl Trail {
         At { as_at, upto }
     }
 
-    /// The position of the event with this id.
-    fn position_of(&self, id: Uuid) -> Option<u64> {
-        match self.by_id.get(&short_id(id)) {
-            Some(p) if self.event_id(*p) == Some(id) => Some(*p),
-            // Two ids sharing their last 8 bytes: vanishingly rare, so a scan will do.
-            Some(_) => self
-                .meta
-                .iter()
-                .position(|m| m.id == id)
-                .map(|i| self.first + i as u64),
-            None => None,
-        }
+    /// The position of the event of `stream` with this id (newest first: a
+    /// correction usually names a recent event).
+    fn position_of(&self, stream: Uuid, id: Uuid) -> Option<u64> {
+        self.streams
+            .get(&stream)?
+            .positions
+            .iter()
+            .rev()
+            .copied()
+            .find(|p| self.event_id(*p) == Some(id))
     }
 
     /// The id of the event at `position`.
@@ -517,9 +515,4 @@ impl Trail {
             .into_iter()
             .flat_map(move |t| t.all_at(at.as_at, at.upto))
     }
-}
-
-fn short_id(id: Uuid) -> u64 {
-    let b = id.as_bytes();
-    u64::from_le_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]])
 }

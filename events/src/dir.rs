@@ -189,27 +189,26 @@ pub(crate) fn open(dir: &Path, options: &Options) -> Result<Opened, StoreError> 
             return Err(refuse(format!(
                 "the events tree holds a value under a malformed key {} (after event {})",
                 hex::encode(&k),
-                index.events.len()
+                index.len()
             )));
         };
         let read = group::read(&v).map_err(|why| {
             refuse(format!(
                 "the group of events stored under position {key} cannot be read: {why} (after event {})",
-                index.events.len()
+                index.len()
             ))
         })?;
         for record in read.records {
             index.add(key, record, None);
         }
     }
-    let count = index.events.len() as u64;
+    let count = index.len() as u64;
     let mut head = Head::EMPTY;
     let mut last_recorded = DateTime::<Utc>::MIN_UTC;
     let located = |p: u64| -> Option<envelope::Located> {
-        let place = index.events.get(usize::try_from(p.checked_sub(1)?).ok()?)?;
+        let place = index.place(usize::try_from(p.checked_sub(1)?).ok()?)?;
         let v = events.get(place.key.to_be_bytes()).ok()??;
-        let at = place.span.offset as usize;
-        envelope::locate(v.get(at..at + place.span.len as usize)?).ok()
+        envelope::locate(group::value_at(&v, place.offset as usize)?).ok()
     };
     if count > 0 {
         let at = located(count).ok_or_else(|| StoreError::Corrupt {

@@ -91,6 +91,12 @@ pub(crate) fn first_position(records: &[Record]) -> Option<u64> {
         .find_map(|(k, _)| crate::keys::position_of(k))
 }
 
+/// The value that starts at `offset` in a frame: its length is the u32 just before it.
+pub(crate) fn value_at(frame: &[u8], offset: usize) -> Option<&[u8]> {
+    let len = u32_at(frame, offset.checked_sub(4)?)?;
+    frame.get(offset..offset.checked_add(len)?)
+}
+
 pub(crate) fn u32_at(bytes: &[u8], at: usize) -> Option<usize> {
     let b: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
     Some(u32::from_le_bytes(b) as usize)

@@ -95,7 +95,7 @@ impl Shared {
 
     fn place(&self, position: u64) -> Option<Place> {
         let i = usize::try_from(position.checked_sub(1)?).ok()?;
-        read_lock(&self.index).events.get(i).copied()
+        read_lock(&self.index).place(i)
     }
 
     /// The sled value under `key`.
@@ -132,8 +132,8 @@ impl Shared {
         let places: Vec<Place> = {
             let index = read_lock(&self.index);
             let lo = (from - 1) as usize;
-            let hi = (to as usize).min(index.events.len()).min(lo + CHUNK_EVENTS);
-            index.events.get(lo..hi).unwrap_or_default().to_vec()
+            let hi = (to as usize).min(lo + CHUNK_EVENTS);
+            index.places(lo, hi)
         };
         let mut out = Vec::with_capacity(places.len());
         let mut current: Option<(u64, sled::IVec)> = None;
@@ -153,16 +153,13 @@ impl Shared {
 }
 
 fn slice(value: &[u8], place: Place, position: u64) -> Result<&[u8], StoreError> {
-    let at = place.span.offset as usize;
-    value
-        .get(at..at + place.span.len as usize)
-        .ok_or_else(|| StoreError::Corrupt {
-            position,
-            detail: format!(
-                "the group value {} is shorter than when it was indexed",
-                place.key
-            ),
-        })
+    crate::group::value_at(value, place.offset as usize).ok_or_else(|| StoreError::Corrupt {
+        position,
+        detail: format!(
+            "the group value {} is shorter than when it was indexed",
+            place.key
+        ),
+    })
 }
 
 /// Decodes the stored bytes of the event at `position`.

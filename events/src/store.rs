@@ -318,7 +318,7 @@ impl Store {
             let index = read_lock(&self.shared.index);
             let at = usize::try_from(from.expected - 1).unwrap_or(usize::MAX);
             // At the head already: start past the last value (nothing to walk).
-            Some(index.events.get(at).map_or(index.last_key + 1, |p| p.key))
+            Some(index.place(at).map_or(index.last_key + 1, |p| p.key))
         };
         let walked = crate::verify::walk(&self.shared.events, from, start_key, Some(head))?;
         let verified = walked.verified();

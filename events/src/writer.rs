@@ -11,7 +11,6 @@ use crate::error::AppendError;
 use crate::event::Event;
 use crate::group::{self, Record};
 use crate::head::Keeper;
-use crate::index::Place;
 use crate::keys;
 use crate::shared::{read_lock, write_lock, Options, Shared};
 use crate::validate::Invalid;
@@ -411,7 +410,7 @@ impl Writer {
         self.room_for(bytes).map_err(AppendError::Storage)?;
         let mut last_key = read_lock(&self.shared.index).last_key;
         let mut values: Vec<(u64, Vec<u8>)> = Vec::new();
-        let mut places: Vec<Place> = Vec::with_capacity(writes.len());
+        let mut places: Vec<(u64, crate::group::Span)> = Vec::with_capacity(writes.len());
         for range in group::split(&writes, self.value_cap) {
             let part = &writes[range];
             let key = group::first_position(part)
@@ -420,7 +419,7 @@ impl Writer {
             last_key = key;
             let (value, spans) = group::encode(part);
             values.push((key, value));
-            places.extend(spans.into_iter().map(|span| Place { key, span }));
+            places.extend(spans.into_iter().map(|span| (key, span)));
         }
         // One value is one insert (atomic by itself); several are one sled
         // batch, applied atomically (sled writes a batch manifest for it).
@@ -447,7 +446,7 @@ impl Writer {
         }
         let mut index = write_lock(&self.shared.index);
         for (((k, v), place), stream) in writes.iter().zip(places).zip(streams) {
-            index.add(place.key, (k, v, place.span), stream);
+            index.add(place.0, (k, v, place.1), stream);
         }
         drop(index);
         self.shared.count_commit();

@@ -9,7 +9,6 @@ mod support;
 
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use support::*;
@@ -121,17 +120,7 @@ async fn every_201_comes_after_fdatasync_of_every_file_sled_wrote() {
         .stderr(Stdio::null())
         .spawn()
         .expect("start strace");
-    let mut lines = BufReader::new(strace.stdout.take().unwrap()).lines();
-    let mut base = None;
-    for _ in 0..20 {
-        let Some(Ok(line)) = lines.next() else { break };
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            base = rest.split_whitespace().next().map(str::to_string);
-            break;
-        }
-    }
-    let base = base.expect("the server said where it listens");
-    std::thread::spawn(move || for _ in lines {});
+    let base = listening_on(strace.stdout.take().expect("stdout"));
     let admin = std::fs::read_to_string(data.join("admin.token")).unwrap();
     let c = client();
     let events: Vec<Value> = (0..10_000)

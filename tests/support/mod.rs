@@ -16,6 +16,23 @@ pub struct Server {
     _dir: Option<tempfile::TempDir>,
 }
 
+/// Reads a starting server's output until it says where it listens, and
+/// returns that base URL; the rest of the output is drained in the
+/// background, so the server never blocks on it.
+pub fn listening_on(stdout: impl std::io::Read + Send + 'static) -> String {
+    let mut lines = BufReader::new(stdout).lines();
+    let mut base = None;
+    for _ in 0..20 {
+        let Some(Ok(line)) = lines.next() else { break };
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            base = rest.split_whitespace().next().map(str::to_string);
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    base.expect("the server said where it listens")
+}
+
 impl Server {
     /// Starts a server on a fresh temp dir.
     pub fn start(public_read: bool) -> Server {
@@ -51,19 +68,7 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start ragtrail serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let mut base = None;
-        for _ in 0..20 {
-            let Some(Ok(line)) = lines.next() else { break };
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                base = rest.split_whitespace().next().map(str::to_string);
-                break;
-            }
-        }
-        let base = base.expect("the server said where it listens");
-        // Keep draining stdout and stderr so the server never blocks on them.
-        std::thread::spawn(move || for _ in lines {});
+        let base = listening_on(child.stdout.take().expect("stdout"));
         let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
         if let Some(stderr) = child.stderr.take() {
             let log = log.clone();

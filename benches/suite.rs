@@ -277,17 +277,22 @@ async fn per_second(tasks: Vec<tokio::task::JoinHandle<u64>>, start: Instant) ->
     total as f64 / start.elapsed().as_secs_f64()
 }
 
+/// sled opened as ragtrail opens it (2 MiB segments, no background flush), for the raw rows.
+fn raw_sled(dir: &Path) -> sled::Db {
+    sled::Config::new()
+        .path(dir)
+        .segment_size(2 << 20)
+        .flush_every_ms(None)
+        .open()
+        .expect("sled")
+}
+
 /// Raw sled, as ragtrail lays events out in it: one thread inserting one
 /// value of `group` records of `len` bytes per group commit, keyed by its
 /// first position, then `flush` + `fdatasync` of sled's file.
 fn raw_sled_group_rate(group: usize, len: usize) -> f64 {
     let dir = tempfile::TempDir::new().expect("tempdir");
-    let db = sled::Config::new()
-        .path(dir.path())
-        .segment_size(2 << 20)
-        .flush_every_ms(None)
-        .open()
-        .expect("sled");
+    let db = raw_sled(dir.path());
     let tree = db.open_tree("events").expect("tree");
     let file = File::open(dir.path().join("db")).expect("db file");
     // A group value: 16 bytes of head and count, 17 of key and lengths per record.
@@ -310,12 +315,7 @@ fn raw_sled_group_rate(group: usize, len: usize) -> f64 {
 /// (sled's flush lets concurrent callers share a write).
 fn raw_sled_clients_rate(clients: usize, len: usize) -> f64 {
     let dir = tempfile::TempDir::new().expect("tempdir");
-    let db = sled::Config::new()
-        .path(dir.path())
-        .segment_size(2 << 20)
-        .flush_every_ms(None)
-        .open()
-        .expect("sled");
+    let db = raw_sled(dir.path());
     let tree = db.open_tree("events").expect("tree");
     let deadline = Instant::now() + secs();
     let start = Instant::now();

@@ -162,16 +162,6 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 fn parent(cycles: usize) {
     let dir = tempfile::TempDir::new().expect("tempdir");
     let exe = std::env::current_exe().expect("own path");

@@ -111,16 +111,6 @@ fn control() -> bool {
     true
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 fn parent(cycles: usize) {
     let root = tempfile::TempDir::new().expect("tempdir");
     let exe = std::env::current_exe().expect("own path");

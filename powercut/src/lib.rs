@@ -358,6 +358,38 @@ impl Fs {
     }
 }
 
+impl Body {
+    fn empty_dir() -> Body {
+        Body::Dir {
+            entries: BTreeMap::new(),
+            synced: BTreeMap::new(),
+        }
+    }
+
+    fn empty_file() -> Body {
+        Body::File {
+            data: Vec::new(),
+            unsynced: Vec::new(),
+        }
+    }
+}
+
+impl Fs {
+    /// Makes a file or directory named `name` in `parent`, and its attributes.
+    fn make(
+        &self,
+        parent: INodeNo,
+        name: &OsStr,
+        body: Body,
+        mode: u32,
+    ) -> Result<FileAttr, Errno> {
+        self.lock().and_then(|mut s| {
+            let ino = s.add(parent.0, name, body, (mode & 0o7777) as u16)?;
+            s.attr(ino).ok_or(Errno::EIO)
+        })
+    }
+}
+
 macro_rules! answer {
     ($reply:expr, $body:expr, |$v:ident| $ok:expr) => {
         match $body {
@@ -420,14 +452,7 @@ impl Filesystem for Fs {
         umask: u32,
         reply: ReplyEntry,
     ) {
-        let r = self.lock().and_then(|mut s| {
-            let body = Body::Dir {
-                entries: BTreeMap::new(),
-                synced: BTreeMap::new(),
-            };
-            let ino = s.add(parent.0, name, body, (mode & !umask & 0o7777) as u16)?;
-            s.attr(ino).ok_or(Errno::EIO)
-        });
+        let r = self.make(parent, name, Body::empty_dir(), mode & !umask);
         answer!(reply, r, |a| reply.entry(&TTL, &a, Generation(0)));
     }
 
@@ -441,14 +466,7 @@ impl Filesystem for Fs {
         _flags: i32,
         reply: ReplyCreate,
     ) {
-        let r = self.lock().and_then(|mut s| {
-            let body = Body::File {
-                data: Vec::new(),
-                unsynced: Vec::new(),
-            };
-            let ino = s.add(parent.0, name, body, (mode & !umask & 0o7777) as u16)?;
-            s.attr(ino).ok_or(Errno::EIO)
-        });
+        let r = self.make(parent, name, Body::empty_file(), mode & !umask);
         answer!(reply, r, |a| reply.created(
             &TTL,
             &a,
@@ -776,11 +794,8 @@ mod tests {
     use super::*;
 
     fn file(s: &mut State, name: &str) -> u64 {
-        let body = Body::File {
-            data: Vec::new(),
-            unsynced: Vec::new(),
-        };
-        s.add(1, OsStr::new(name), body, 0o644).unwrap()
+        s.add(1, OsStr::new(name), Body::empty_file(), 0o644)
+            .unwrap()
     }
 
     fn data_of(image: &Image, name: &str) -> Option<Vec<u8>> {

@@ -491,3 +491,16 @@ pub fn append_until_killed(dir: &str, cycle: u64, options: Options) {
         }
     });
 }
+
+/// A small seeded generator (xorshift) for the crash and power-loss tests'
+/// random moments, so a seed can be printed and a run replayed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}

@@ -2,34 +2,16 @@
 //! movement per dimension, metric deltas judged by good direction, target
 //! dates revised, risks opened and closed, narratives changed; exceptions first.
 
-use crate::board::{BoardQuery, ItemView, MetricView};
+use crate::board::{self, BoardQuery};
+use crate::item;
+use crate::movement::{movement, Change, Movement};
 use crate::trail::Trail;
+use crate::view::{ItemView, MetricView};
 use chrono::{DateTime, NaiveDate, Utc};
 use ragtrail_events::{Dimension, Direction, Rag, Section};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
-
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Change {
-    Improved,
-    Worsened,
-    Unchanged,
-    /// Rated at the later date but not the earlier.
-    New,
-    /// Rated at the earlier date, closed or unrated at the later.
-    Closed,
-}
-
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Movement {
-    pub from: Option<Rag>,
-    pub to: Option<Rag>,
-    pub change: Change,
-}
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -63,7 +45,7 @@ pub struct ItemMovement {
     pub reference: String,
     pub title: String,
     pub rag: BTreeMap<Dimension, Movement>,
-    /// Set when the target date was revised between the two dates.
+    /// Stamped when the target date was revised between the two dates.
     pub target_date: Option<DateChange>,
     pub metrics: Vec<MetricDelta>,
     pub risks_opened: Vec<String>,
@@ -91,20 +73,6 @@ pub struct Comparison {
     pub known_at: Option<DateTime<Utc>>,
     /// Exceptions first, then worsened, improved, unchanged; by reference within each.
     pub items: Vec<ItemMovement>,
-}
-
-/// RAG movement by the board's order Red < Amber < Green < Blue.
-pub fn movement(from: Option<Rag>, to: Option<Rag>) -> Movement {
-    let rank = |r: Option<Rag>| r.and_then(Rag::rank);
-    let change = match (rank(from), rank(to)) {
-        (None, None) => Change::Unchanged,
-        (None, Some(_)) => Change::New,
-        (Some(_), None) => Change::Closed,
-        (Some(a), Some(b)) if b > a => Change::Improved,
-        (Some(a), Some(b)) if b < a => Change::Worsened,
-        _ => Change::Unchanged,
-    };
-    Movement { from, to, change }
 }
 
 fn metric_delta(from: Option<&MetricView>, to: &MetricView) -> MetricDelta {
@@ -211,50 +179,48 @@ fn item_movement(before: Option<&ItemView>, after: &ItemView) -> ItemMovement {
     }
 }
 
-impl Trail {
-    /// Movement from `from` to `to` (as known at `known_at`), optionally for one programme.
-    pub fn compare(
-        &self,
-        from: NaiveDate,
-        to: NaiveDate,
-        known_at: Option<DateTime<Utc>>,
-        programme: Option<Uuid>,
-    ) -> Comparison {
-        let q1 = BoardQuery {
-            as_at: from,
-            known_at,
-            programme,
-        };
-        let q2 = BoardQuery {
-            as_at: to,
-            known_at,
-            programme,
-        };
-        let later = self.board(&q2);
-        let mut items: Vec<ItemMovement> = later
-            .items
-            .iter()
-            .map(|after| item_movement(self.item_at(after.id, &q1).as_ref(), after))
-            .collect();
-        let group = |m: &ItemMovement| {
-            let c = m.rag.get(&Dimension::Overall).map(|m| m.change);
-            if m.exception {
-                0
-            } else if c == Some(Change::Worsened) {
-                1
-            } else if c == Some(Change::Improved) {
-                2
-            } else {
-                3
-            }
-        };
-        // Stable sort keeps the board's reference order within each group.
-        items.sort_by_key(group);
-        Comparison {
-            from,
-            to,
-            known_at,
-            items,
+/// Movement from `from` to `to` (as known at `known_at`), optionally for one programme.
+pub fn between(
+    trail: &Trail,
+    from: NaiveDate,
+    to: NaiveDate,
+    known_at: Option<DateTime<Utc>>,
+    programme: Option<Uuid>,
+) -> Comparison {
+    let q1 = BoardQuery {
+        as_at: from,
+        known_at,
+        programme,
+    };
+    let q2 = BoardQuery {
+        as_at: to,
+        known_at,
+        programme,
+    };
+    let later = board::at(trail, &q2);
+    let mut items: Vec<ItemMovement> = later
+        .items
+        .iter()
+        .map(|after| item_movement(item::at(trail, after.id, &q1).as_ref(), after))
+        .collect();
+    let group = |m: &ItemMovement| {
+        let c = m.rag.get(&Dimension::Overall).map(|m| m.change);
+        if m.exception {
+            0
+        } else if c == Some(Change::Worsened) {
+            1
+        } else if c == Some(Change::Improved) {
+            2
+        } else {
+            3
         }
+    };
+    // Stable sort keeps the board's reference order within each group.
+    items.sort_by_key(group);
+    Comparison {
+        from,
+        to,
+        known_at,
+        items,
     }
 }

@@ -7,30 +7,13 @@
 //! (who, when, why) that every slot the event sets refers to by position.
 
 use crate::timeline::{Hit, Timeline};
+use crate::view::{Stamp, Stamped};
 use chrono::{DateTime, NaiveDate, Utc};
 use ragtrail_events::{Closure, Dimension, Envelope, Event, Phase, Priority, Rag, Section};
 use rustc_hash::FxHashMap;
-use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use uuid::Uuid;
-
-/// Who set a value, when, and why.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Stamp {
-    /// Position of the event that set it (the correction's, when corrected).
-    pub position: u64,
-    pub event: Uuid,
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
-    pub actor: Arc<str>,
-    /// The date the value applies to.
-    pub effective: NaiveDate,
-    pub recorded_at: DateTime<Utc>,
-    pub reason: Option<String>,
-    /// When the value was corrected: the id of the event it corrected.
-    pub corrects: Option<Uuid>,
-}
 
 /// Which fact of a stream an event sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -64,7 +47,7 @@ pub(crate) enum Slot {
 
 /// One fact's value, as small as it can be kept.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Fact {
+pub(crate) enum SlotValue {
     Rag(Rag),
     Phase(Phase),
     Priority(Priority),
@@ -76,62 +59,62 @@ pub(crate) enum Fact {
     Event(Arc<Event>),
 }
 
-impl Fact {
+impl SlotValue {
     pub(crate) fn rag(&self) -> Option<Rag> {
         match self {
-            Fact::Rag(r) => Some(*r),
+            SlotValue::Rag(r) => Some(*r),
             _ => None,
         }
     }
     pub(crate) fn phase(&self) -> Option<Phase> {
         match self {
-            Fact::Phase(p) => Some(*p),
+            SlotValue::Phase(p) => Some(*p),
             _ => None,
         }
     }
     pub(crate) fn priority(&self) -> Option<Priority> {
         match self {
-            Fact::Priority(p) => Some(*p),
+            SlotValue::Priority(p) => Some(*p),
             _ => None,
         }
     }
     pub(crate) fn closure(&self) -> Option<Closure> {
         match self {
-            Fact::Closure(c) => Some(*c),
+            SlotValue::Closure(c) => Some(*c),
             _ => None,
         }
     }
     pub(crate) fn date(&self) -> Option<NaiveDate> {
         match self {
-            Fact::Date(d) => Some(*d),
+            SlotValue::Date(d) => Some(*d),
             _ => None,
         }
     }
     pub(crate) fn money(&self) -> Option<i64> {
         match self {
-            Fact::Money(m) => Some(*m),
+            SlotValue::Money(m) => Some(*m),
             _ => None,
         }
     }
     pub(crate) fn text(&self) -> Option<&str> {
         match self {
-            Fact::Text(t) => Some(t),
+            SlotValue::Text(t) => Some(t),
             _ => None,
         }
     }
     pub(crate) fn event(&self) -> Option<&Event> {
         match self {
-            Fact::Event(e) => Some(e),
+            SlotValue::Event(e) => Some(e),
             _ => None,
         }
     }
 }
 
 /// The facts an event sets, one per slot. Takes the event by value so texts move, not copy.
-pub(crate) fn facts_of(e: Event) -> Vec<(Slot, Fact)> {
+pub(crate) fn facts_of(e: Event) -> Vec<(Slot, SlotValue)> {
     use Slot::*;
-    let text = |s: String| Fact::Text(s.into_boxed_str());
-    let whole = |slot: Slot, e: Event| vec![(slot, Fact::Event(Arc::new(e)))];
+    let text = |s: String| SlotValue::Text(s.into_boxed_str());
+    let whole = |slot: Slot, e: Event| vec![(slot, SlotValue::Event(Arc::new(e)))];
     match e {
         Event::ProgrammeRegistered { .. } => whole(Programme, e),
         Event::BoardMeetingHeld { .. } => whole(Board, e),
@@ -146,9 +129,9 @@ pub(crate) fn facts_of(e: Event) -> Vec<(Slot, Fact)> {
                 f.push((Owner, text(o.clone())));
             }
             if let Some(d) = target_date {
-                f.push((TargetDate, Fact::Date(d)));
+                f.push((TargetDate, SlotValue::Date(d)));
             }
-            f.push((Registration, Fact::Event(Arc::new(e))));
+            f.push((Registration, SlotValue::Event(Arc::new(e))));
             f
         }
         Event::ItemAmended {
@@ -161,13 +144,15 @@ pub(crate) fn facts_of(e: Event) -> Vec<(Slot, Fact)> {
             f.extend(title.map(|t| (Title, text(t))));
             f.extend(owner.map(|o| (Owner, text(o))));
             f.extend(description.map(|d| (Description, text(d))));
-            f.extend(priority.map(|p| (Priority, Fact::Priority(p))));
+            f.extend(priority.map(|p| (Priority, SlotValue::Priority(p))));
             f
         }
-        Event::RagChanged { dimension, rag } => vec![(Rag(dimension), Fact::Rag(rag))],
-        Event::PhaseChanged { phase } => vec![(Phase, Fact::Phase(phase))],
+        Event::RagChanged { dimension, rag } => vec![(Rag(dimension), SlotValue::Rag(rag))],
+        Event::PhaseChanged { phase } => vec![(Phase, SlotValue::Phase(phase))],
         Event::TimelinePlanned { .. } => whole(Plan, e),
-        Event::TargetDateRevised { target_date } => vec![(TargetDate, Fact::Date(target_date))],
+        Event::TargetDateRevised { target_date } => {
+            vec![(TargetDate, SlotValue::Date(target_date))]
+        }
         Event::MilestoneRecorded { .. } => whole(Milestone, e),
         Event::NarrativeRecorded { section, text: t } => vec![(Narrative(section), text(t))],
         Event::MetricDefined { .. } => whole(Metric, e),
@@ -184,7 +169,7 @@ pub(crate) fn facts_of(e: Event) -> Vec<(Slot, Fact)> {
             (SavingsAchieved, savings_achieved),
         ]
         .into_iter()
-        .filter_map(|(s, m)| m.map(|m| (s, Fact::Money(m))))
+        .filter_map(|(s, m)| m.map(|m| (s, SlotValue::Money(m))))
         .collect(),
         Event::RiskRaised { .. }
         | Event::RiskUpdated { .. }
@@ -193,7 +178,7 @@ pub(crate) fn facts_of(e: Event) -> Vec<(Slot, Fact)> {
         | Event::IssueResolved { .. } => whole(Concern, e),
         Event::JudgementRecorded { .. } => whole(Judgement, e),
         Event::RoleAssigned { .. } => whole(Role, e),
-        Event::ItemClosed { closure } => vec![(Closed, Fact::Closure(closure))],
+        Event::ItemClosed { closure } => vec![(Closed, SlotValue::Closure(closure))],
         Event::BoardSealed { .. } => whole(Seal, e),
         Event::Corrected { .. } => Vec::new(),
     }
@@ -202,14 +187,14 @@ pub(crate) fn facts_of(e: Event) -> Vec<(Slot, Fact)> {
 /// Every fact of one stream.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Stream {
-    pub(crate) slots: BTreeMap<Slot, Timeline<Fact>>,
+    pub(crate) slots: BTreeMap<Slot, Timeline<SlotValue>>,
     /// Positions of the stream's events (not its corrections), in order: a
     /// correction names its target by id, and the target is in its stream.
     positions: Vec<u64>,
 }
 
 impl Stream {
-    pub(crate) fn slot(&self, s: Slot) -> Option<&Timeline<Fact>> {
+    pub(crate) fn slot(&self, s: Slot) -> Option<&Timeline<SlotValue>> {
         self.slots.get(&s)
     }
 }
@@ -229,7 +214,7 @@ struct Meta {
 
 /// A point of view: as at a date, knowing the events up to a position.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct At {
+pub(crate) struct Viewpoint {
     pub(crate) as_at: NaiveDate,
     pub(crate) upto: u64,
 }
@@ -439,7 +424,7 @@ impl Trail {
     }
 
     /// The point of view of a query: "known at T" becomes the last position recorded by T.
-    pub(crate) fn at(&self, as_at: NaiveDate, known_at: Option<DateTime<Utc>>) -> At {
+    pub(crate) fn at(&self, as_at: NaiveDate, known_at: Option<DateTime<Utc>>) -> Viewpoint {
         let upto = match known_at {
             None => u64::MAX,
             Some(t) => {
@@ -452,7 +437,7 @@ impl Trail {
                 }
             }
         };
-        At { as_at, upto }
+        Viewpoint { as_at, upto }
     }
 
     /// The position of the event of `stream` with this id (newest first: a
@@ -498,8 +483,8 @@ impl Trail {
         &self,
         s: &'a Stream,
         slot: Slot,
-        at: At,
-    ) -> Option<(&'a Fact, Stamp)> {
+        at: Viewpoint,
+    ) -> Option<(&'a SlotValue, Stamp)> {
         let hit = s.slot(slot)?.at(at.as_at, at.upto)?;
         Some((hit.value, self.stamp(&hit)))
     }
@@ -509,10 +494,68 @@ impl Trail {
         &'a self,
         s: &'a Stream,
         slot: Slot,
-        at: At,
-    ) -> impl Iterator<Item = Hit<'a, Fact>> + 'a {
+        at: Viewpoint,
+    ) -> impl Iterator<Item = Hit<'a, SlotValue>> + 'a {
         s.slot(slot)
             .into_iter()
             .flat_map(move |t| t.all_at(at.as_at, at.upto))
+    }
+
+    /// The ids of the items registered to a programme (or to any programme).
+    pub(crate) fn item_ids(&self, programme: Option<Uuid>) -> impl Iterator<Item = Uuid> + '_ {
+        self.items
+            .iter()
+            .filter(move |(p, _)| programme.is_none_or(|want| want == **p))
+            .flat_map(|(_, ids)| ids.iter().copied())
+    }
+
+    /// An item's registration in force at `at`.
+    pub(crate) fn registration(&self, id: Uuid, at: Viewpoint) -> Option<&Event> {
+        let s = self.stream(id)?;
+        s.slot(Slot::Registration)?
+            .at(at.as_at, at.upto)
+            .and_then(|h| h.value.event())
+    }
+
+    pub(crate) fn set_of<V>(
+        &self,
+        s: &Stream,
+        slot: Slot,
+        at: Viewpoint,
+        get: impl Fn(&SlotValue) -> Option<V>,
+    ) -> Option<Stamped<V>> {
+        let (f, set) = self.latest(s, slot, at)?;
+        Some(Stamped {
+            value: get(f)?,
+            set,
+        })
+    }
+
+    pub(crate) fn text(&self, s: &Stream, slot: Slot, at: Viewpoint) -> Option<String> {
+        self.latest(s, slot, at)
+            .and_then(|(f, _)| f.text().map(str::to_string))
+    }
+
+    pub(crate) fn money(&self, s: &Stream, slot: Slot, at: Viewpoint) -> Option<i64> {
+        self.latest(s, slot, at).and_then(|(f, _)| f.money())
+    }
+
+    /// The whole events of a slot in force at `at`, oldest first.
+    pub(crate) fn events<'a>(
+        &'a self,
+        s: &'a Stream,
+        slot: Slot,
+        at: Viewpoint,
+    ) -> impl Iterator<Item = &'a Event> + 'a {
+        self.all(s, slot, at).filter_map(|h| h.value.event())
+    }
+
+    pub(crate) fn roles(&self, s: &Stream, at: Viewpoint) -> BTreeMap<String, String> {
+        self.events(s, Slot::Role, at)
+            .filter_map(|e| match e {
+                Event::RoleAssigned { role, person } => Some((role.clone(), person.clone())),
+                _ => None,
+            })
+            .collect()
     }
 }

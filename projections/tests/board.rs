@@ -4,9 +4,10 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use proptest::prelude::*;
 use ragtrail_events::envelope::{self, Digest32, Draft};
 use ragtrail_events::*;
-use ragtrail_projections::compare::{Change, MetricChange};
+use ragtrail_projections::compare::MetricChange;
+use ragtrail_projections::movement::Change;
 use ragtrail_projections::rating::Rating;
-use ragtrail_projections::{BoardQuery, Trail};
+use ragtrail_projections::{board, compare, item, trend, BoardQuery, Trail};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
@@ -233,7 +234,7 @@ fn naive(log: &Log, id: Uuid, as_at: NaiveDate, known_at: Option<DateTime<Utc>>)
 }
 
 fn projected(trail: &Trail, id: Uuid, q: &BoardQuery) -> Option<Naive> {
-    trail.item_at(id, q).map(|i| Naive {
+    item::at(trail, id, q).map(|i| Naive {
         title: i.title,
         owner: i.owner,
         rag: i.rag.into_iter().map(|(d, s)| (d, s.value)).collect(),
@@ -272,10 +273,10 @@ proptest! {
         let mut live = Trail::new();
         let cut = split.index(log.events.len());
         for e in &log.events[..cut] { live.apply(e); }
-        let _ = live.board(&q); // querying in between changes nothing
+        let _ = board::at(&live, &q); // querying in between changes nothing
         for e in &log.events { live.apply(e); } // a replay from the start is harmless
         prop_assert_eq!(live.position(), full.position());
-        prop_assert_eq!(live.board(&q), full.board(&q));
+        prop_assert_eq!(board::at(&live, &q), board::at(&full, &q));
     }
 
     #[test]
@@ -285,7 +286,7 @@ proptest! {
     ) {
         let log = build(&steps);
         let trail = Trail::rebuild(&log.events);
-        for m in trail.compare(d, d, None, None).items {
+        for m in compare::between(&trail, d, d, None, None).items {
             for mv in m.rag.values() { prop_assert_eq!(mv.change, Change::Unchanged); }
             prop_assert!(m.target_date.is_none());
             prop_assert!(m.narratives_changed.is_empty());
@@ -356,11 +357,14 @@ fn cib_priority_4_moves_from_amber_to_green_at_the_10_september_2024_board() {
     log.add(p4, board, rag(Dimension::Overall, Rag::Green));
     let trail = Trail::rebuild(&log.events);
 
-    let b = trail.board(&BoardQuery {
-        as_at: board,
-        known_at: None,
-        programme: Some(cip),
-    });
+    let b = board::at(
+        &trail,
+        &BoardQuery {
+            as_at: board,
+            known_at: None,
+            programme: Some(cip),
+        },
+    );
     let four = b.items.iter().find(|i| i.id == p4).unwrap();
     assert_eq!(four.rag[&Dimension::Overall].value, Rag::Green);
     assert_eq!(four.rag[&Dimension::Overall].set.actor.as_ref(), "lead");
@@ -379,7 +383,7 @@ fn cib_priority_4_moves_from_amber_to_green_at_the_10_september_2024_board() {
     );
     assert_eq!(b.counts[&Dimension::Overall][&Rag::Amber], 1);
 
-    let c = trail.compare(previous, board, None, Some(cip));
+    let c = compare::between(&trail, previous, board, None, Some(cip));
     let m4 = c.items.iter().find(|m| m.id == p4).unwrap();
     assert_eq!(m4.rag[&Dimension::Overall].change, Change::Improved);
     assert_eq!(
@@ -392,7 +396,7 @@ fn cib_priority_4_moves_from_amber_to_green_at_the_10_september_2024_board() {
     let m1 = c.items.iter().find(|m| m.id == p1).unwrap();
     assert_eq!(m1.rag[&Dimension::Overall].change, Change::Unchanged);
 
-    let trend = trail.item_trend(p4, None).unwrap();
+    let trend = trend::item(&trail, p4, None).unwrap();
     assert_eq!(
         trend
             .iter()
@@ -400,7 +404,7 @@ fn cib_priority_4_moves_from_amber_to_green_at_the_10_september_2024_board() {
             .collect::<Vec<_>>(),
         vec![Rag::Amber, Rag::Green]
     );
-    let counts = trail.rag_counts(cip, None);
+    let counts = trend::counts(&trail, cip, None);
     assert_eq!(counts[0].counts[&Dimension::Overall][&Rag::Amber], 2);
 }
 
@@ -478,21 +482,21 @@ fn tameside_changes_of_social_worker_448_percent_is_red_and_lower_is_better() {
         },
     );
     let trail = Trail::rebuild(&log.events);
-    let item = trail
-        .item_at(
-            duty,
-            &BoardQuery {
-                as_at: july,
-                known_at: None,
-                programme: None,
-            },
-        )
-        .unwrap();
+    let item = item::at(
+        &trail,
+        duty,
+        &BoardQuery {
+            as_at: july,
+            known_at: None,
+            programme: None,
+        },
+    )
+    .unwrap();
     let latest = item.metrics[0].latest.as_ref().unwrap();
     assert_eq!(latest.value, Some(Value::Number(44.8)));
     assert_eq!(latest.rag, Some(Rag::Red));
     assert_eq!(latest.rating, Rating::Reported);
-    let c = trail.compare(july, aug, None, Some(prog));
+    let c = compare::between(&trail, july, aug, None, Some(prog));
     assert_eq!(c.items[0].metrics[0].change, MetricChange::Improved);
     assert!((c.items[0].metrics[0].delta.unwrap() + 4.7).abs() < 1e-9);
 }
@@ -532,7 +536,7 @@ fn cheshire_east_beyond_20_miles_is_rated_by_a_visible_rule_when_no_rag_is_given
         );
     }
     let trail = Trail::rebuild(&log.events);
-    let trend = trail.metric_trend(metric, None).unwrap();
+    let trend = trend::metric(&trail, metric, None).unwrap();
     assert_eq!(trend.readings.len(), 2);
     assert_eq!(trend.readings[0].rag, Some(Rag::Red));
     assert_eq!(trend.readings[1].rag, Some(Rag::Amber));
@@ -601,30 +605,30 @@ fn a_correction_replaces_the_value_for_later_knowledge_but_not_for_what_the_boar
         },
     );
     let trail = Trail::rebuild(&log.events);
-    let now = trail
-        .item_at(
-            action,
-            &BoardQuery {
-                as_at: board,
-                known_at: None,
-                programme: None,
-            },
-        )
-        .unwrap();
+    let now = item::at(
+        &trail,
+        action,
+        &BoardQuery {
+            as_at: board,
+            known_at: None,
+            programme: None,
+        },
+    )
+    .unwrap();
     assert_eq!(now.rag[&Dimension::Savings].value, Rag::Red);
     assert_eq!(now.rag[&Dimension::Savings].set.corrects, Some(wrong));
     assert_eq!(now.finance.savings_target, Some(-50_000_000));
     assert_eq!(now.slippage_days, Some(92));
-    let then = trail
-        .item_at(
-            action,
-            &BoardQuery {
-                as_at: board,
-                known_at: Some(seen_by_board),
-                programme: None,
-            },
-        )
-        .unwrap();
+    let then = item::at(
+        &trail,
+        action,
+        &BoardQuery {
+            as_at: board,
+            known_at: Some(seen_by_board),
+            programme: None,
+        },
+    )
+    .unwrap();
     assert_eq!(then.rag[&Dimension::Savings].value, Rag::Green);
     let h = ragtrail_projections::history::history(&log.events, None);
     let corrected = h.iter().find(|e| e.id == wrong).unwrap();
@@ -681,16 +685,16 @@ fn children_are_found_for_a_history_with_children() {
     let trail = Trail::rebuild(&log.events);
     assert_eq!(trail.children_of(outcome), vec![action]);
     assert!(trail.children_of(action).is_empty());
-    let item = trail
-        .item_at(
-            action,
-            &BoardQuery {
-                as_at: d,
-                known_at: None,
-                programme: None,
-            },
-        )
-        .unwrap();
+    let item = item::at(
+        &trail,
+        action,
+        &BoardQuery {
+            as_at: d,
+            known_at: None,
+            programme: None,
+        },
+    )
+    .unwrap();
     assert_eq!(item.parent, Some(outcome));
 }
 
@@ -754,7 +758,7 @@ fn cambridgeshire_risks_and_issues_show_on_their_item_or_programme_and_in_the_mo
         known_at: None,
         programme: Some(prog),
     };
-    let board = trail.board(&q(june));
+    let board = board::at(&trail, &q(june));
     let item = &board.items[0];
     assert_eq!(item.risks.len(), 1);
     assert_eq!(item.risks[0].reference, "R01");
@@ -766,7 +770,7 @@ fn cambridgeshire_risks_and_issues_show_on_their_item_or_programme_and_in_the_mo
     assert_eq!(board.programmes[0].issues[0].reference, "I01");
     assert!(board.programmes[0].risks.is_empty());
 
-    let later = trail.board(&q(sept));
+    let later = board::at(&trail, &q(sept));
     let r = &later.items[0].risks[0];
     assert_eq!(
         (r.rag, r.open, r.closed_on),
@@ -774,10 +778,10 @@ fn cambridgeshire_risks_and_issues_show_on_their_item_or_programme_and_in_the_mo
     );
     assert_eq!(r.note.as_deref(), Some("datasets simplified"));
 
-    let c = trail.compare(june, sept, None, Some(prog));
+    let c = compare::between(&trail, june, sept, None, Some(prog));
     assert_eq!(c.items[0].risks_closed, vec!["R01".to_string()]);
     assert!(c.items[0].risks_opened.is_empty());
-    let c = trail.compare(day(2016, 1, 1), june, None, Some(prog));
+    let c = compare::between(&trail, day(2016, 1, 1), june, None, Some(prog));
     assert!(
         c.items[0].new_item,
         "the action was registered after 1 January"

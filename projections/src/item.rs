@@ -1,0 +1,177 @@
+//! One item as at a date: its registration, RAG per dimension, phase and
+//! plan, target date and slippage, narratives, milestones, finance, metrics,
+//! risks and issues, and its direction of travel.
+
+use crate::board::BoardQuery;
+use crate::movement::movement;
+use crate::trail::{Slot, SlotValue, Trail, Viewpoint};
+use crate::view::{Finance, ItemView, MilestoneView, Stamped, Travel, TravelStep};
+use crate::{concern, metric, programme};
+use chrono::{Datelike, NaiveDate};
+use ragtrail_events::{Dimension, Event, Rag};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// One item as at the query; None if it was not registered by then.
+pub fn at(trail: &Trail, id: Uuid, q: &BoardQuery) -> Option<ItemView> {
+    let at = trail.at(q.as_at, q.known_at);
+    view(trail, id, at, |p| programme::previous_board(trail, p, at))
+}
+
+/// `previous_board` gives a programme's last board before `at` (see [`previous_board`]).
+pub(crate) fn view(
+    trail: &Trail,
+    id: Uuid,
+    at: Viewpoint,
+    previous_board: impl FnOnce(Uuid) -> Option<NaiveDate>,
+) -> Option<ItemView> {
+    let s = trail.stream(id)?;
+    let Event::ItemRegistered {
+        programme,
+        parent,
+        kind,
+        reference,
+        timeframe,
+        ..
+    } = trail.registration(id, at)?
+    else {
+        return None;
+    };
+    let planned_phase = trail
+        .latest(s, Slot::Plan, at)
+        .and_then(|(f, _)| match f.event() {
+            Some(Event::TimelinePlanned { months }) => months
+                .iter()
+                .find(|m| m.month.year() == at.as_at.year() && m.month.month() == at.as_at.month())
+                .map(|m| m.phase),
+            _ => None,
+        });
+    let target_date = trail.set_of(s, Slot::TargetDate, at, SlotValue::date);
+    let first_target_date = s
+        .slot(Slot::TargetDate)
+        .and_then(|t| t.first_at(at.as_at, at.upto))
+        .and_then(|h| h.value.date());
+    let slippage_days = match (&target_date, first_target_date) {
+        (Some(now), Some(first)) => Some((now.value - first).num_days()),
+        _ => None,
+    };
+    let narratives = s
+        .slots
+        .keys()
+        .filter_map(|slot| match slot {
+            Slot::Narrative(section) => {
+                let set = trail.set_of(s, *slot, at, |f| f.text().map(str::to_string))?;
+                Some((*section, set))
+            }
+            _ => None,
+        })
+        .collect();
+    let milestones = trail
+        .events(s, Slot::Milestone, at)
+        .filter_map(|e| match e {
+            Event::MilestoneRecorded {
+                date,
+                when,
+                activity,
+                state,
+            } => Some(MilestoneView {
+                date: *date,
+                when: when.clone(),
+                activity: activity.clone(),
+                state: *state,
+            }),
+            _ => None,
+        })
+        .collect();
+    let finance = Finance {
+        budget: trail.money(s, Slot::Budget, at),
+        spent: trail.money(s, Slot::Spent, at),
+        savings_target: trail.money(s, Slot::SavingsTarget, at),
+        savings_achieved: trail.money(s, Slot::SavingsAchieved, at),
+    };
+    let metrics = trail
+        .item_metrics
+        .get(&id)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| metric::view(trail, *m, at))
+        .filter(|m| m.item == Some(id))
+        .collect();
+    let (risks, issues) = concern::of(trail, id, at);
+    let travel = travel(trail, id, previous_board(*programme), at);
+    Some(ItemView {
+        id,
+        programme: *programme,
+        parent: *parent,
+        kind: *kind,
+        reference: reference.clone(),
+        title: trail.text(s, Slot::Title, at).unwrap_or_default(),
+        owner: trail.text(s, Slot::Owner, at),
+        description: trail.text(s, Slot::Description, at),
+        priority: trail
+            .latest(s, Slot::Priority, at)
+            .and_then(|(f, _)| f.priority()),
+        timeframe: timeframe.clone(),
+        rag: rag_at(trail, id, at),
+        phase: trail.set_of(s, Slot::Phase, at, SlotValue::phase),
+        planned_phase,
+        target_date,
+        first_target_date,
+        slippage_days,
+        narratives,
+        milestones,
+        finance,
+        roles: trail.roles(s, at),
+        closed: trail.set_of(s, Slot::Closed, at, SlotValue::closure),
+        metrics,
+        risks,
+        issues,
+        travel,
+    })
+}
+
+/// An item's RAG per dimension at `at`, with who set each.
+pub(crate) fn rag_at(trail: &Trail, id: Uuid, at: Viewpoint) -> BTreeMap<Dimension, Stamped<Rag>> {
+    let Some(s) = trail.stream(id) else {
+        return BTreeMap::new();
+    };
+    Dimension::ALL
+        .into_iter()
+        .filter_map(|d| {
+            let (f, set) = trail.latest(s, Slot::Rag(d), at)?;
+            Some((
+                d,
+                Stamped {
+                    value: f.rag()?,
+                    set,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The overall RAG's direction of travel as at `at`, short term against
+/// the programme's `previous_board`.
+fn travel(trail: &Trail, id: Uuid, previous_board: Option<NaiveDate>, at: Viewpoint) -> Travel {
+    let overall = |when: Viewpoint| {
+        rag_at(trail, id, when)
+            .get(&Dimension::Overall)
+            .map(|s| s.value)
+    };
+    let now = overall(at);
+    let step = |since: NaiveDate| {
+        let from = overall(Viewpoint { as_at: since, ..at });
+        let m = movement(from, now);
+        TravelStep {
+            since,
+            from,
+            to: now,
+            change: m.change,
+        }
+    };
+    let year_ago = at.as_at.checked_sub_months(chrono::Months::new(12));
+    Travel {
+        short: now.and(previous_board).map(step),
+        long: now.and(year_ago).map(step),
+    }
+}

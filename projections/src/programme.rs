@@ -1,0 +1,145 @@
+//! A programme as at a date: its registration, board meetings (with their
+//! seals), inspection judgements, roles, and the risks and issues raised
+//! against it rather than an item.
+
+use crate::board::BoardQuery;
+use crate::concern;
+use crate::trail::{Slot, Stream, Trail, Viewpoint};
+use crate::view::{BoardMeeting, JudgementView, ProgrammeView, SealView};
+use chrono::{DateTime, NaiveDate, Utc};
+use ragtrail_events::Event;
+use uuid::Uuid;
+
+/// A programme's own facts as at the query.
+pub fn at(trail: &Trail, id: Uuid, q: &BoardQuery) -> Option<ProgrammeView> {
+    view(trail, id, trail.at(q.as_at, q.known_at))
+}
+
+pub(crate) fn view(trail: &Trail, id: Uuid, at: Viewpoint) -> Option<ProgrammeView> {
+    let s = trail.stream(id)?;
+    let (f, _) = trail.latest(s, Slot::Programme, at)?;
+    let Some(Event::ProgrammeRegistered {
+        name,
+        authority,
+        sponsor,
+    }) = f.event()
+    else {
+        return None;
+    };
+    let boards = trail
+        .all(s, Slot::Board, at)
+        .filter_map(|h| match h.value.event() {
+            Some(Event::BoardMeetingHeld { board, date }) => {
+                let event = trail.event_id(h.position)?;
+                Some(BoardMeeting {
+                    event,
+                    board: board.clone(),
+                    date: *date,
+                    seal: seal_of(trail, s, event, at),
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    let judgements = trail
+        .events(s, Slot::Judgement, at)
+        .filter_map(|e| match e {
+            Event::JudgementRecorded {
+                inspection,
+                area,
+                grade,
+                date,
+            } => Some(JudgementView {
+                inspection: inspection.clone(),
+                area: area.clone(),
+                grade: *grade,
+                date: *date,
+            }),
+            _ => None,
+        })
+        .collect();
+    let (risks, issues) = concern::of(trail, id, at);
+    Some(ProgrammeView {
+        id,
+        name: name.clone(),
+        authority: authority.clone(),
+        sponsor: sponsor.clone(),
+        boards,
+        judgements,
+        roles: trail.roles(s, at),
+        risks,
+        issues,
+    })
+}
+
+/// The latest seal of a board meeting, as known at `at`.
+fn seal_of(trail: &Trail, s: &Stream, board_event: Uuid, at: Viewpoint) -> Option<SealView> {
+    let all = trail.all(
+        s,
+        Slot::Seal,
+        Viewpoint {
+            as_at: NaiveDate::MAX,
+            ..at
+        },
+    );
+    all.filter_map(|h| match h.value.event() {
+        Some(Event::BoardSealed {
+            board,
+            as_at,
+            snapshot,
+            position,
+            head,
+        }) if *board == board_event => Some(SealView {
+            as_at: *as_at,
+            snapshot: snapshot.clone(),
+            position: *position,
+            head: head.clone(),
+            set: trail.stamp(&h),
+        }),
+        _ => None,
+    })
+    .max_by_key(|s| s.set.position)
+}
+
+/// The programme's last board meeting before `at`.
+pub(crate) fn previous_board(trail: &Trail, programme: Uuid, at: Viewpoint) -> Option<NaiveDate> {
+    board_meetings(trail, programme, at.upto)
+        .map(|(date, _)| date)
+        .filter(|date| *date < at.as_at)
+        .max()
+}
+
+/// The board meetings of a programme, by date.
+pub fn board_dates(
+    trail: &Trail,
+    programme: Uuid,
+    known_at: Option<DateTime<Utc>>,
+) -> Vec<(NaiveDate, String)> {
+    let mut out: Vec<(NaiveDate, String)> =
+        board_meetings(trail, programme, trail.at(NaiveDate::MAX, known_at).upto)
+            .map(|(date, board)| (date, board.to_string()))
+            .collect();
+    out.sort();
+    out
+}
+
+/// A programme's board meetings (date, board name) known up to log
+/// position `upto`, in no particular order.
+pub(crate) fn board_meetings(
+    trail: &Trail,
+    programme: Uuid,
+    upto: u64,
+) -> impl Iterator<Item = (NaiveDate, &str)> + '_ {
+    let at = Viewpoint {
+        as_at: NaiveDate::MAX,
+        upto,
+    };
+    trail
+        .stream(programme)
+        .into_iter()
+        .flat_map(move |s| trail.all(s, Slot::Board, at))
+        .filter_map(|h| match h.value.event() {
+            Some(Event::BoardMeetingHeld { board, date }) => Some((*date, board.as_str())),
+            _ => None,
+        })
+}

@@ -1,0 +1,222 @@
+//! The views the projections answer with: what the API serializes, the pages
+//! render and the exports write. Plain data, no queries: each query module
+//! (`board`, `item`, `metric`, …) builds these.
+
+use crate::rating::Rating;
+use chrono::{DateTime, NaiveDate, Utc};
+use ragtrail_events::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Per dimension, how many items are at each RAG. (Struct fields spell it
+/// out, so that the OpenAPI document shows the map, not a name.)
+pub type RagCounts = BTreeMap<Dimension, BTreeMap<Rag, usize>>;
+
+/// Who set a value, when, and why.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stamp {
+    /// Position of the event that set it (the correction's, when corrected).
+    pub position: u64,
+    pub event: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub actor: Arc<str>,
+    /// The date the value applies to.
+    pub effective: NaiveDate,
+    pub recorded_at: DateTime<Utc>,
+    pub reason: Option<String>,
+    /// When the value was corrected: the id of the event it corrected.
+    pub corrects: Option<Uuid>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Board {
+    pub as_at: NaiveDate,
+    pub known_at: Option<DateTime<Utc>>,
+    pub programmes: Vec<ProgrammeView>,
+    pub items: Vec<ItemView>,
+    /// Per dimension, how many items are at each RAG.
+    pub counts: BTreeMap<Dimension, BTreeMap<Rag, usize>>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProgrammeView {
+    pub id: Uuid,
+    pub name: String,
+    pub authority: String,
+    pub sponsor: Option<String>,
+    pub boards: Vec<BoardMeeting>,
+    pub judgements: Vec<JudgementView>,
+    pub roles: BTreeMap<String, String>,
+    /// Risks and issues raised against the programme rather than an item.
+    pub risks: Vec<ConcernView>,
+    pub issues: Vec<ConcernView>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BoardMeeting {
+    pub event: Uuid,
+    pub board: String,
+    pub date: NaiveDate,
+    /// The latest seal of this board, if it was sealed.
+    pub seal: Option<SealView>,
+}
+
+/// What a board was shown, sealed: the digest of its snapshot and the log head then.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SealView {
+    pub as_at: NaiveDate,
+    pub snapshot: String,
+    pub position: u64,
+    pub head: String,
+    pub set: Stamp,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JudgementView {
+    pub inspection: String,
+    pub area: String,
+    pub grade: Grade,
+    pub date: NaiveDate,
+}
+
+/// A value, stamped with who set it, when and why.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stamped<V> {
+    pub value: V,
+    pub set: Stamp,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemView {
+    pub id: Uuid,
+    pub programme: Uuid,
+    pub parent: Option<Uuid>,
+    pub kind: ItemKind,
+    pub reference: String,
+    pub title: String,
+    pub owner: Option<String>,
+    pub description: Option<String>,
+    pub priority: Option<Priority>,
+    pub timeframe: Option<String>,
+    pub rag: BTreeMap<Dimension, Stamped<Rag>>,
+    pub phase: Option<Stamped<Phase>>,
+    /// The phase the plan gave for the month of the board date.
+    pub planned_phase: Option<Phase>,
+    pub target_date: Option<Stamped<NaiveDate>>,
+    pub first_target_date: Option<NaiveDate>,
+    /// Days the current target date lies after the first one (negative: brought forward).
+    pub slippage_days: Option<i64>,
+    pub narratives: BTreeMap<Section, Stamped<String>>,
+    pub milestones: Vec<MilestoneView>,
+    pub finance: Finance,
+    pub roles: BTreeMap<String, String>,
+    pub closed: Option<Stamped<Closure>>,
+    pub metrics: Vec<MetricView>,
+    pub risks: Vec<ConcernView>,
+    pub issues: Vec<ConcernView>,
+    /// Direction of travel of the overall RAG, as councils report it.
+    pub travel: Travel,
+}
+
+/// Direction of travel: short term against the previous board of the
+/// programme, long term against the same date a year earlier.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Travel {
+    pub short: Option<TravelStep>,
+    pub long: Option<TravelStep>,
+}
+
+/// The overall RAG's movement since a date.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TravelStep {
+    pub since: NaiveDate,
+    pub from: Option<Rag>,
+    pub to: Option<Rag>,
+    pub change: crate::movement::Change,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MilestoneView {
+    pub date: NaiveDate,
+    pub when: Option<String>,
+    pub activity: String,
+    pub state: MilestoneState,
+}
+
+/// Money in integer pence.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Finance {
+    pub budget: Option<i64>,
+    pub spent: Option<i64>,
+    pub savings_target: Option<i64>,
+    pub savings_achieved: Option<i64>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricView {
+    pub id: Uuid,
+    pub item: Option<Uuid>,
+    pub reference: Option<String>,
+    pub name: String,
+    pub unit: Unit,
+    pub good_direction: Direction,
+    pub target: Option<Value>,
+    pub tolerance_pct: Option<f64>,
+    pub latest: Option<ReadingView>,
+    pub previous: Option<ReadingView>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReadingView {
+    pub period: String,
+    pub period_end: NaiveDate,
+    pub value: Option<Value>,
+    pub target: Option<Value>,
+    pub rag: Option<Rag>,
+    pub rating: Rating,
+    pub note: Option<String>,
+    pub set: Stamp,
+}
+
+/// A risk or an issue.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConcernView {
+    pub id: Uuid,
+    pub item: Option<Uuid>,
+    pub reference: String,
+    pub description: String,
+    pub owner: Option<String>,
+    /// Mitigation (risks) or action to be taken (issues).
+    pub action: Option<String>,
+    pub rag: Option<Rag>,
+    pub open: bool,
+    pub raised: NaiveDate,
+    pub closed_on: Option<NaiveDate>,
+    pub note: Option<String>,
+}
+
+/// Counts RAG ratings per dimension.
+pub(crate) fn count_rags(rags: impl Iterator<Item = (Dimension, Rag)>) -> RagCounts {
+    let mut counts: RagCounts = BTreeMap::new();
+    for (d, r) in rags {
+        *counts.entry(d).or_default().entry(r).or_default() += 1;
+    }
+    counts
+}

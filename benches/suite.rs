@@ -779,14 +779,23 @@ fn queries(total: u64, pg: Option<&Postgres>) -> Queries {
         let d = start_day() + Span::days((rng(&mut state) % (5 * 365)) as i64);
         asks.push((p, d));
         let a = Instant::now();
-        std::hint::black_box(trail.board(&BoardQuery {
-            as_at: d,
-            known_at: None,
-            programme: Some(programme(p)),
-        }));
+        std::hint::black_box(ragtrail_projections::board::at(
+            &trail,
+            &BoardQuery {
+                as_at: d,
+                known_at: None,
+                programme: Some(programme(p)),
+            },
+        ));
         board.push(a.elapsed().as_secs_f64() * 1e3);
         let a = Instant::now();
-        std::hint::black_box(trail.compare(d - Span::days(30), d, None, Some(programme(p))));
+        std::hint::black_box(ragtrail_projections::compare::between(
+            &trail,
+            d - Span::days(30),
+            d,
+            None,
+            Some(programme(p)),
+        ));
         compare.push(a.elapsed().as_secs_f64() * 1e3);
     }
     board.sort_by(f64::total_cmp);

@@ -6,7 +6,7 @@
 use crate::api::types::EnvelopeView;
 use chrono::NaiveDate;
 use ragtrail_events::{Dimension, Store, Value as Measure};
-use ragtrail_projections::board::ItemView;
+use ragtrail_projections::view::ItemView;
 use ragtrail_projections::{BoardQuery, Trail};
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use std::io::Write;
@@ -174,11 +174,14 @@ fn board_row(programme: &str, i: &ItemView) -> Vec<String> {
 }
 
 fn board_rows(trail: &Trail, as_at: NaiveDate) -> Vec<Vec<String>> {
-    let board = trail.board(&BoardQuery {
-        as_at,
-        known_at: None,
-        programme: None,
-    });
+    let board = ragtrail_projections::board::at(
+        trail,
+        &BoardQuery {
+            as_at,
+            known_at: None,
+            programme: None,
+        },
+    );
     board
         .items
         .iter()
@@ -225,7 +228,7 @@ fn show(v: Option<Measure>) -> String {
 fn previous_board(trail: &Trail, as_at: NaiveDate) -> Option<NaiveDate> {
     trail
         .programme_ids()
-        .flat_map(|p| trail.board_dates(p, None))
+        .flat_map(|p| ragtrail_projections::programme::board_dates(trail, p, None))
         .map(|(d, _)| d)
         .filter(|d| *d < as_at)
         .max()
@@ -282,7 +285,7 @@ pub fn xlsx(
     header(sheet, &heads, &bold)?;
     sheet.write(0, heads.len() as u16 + 1, format!("from {from} to {as_at}"))?;
     let mut r = 1u32;
-    for m in trail.compare(from, as_at, None, None).items {
+    for m in ragtrail_projections::compare::between(trail, from, as_at, None, None).items {
         for (d, mv) in &m.rag {
             let cells = [
                 m.reference.clone(),
@@ -323,11 +326,14 @@ pub fn xlsx(
         "previous value",
     ];
     header(sheet, &heads, &bold)?;
-    let board = trail.board(&BoardQuery {
-        as_at,
-        known_at: None,
-        programme: None,
-    });
+    let board = ragtrail_projections::board::at(
+        trail,
+        &BoardQuery {
+            as_at,
+            known_at: None,
+            programme: None,
+        },
+    );
     let mut r = 1u32;
     for i in &board.items {
         for m in &i.metrics {

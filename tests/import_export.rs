@@ -31,11 +31,14 @@ fn board_of(data: &Path, as_at: &str) -> serde_json::Value {
     rt.block_on(async {
         let store = Store::open(data).unwrap();
         let trail = Trail::rebuild(&store.read(0, usize::MAX).unwrap());
-        let b = trail.board(&BoardQuery {
-            as_at: as_at.parse().unwrap(),
-            known_at: None,
-            programme: None,
-        });
+        let b = ragtrail_projections::board::at(
+            &trail,
+            &BoardQuery {
+                as_at: as_at.parse().unwrap(),
+                known_at: None,
+                programme: None,
+            },
+        );
         store.close().await;
         serde_json::to_value(b).unwrap()
     })

@@ -151,7 +151,10 @@ fn assert_same(live: &LiveTrail, store: &Store) {
             known_at: None,
             programme: Some(PROGRAMME),
         };
-        assert_eq!(t.board(&q), full.board(&q));
+        assert_eq!(
+            ragtrail_projections::board::at(&t, &q),
+            ragtrail_projections::board::at(&full, &q)
+        );
     }
 }
 

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::NaiveDate;
 use ragtrail_events::{envelope, Append, Event, NewEvent, VerifyError};
-use ragtrail_projections::board::BoardMeeting;
+use ragtrail_projections::view::BoardMeeting;
 use ragtrail_projections::{BoardQuery, Trail};
 use std::time::Duration;
 use uuid::Uuid;
@@ -134,8 +134,7 @@ fn find_board(trail: &Trail, id: Uuid) -> Option<(Uuid, BoardMeeting)> {
         programme: None,
     };
     trail.programme_ids().find_map(|p| {
-        trail
-            .programme_at(p, &q)?
+        ragtrail_projections::programme::at(trail, p, &q)?
             .boards
             .into_iter()
             .find(|b| b.event == id)
@@ -150,7 +149,7 @@ fn snapshot(
     as_at: NaiveDate,
     upto: u64,
 ) -> Result<String, ApiError> {
-    let board = trail.board_upto(as_at, upto, Some(programme));
+    let board = ragtrail_projections::board::upto(trail, as_at, upto, Some(programme));
     let bytes = serde_json::to_vec(&board).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(envelope::sha256(&[&bytes]).to_hex())
 }

@@ -8,12 +8,12 @@ use ragtrail_events::{
     Closure, Dimension, Direction, Event, Grade, Head, ItemKind, MilestoneState, Phase,
     PlannedPhase, Priority, Rag, Receipt, Section, Unit,
 };
-use ragtrail_projections::board::*;
 use ragtrail_projections::compare::*;
 use ragtrail_projections::history::HistoryEntry;
+use ragtrail_projections::movement::{Change, Movement};
 use ragtrail_projections::rating::Rating;
-use ragtrail_projections::trail::Stamp;
 use ragtrail_projections::trend::*;
+use ragtrail_projections::view::*;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 

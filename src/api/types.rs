@@ -4,9 +4,9 @@
 use crate::auth::{Identity, Role};
 use chrono::{DateTime, NaiveDate, Utc};
 use ragtrail_events::{Envelope, Head, Receipt};
-use ragtrail_projections::board::SealView;
 use ragtrail_projections::history::HistoryEntry;
 use ragtrail_projections::trend::{CountsAtBoard, RagAtBoard};
+use ragtrail_projections::view::SealView;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;

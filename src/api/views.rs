@@ -42,20 +42,20 @@ pub async fn board(
     };
     let trail = state.live.read();
     if let Some(id) = q.programme {
-        if trail
-            .programme_at(
-                id,
-                &BoardQuery {
-                    as_at: NaiveDate::MAX,
-                    ..q
-                },
-            )
-            .is_none()
+        if ragtrail_projections::programme::at(
+            &trail,
+            id,
+            &BoardQuery {
+                as_at: NaiveDate::MAX,
+                ..q
+            },
+        )
+        .is_none()
         {
             return Err(ApiError::NotFound(format!("no programme {id}")));
         }
     }
-    Ok(Json(trail.board(&q)))
+    Ok(Json(ragtrail_projections::board::at(&trail, &q)))
 }
 
 /// Movement between two dates, exceptions first: RAG per dimension, metric
@@ -79,7 +79,8 @@ pub async fn compare(
     let from = p.date("from")?.ok_or_else(|| need("from"))?;
     let to = p.date("to")?.ok_or_else(|| need("to"))?;
     let trail = state.live.read();
-    Ok(Json(trail.compare(
+    Ok(Json(ragtrail_projections::compare::between(
+        &trail,
         from,
         to,
         p.instant("known_at")?,
@@ -101,8 +102,7 @@ pub async fn metric_trend(
     let id = path_uuid("metric", &id)?;
     let p = Params::from_query(uri.query());
     let trail = state.live.read();
-    let trend = trail
-        .metric_trend(id, p.instant("known_at")?)
+    let trend = ragtrail_projections::trend::metric(&trail, id, p.instant("known_at")?)
         .ok_or_else(|| ApiError::NotFound(format!("no metric {id}")))?;
     Ok(Json(trend))
 }
@@ -121,8 +121,7 @@ pub async fn item_trend(
     let id = path_uuid("item", &id)?;
     let p = Params::from_query(uri.query());
     let trail = state.live.read();
-    let trend = trail
-        .item_trend(id, p.instant("known_at")?)
+    let trend = ragtrail_projections::trend::item(&trail, id, p.instant("known_at")?)
         .ok_or_else(|| ApiError::NotFound(format!("no item {id}")))?;
     Ok(Json(ItemTrend {
         item: id,
@@ -150,12 +149,12 @@ pub async fn counts(
         known_at,
         programme: Some(id),
     };
-    if trail.programme_at(id, &q).is_none() {
+    if ragtrail_projections::programme::at(&trail, id, &q).is_none() {
         return Err(ApiError::NotFound(format!("no programme {id}")));
     }
     Ok(Json(ProgrammeCounts {
         programme: id,
-        boards: trail.rag_counts(id, known_at),
+        boards: ragtrail_projections::trend::counts(&trail, id, known_at),
     }))
 }
 
@@ -211,7 +210,7 @@ pub async fn boards(
     let mut out = Vec::new();
     for programme in trail
         .programme_ids()
-        .filter_map(|p| trail.programme_at(p, &q))
+        .filter_map(|p| ragtrail_projections::programme::at(&trail, p, &q))
     {
         for b in programme.boards {
             out.push(BoardEntry {

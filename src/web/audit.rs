@@ -58,7 +58,7 @@ async fn body(state: &AppState) -> String {
             };
             let found = trail
                 .programme_ids()
-                .filter_map(|p| trail.programme_at(p, &q))
+                .filter_map(|p| ragtrail_projections::programme::at(&trail, p, &q))
                 .flat_map(|p| p.boards)
                 .find(|m| m.event == *id)
                 .and_then(|m| m.seal)

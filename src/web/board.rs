@@ -8,7 +8,7 @@ use axum::http::Uri;
 use axum::response::Response;
 use chrono::{NaiveDate, Utc};
 use ragtrail_events::{Dimension, Rag, Section};
-use ragtrail_projections::compare::Change;
+use ragtrail_projections::movement::Change;
 use ragtrail_projections::{BoardQuery, Trail};
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -23,7 +23,7 @@ pub fn meetings(trail: &Trail) -> Vec<(Uuid, Uuid, String, String, NaiveDate)> {
     };
     let mut out: Vec<_> = trail
         .programme_ids()
-        .filter_map(|p| trail.programme_at(p, &q))
+        .filter_map(|p| ragtrail_projections::programme::at(trail, p, &q))
         .flat_map(|p| {
             p.boards
                 .into_iter()
@@ -36,10 +36,10 @@ pub fn meetings(trail: &Trail) -> Vec<(Uuid, Uuid, String, String, NaiveDate)> {
 
 /// Items in outline order: each after its parent, indented by depth.
 fn tree(
-    items: &[ragtrail_projections::board::ItemView],
-) -> Vec<(usize, &ragtrail_projections::board::ItemView)> {
+    items: &[ragtrail_projections::view::ItemView],
+) -> Vec<(usize, &ragtrail_projections::view::ItemView)> {
     let on_board: std::collections::HashSet<Uuid> = items.iter().map(|i| i.id).collect();
-    let mut children: HashMap<Uuid, Vec<&ragtrail_projections::board::ItemView>> = HashMap::new();
+    let mut children: HashMap<Uuid, Vec<&ragtrail_projections::view::ItemView>> = HashMap::new();
     let mut roots = Vec::new();
     for i in items {
         match i.parent.filter(|p| on_board.contains(p)) {
@@ -48,7 +48,7 @@ fn tree(
         }
     }
     let mut out = Vec::with_capacity(items.len());
-    let mut stack: Vec<(usize, &ragtrail_projections::board::ItemView)> =
+    let mut stack: Vec<(usize, &ragtrail_projections::view::ItemView)> =
         roots.into_iter().rev().map(|i| (0, i)).collect();
     while let Some((d, i)) = stack.pop() {
         out.push((d, i));
@@ -125,11 +125,10 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
         known_at,
         programme,
     };
-    let board = trail.board(&q);
+    let board = ragtrail_projections::board::at(&trail, &q);
     // Movement since the previous board of the programme.
     let previous = programme.and_then(|pid| {
-        trail
-            .board_dates(pid, known_at)
+        ragtrail_projections::programme::board_dates(&trail, pid, known_at)
             .into_iter()
             .map(|(d, _)| d)
             .filter(|d| *d < as_at)

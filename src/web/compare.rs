@@ -9,7 +9,8 @@ use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
 use ragtrail_events::Dimension;
-use ragtrail_projections::compare::{Change, ItemMovement};
+use ragtrail_projections::compare::ItemMovement;
+use ragtrail_projections::movement::Change;
 use std::fmt::Write;
 
 fn row(m: &ItemMovement) -> String {
@@ -99,7 +100,7 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
         return Ok(body);
     };
     let programme = if from.1 == to.1 { Some(to.1) } else { None };
-    let cmp = trail.compare(from.4, to.4, None, programme);
+    let cmp = ragtrail_projections::compare::between(&trail, from.4, to.4, None, programme);
     let _ = write!(
         body,
         "<p class=\"muted\">Movement from {} to {}{}</p>",

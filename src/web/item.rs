@@ -13,7 +13,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
 use ragtrail_events::{Append, AppendError, Dimension, Event, NewEvent};
-use ragtrail_projections::board::ItemView;
+use ragtrail_projections::view::ItemView;
 use ragtrail_projections::BoardQuery;
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -112,13 +112,14 @@ fn render(
             known_at: None,
             programme: None,
         };
-        let item = trail
-            .item_at(id, &q)
+        let item = ragtrail_projections::item::at(&trail, id, &q)
             .ok_or((StatusCode::NOT_FOUND, format!("No item {id}.")))?;
         let children = trail
             .children_of(id)
             .into_iter()
-            .filter_map(|c| trail.item_at(c, &q).map(|i| (c, i.reference, i.title)))
+            .filter_map(|c| {
+                ragtrail_projections::item::at(&trail, c, &q).map(|i| (c, i.reference, i.title))
+            })
             .collect();
         let p = params(None);
         let _ = p;

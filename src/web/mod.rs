@@ -118,7 +118,7 @@ pub fn date(d: NaiveDate) -> String {
 }
 
 /// "set by {actor} on {date}: {reason}", escaped, for a value's stamp.
-pub fn set_by(s: &ragtrail_projections::trail::Stamp) -> String {
+pub fn set_by(s: &ragtrail_projections::view::Stamp) -> String {
     format!(
         "set by {} on {}{}",
         esc(&s.actor),

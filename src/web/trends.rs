@@ -196,7 +196,7 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
     };
     let programmes: Vec<_> = trail
         .programme_ids()
-        .filter_map(|id| trail.programme_at(id, &ever))
+        .filter_map(|id| ragtrail_projections::programme::at(&trail, id, &ever))
         .collect();
     let programme = p
         .uuid("programme")
@@ -215,11 +215,14 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
     }
     body.push_str("</select></label>");
     let board = programme.map(|pid| {
-        trail.board(&BoardQuery {
-            as_at: NaiveDate::MAX,
-            known_at: None,
-            programme: Some(pid),
-        })
+        ragtrail_projections::board::at(
+            &trail,
+            &BoardQuery {
+                as_at: NaiveDate::MAX,
+                known_at: None,
+                programme: Some(pid),
+            },
+        )
     });
     let metrics: Vec<_> = board
         .iter()
@@ -247,7 +250,7 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
     }
     body.push_str("<button class=\"primary\">Show</button></form>");
     if let Some((item, m)) = chosen.and_then(|id| metrics.iter().find(|(_, m)| m.id == id)) {
-        if let Some(t) = trail.metric_trend(m.id, None) {
+        if let Some(t) = ragtrail_projections::trend::metric(&trail, m.id, None) {
             let _ = write!(body, "<h2>{}</h2><p class=\"muted\">{} — <a href=\"/items/{}\">{}</a>; {} is better{}</p>", esc(&t.name), esc(&item.reference), item.id, esc(&item.title), if m.good_direction == Direction::Up { "higher" } else { "lower" }, t.target.map(|v| format!("; target {}", measure(Some(v)))).unwrap_or_default());
             body.push_str(&metric_chart(&t, m.good_direction, m.tolerance_pct));
             body.push_str("<div class=\"scroll\"><table id=\"metric-table\"><caption class=\"sr\">Readings</caption><thead><tr><th>Period</th><th>Value</th><th>Target</th><th>RAG</th><th>How rated</th><th>Note</th></tr></thead><tbody>");
@@ -265,7 +268,7 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
         body.push_str("<p class=\"muted\">This programme has no metrics.</p>");
     }
     if let Some(pid) = programme {
-        let counts = trail.rag_counts(pid, None);
+        let counts = ragtrail_projections::trend::counts(&trail, pid, None);
         body.push_str("<h2>Overall RAG at each board</h2>");
         body.push_str(&counts_chart(&counts));
         body.push_str("<div class=\"scroll\"><table id=\"counts-table\"><thead><tr><th>Board</th><th>Red</th><th>Amber</th><th>Green</th><th>Blue</th><th>Unrated</th></tr></thead><tbody>");

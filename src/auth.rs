@@ -31,6 +31,17 @@ pub enum Role {
     Admin,
 }
 
+impl Role {
+    /// The role's name, as tokens are listed and messages say it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Reader => "reader",
+            Role::Writer => "writer",
+            Role::Admin => "admin",
+        }
+    }
+}
+
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Identity {

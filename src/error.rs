@@ -3,7 +3,7 @@
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use ragtrail_events::{AppendError, StoreError};
+use ragtrail_events::{AppendError, FieldError, StoreError};
 use serde_json::json;
 
 /// Everything a request can fail with.
@@ -21,9 +21,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
-    /// Valid JSON with invalid content; `field` names what to fix.
-    #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
+    /// Valid JSON with invalid content; the error names the field to fix.
+    #[error("{0}")]
+    Invalid(FieldError),
     #[error("{detail}")]
     Conflict {
         detail: String,
@@ -52,7 +52,7 @@ impl ApiError {
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -62,29 +62,22 @@ impl ApiError {
     }
 
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
-        ApiError::Invalid {
-            field: field.into(),
-            message: message.into(),
-        }
+        ApiError::Invalid(FieldError::new(field, message))
     }
 }
 
-impl From<crate::command::FieldError> for ApiError {
-    fn from(e: crate::command::FieldError) -> Self {
-        ApiError::Invalid {
-            field: e.field,
-            message: e.message,
-        }
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        ApiError::Invalid(e)
     }
 }
 
 impl From<AppendError> for ApiError {
     fn from(e: AppendError) -> Self {
         match e {
-            AppendError::Invalid { index, invalid } => ApiError::Invalid {
-                field: format!("events[{index}].{}", invalid.field),
-                message: invalid.message,
-            },
+            // The store names the event by its index in the append; a
+            // handler of several events puts the field under it (`events[i]`).
+            AppendError::Invalid { invalid, .. } => ApiError::Invalid(invalid),
             AppendError::Conflict { actual, .. } => ApiError::Conflict {
                 detail: e.to_string(),
                 current_version: Some(actual),
@@ -110,6 +103,18 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::seal::SealError> for ApiError {
+    fn from(e: crate::seal::SealError) -> Self {
+        use crate::seal::SealError;
+        match e {
+            SealError::NoBoard(_) | SealError::NotSealed(_) => ApiError::NotFound(e.to_string()),
+            SealError::Snapshot(_) | SealError::Stopped(_) => ApiError::Internal(e.to_string()),
+            SealError::Store(e) => e.into(),
+            SealError::Append(e) => e.into(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -120,7 +125,7 @@ impl IntoResponse for ApiError {
             "detail": self.to_string(),
         });
         match &self {
-            ApiError::Invalid { field, .. } => body["field"] = json!(field),
+            ApiError::Invalid(e) => body["field"] = json!(e.field),
             ApiError::Conflict {
                 current_version: Some(v),
                 ..

@@ -3,7 +3,7 @@
 //! for the board, the movement since the previous board, metrics with targets,
 //! and the audit log.
 
-use crate::api::types::EnvelopeView;
+use crate::wire::EnvelopeView;
 use chrono::NaiveDate;
 use ragtrail_events::{Dimension, Store, Value as Measure};
 use ragtrail_projections::view::ItemView;
@@ -216,12 +216,7 @@ pub fn csv(trail: &Trail, as_at: NaiveDate, out: &Path, force: bool) -> Result<u
 }
 
 fn show(v: Option<Measure>) -> String {
-    match v {
-        None => String::new(),
-        Some(Measure::Number(n)) => n.to_string(),
-        Some(Measure::Pence(p)) => format!("£{:.2}", p as f64 / 100.0),
-        Some(Measure::YesNo(b)) => if b { "yes" } else { "no" }.to_string(),
-    }
+    v.map(|v| v.to_string()).unwrap_or_default()
 }
 
 /// The latest board date before `as_at` of any programme (for the movement sheet).

@@ -1,28 +1,37 @@
 //! The ragtrail service: what the `ragtrail` binary is built from.
 //!
-//! - [`server`]: `ragtrail serve` — the router, its state and lifecycle.
-//! - [`api`]: the HTTP routes.
-//! - [`web`]: the web pages for people.
+//! Each module depends only on those listed before it (see docs/architecture.md):
 //! - [`auth`]: access tokens and roles.
-//! - [`demo`]: the seed reports as demo programmes, for `serve --demo`.
-//! - [`command`]: one event as clients send it, parsed with field-naming errors.
 //! - [`signing`]: the server's key and signed digests.
+//! - [`csrf`]: the forms' tokens and the same-origin check.
+//! - [`current`]: the projections kept up to date with the store, event by event.
+//! - [`state`]: what every handler reaches, and the append-and-show path.
+//! - [`seal`]: board seals, made and checked.
+//! - [`wire`]: the JSON shape of an event, in and out.
 //! - [`error`]: the one mapping of errors to HTTP answers.
-//! - [`live`]: the projections kept up to date with the store, event by event.
-//! - [`export`]: the log as JSONL, the board as CSV, a board pack as XLSX.
-//! - [`history`]: an item's history, with its children's on request.
+//! - [`params`], [`caller`]: query parameters and who is asking, for the API and the pages.
+//! - [`item_log`]: an item's history, with its children's on request.
 //! - [`import`]: files of events (JSONL, CSV, exports), checked whole, then written at once.
+//! - [`export`]: the log as JSONL, the board as CSV, a board pack as XLSX.
+//! - [`demo`]: the seed reports as demo programmes, for `serve --demo`.
+//! - [`api`]: the HTTP routes under `/api/v1`.
+//! - [`web`]: the web pages for people.
+//! - [`server`]: `ragtrail serve` — the router, its layers and lifecycle.
 
 pub mod api;
 pub mod auth;
-pub mod command;
+pub mod caller;
 pub mod csrf;
+pub mod current;
 pub mod demo;
 pub mod error;
 pub mod export;
-pub mod history;
 pub mod import;
-pub mod live;
+pub mod item_log;
+pub mod params;
+pub mod seal;
 pub mod server;
 pub mod signing;
+pub mod state;
 pub mod web;
+pub mod wire;

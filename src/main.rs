@@ -7,7 +7,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Parser, Subcommand};
 use ragtrail::auth::Role;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -24,40 +23,7 @@ struct Cli {
 enum Command {
     /// Serve the HTTP API on the store in DIR (created if missing). On first
     /// start it creates an admin token and writes it to DIR/admin.token.
-    Serve {
-        /// The data directory of the store.
-        #[arg(long, value_name = "DIR", default_value = "ragtrail-data")]
-        data: PathBuf,
-        /// Address to listen on (port 0 picks a free port and prints it).
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: SocketAddr,
-        /// Let anyone read without a token (writes always need one).
-        #[arg(long)]
-        public_read: bool,
-        /// Load the demo programmes from the seed reports into an empty store
-        /// first, and let anyone read.
-        #[arg(long)]
-        demo: bool,
-        /// Seconds a request may take (a slow client included) before it gets 408.
-        #[arg(long, value_name = "SECS", default_value_t = ragtrail::server::REQUEST_TIMEOUT.as_secs())]
-        request_timeout: u64,
-        /// A TLS proxy is in front (people reach ragtrail over https): the
-        /// sign-in cookie is then marked Secure, so a browser never sends it
-        /// over plain http.
-        #[arg(long)]
-        tls_proxy: bool,
-        /// The most live-feed (SSE) subscribers at once; more get 503 with Retry-After.
-        #[arg(long, value_name = "N", default_value_t = 256)]
-        live_max: usize,
-        /// The most connections served at once; past that, new ones wait
-        /// until slow ones time out.
-        #[arg(long, value_name = "N", default_value_t = 2048)]
-        max_connections: usize,
-        /// Seconds a client may take to send a request's headers, and a
-        /// kept-alive connection may sit idle, before it is closed.
-        #[arg(long, value_name = "SECS", default_value_t = ragtrail::server::HEADER_TIMEOUT.as_secs())]
-        header_timeout: u64,
-    },
+    Serve(cli::serve::Options),
     /// Manage access tokens (when no server holds the store; otherwise use
     /// the admin API, POST/DELETE /api/v1/tokens).
     Token {
@@ -167,27 +133,7 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     match cli.command {
-        Command::Serve {
-            data,
-            addr,
-            public_read,
-            demo,
-            request_timeout,
-            tls_proxy,
-            live_max,
-            max_connections,
-            header_timeout,
-        } => rt.block_on(cli::serve::run(cli::serve::Options {
-            data,
-            addr,
-            public_read,
-            demo,
-            request_timeout,
-            tls_proxy,
-            live_max,
-            max_connections,
-            header_timeout,
-        })),
+        Command::Serve(options) => rt.block_on(cli::serve::run(options)),
         Command::Token { action } => match action {
             TokenAction::Create { data, role, name } => {
                 rt.block_on(cli::token::create(data, role, name))

@@ -1,12 +1,13 @@
-//! `ragtrail serve`: the store, the live projection, tokens and the signing
+//! `ragtrail serve`: the store, the current trail, tokens and the signing
 //! key behind one axum router; request logging, body limit, timeouts, and a
 //! graceful shutdown that acknowledges nothing it has not made durable.
 
 use crate::api;
 use crate::auth::{Role, Tokens};
+use crate::current::CurrentTrail;
 use crate::error::ApiError;
-use crate::live::LiveTrail;
 use crate::signing::{write_private, Signer};
+use crate::state::{AppState, Services};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
 use axum::response::IntoResponse;
@@ -26,59 +27,6 @@ pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// How long a request may take before it is answered 408, unless configured.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What every handler can reach: one shared [`Services`], so that the clone
-/// axum makes for each request and extractor is one reference count, not one
-/// per field.
-#[derive(Clone)]
-pub struct AppState(Arc<Services>);
-
-impl std::ops::Deref for AppState {
-    type Target = Services;
-
-    fn deref(&self) -> &Services {
-        &self.0
-    }
-}
-
-impl AppState {
-    /// Appends, and returns once the events are durable *and* shown by the
-    /// live projection (waiting for it briefly), so that whoever made the
-    /// change sees it on the next page or query.
-    pub async fn append(
-        &self,
-        append: ragtrail_events::Append,
-    ) -> Result<Vec<ragtrail_events::Receipt>, ragtrail_events::AppendError> {
-        let receipts = self.store.append(append).await?;
-        // Usually the store's writer has applied them already (see `live`).
-        if let Some(last) = receipts
-            .last()
-            .filter(|r| self.live.position() < r.position)
-        {
-            let _ = tokio::time::timeout(Duration::from_secs(5), self.live.wait_for(last.position))
-                .await;
-        }
-        Ok(receipts)
-    }
-}
-
-/// The store, the live projection and the rest, shared by every request.
-pub struct Services {
-    pub store: Store,
-    pub live: LiveTrail,
-    pub tokens: Tokens,
-    pub signer: Arc<Signer>,
-    pub public_read: bool,
-    /// The sign-in cookie is marked Secure.
-    pub secure_cookies: bool,
-    /// The key of the forms' CSRF tokens.
-    pub csrf: crate::csrf::Key,
-    /// Live-feed subscribers at once (`--live-max`).
-    pub live_max: usize,
-    pub live_places: Arc<tokio::sync::Semaphore>,
-    /// Flips to true when the server is shutting down (ends live feeds).
-    pub shutdown: watch::Receiver<bool>,
-}
-
 /// How to run the server.
 pub struct Config {
     pub data: PathBuf,
@@ -90,8 +38,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Mark the sign-in cookie Secure (a TLS proxy is in front).
     pub secure_cookies: bool,
-    /// The most live-feed subscribers at once.
-    pub live_max: usize,
+    /// The most live-feed (SSE) subscribers at once.
+    pub feed_max: usize,
     /// The most connections served at once.
     pub max_connections: usize,
     /// How long a client may take to send a request's headers (and a kept-alive connection may idle).
@@ -122,7 +70,7 @@ pub enum StartError {
 /// The whole router, with its layers.
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
     let prompt = api::routes()
-        .layer(axum::middleware::from_fn(api::json_only))
+        .layer(axum::middleware::from_fn(api::body::json_only))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,
@@ -199,18 +147,18 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         }
     }
     let signer = Arc::new(Signer::load_or_create(&config.data).map_err(files)?);
-    let (live, follower) = LiveTrail::follow(store.clone()).await?;
+    let (trail, follower) = CurrentTrail::follow(store.clone()).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let state = AppState(Arc::new(Services {
         store: store.clone(),
-        live,
+        trail,
         tokens,
         signer,
         public_read: config.public_read || config.demo,
         secure_cookies: config.secure_cookies,
         csrf: crate::csrf::Key::new().map_err(files)?,
-        live_max: config.live_max,
-        live_places: Arc::new(tokio::sync::Semaphore::new(config.live_max)),
+        feed_max: config.feed_max,
+        feed_places: Arc::new(tokio::sync::Semaphore::new(config.feed_max)),
         shutdown: stop_rx,
     }));
     let shutdown = shutdown_signal();

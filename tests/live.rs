@@ -4,7 +4,7 @@
 //! projection is first built — it equals a full rebuild from the log.
 
 use chrono::NaiveDate;
-use ragtrail::live::LiveTrail;
+use ragtrail::current::CurrentTrail;
 use ragtrail_events::*;
 use ragtrail_projections::{BoardQuery, Trail};
 use uuid::Uuid;
@@ -132,7 +132,7 @@ async fn burst(store: &Store, writers: u128, each: u32) -> u64 {
 }
 
 /// Waits (boundedly) for the projection to reach `last`, then checks it against a rebuild.
-async fn caught_up(live: &LiveTrail, store: &Store, last: u64) {
+async fn caught_up(live: &CurrentTrail, store: &Store, last: u64) {
     assert!(
         tokio::time::timeout(std::time::Duration::from_secs(10), live.wait_for(last))
             .await
@@ -141,7 +141,7 @@ async fn caught_up(live: &LiveTrail, store: &Store, last: u64) {
     assert_same(live, store);
 }
 
-fn assert_same(live: &LiveTrail, store: &Store) {
+fn assert_same(live: &CurrentTrail, store: &Store) {
     let full = rebuilt(store);
     let t = live.read();
     assert_eq!(t.position(), full.position());
@@ -163,7 +163,7 @@ async fn the_live_projection_catches_up_then_follows_and_equals_a_rebuild() {
     let dir = tempfile::TempDir::new().unwrap();
     let store = Store::open(dir.path()).unwrap();
     seed(&store).await;
-    let (live, task) = LiveTrail::follow(store.clone()).await.unwrap();
+    let (live, task) = CurrentTrail::follow(store.clone()).await.unwrap();
     assert_eq!(live.position(), 5, "caught up with what was already stored");
     assert_same(&live, &store);
 
@@ -177,7 +177,7 @@ async fn an_append_is_shown_by_the_projection_when_it_returns() {
     let dir = tempfile::TempDir::new().unwrap();
     let store = Store::open(dir.path()).unwrap();
     seed(&store).await;
-    let (live, task) = LiveTrail::follow(store.clone()).await.unwrap();
+    let (live, task) = CurrentTrail::follow(store.clone()).await.unwrap();
     for n in 0..50u32 {
         let p = append(
             &store,
@@ -202,7 +202,7 @@ async fn a_batch_too_large_to_apply_at_once_is_caught_up_in_chunks() {
     let dir = tempfile::TempDir::new().unwrap();
     let store = Store::open(dir.path()).unwrap();
     seed(&store).await;
-    let (live, task) = LiveTrail::follow(store.clone()).await.unwrap();
+    let (live, task) = CurrentTrail::follow(store.clone()).await.unwrap();
     let last = many(&store, 10_000).await;
     caught_up(&live, &store, last).await;
     task.abort();
@@ -220,7 +220,7 @@ async fn appends_made_while_the_projection_is_first_built_are_not_missed() {
             let store = store.clone();
             tokio::spawn(async move { burst(&store, 4, 10).await })
         };
-        let (live, task) = LiveTrail::follow(store.clone()).await.unwrap();
+        let (live, task) = CurrentTrail::follow(store.clone()).await.unwrap();
         let last = writing.await.unwrap();
         caught_up(&live, &store, last).await;
         task.abort();
@@ -234,7 +234,7 @@ async fn appends_made_while_readers_hold_the_projection_are_caught_up_from_the_l
     let dir = tempfile::TempDir::new().unwrap();
     let store = Store::open(dir.path()).unwrap();
     seed(&store).await;
-    let (live, task) = LiveTrail::follow(store.clone()).await.unwrap();
+    let (live, task) = CurrentTrail::follow(store.clone()).await.unwrap();
     // Hold the projection: appends must still complete, without it.
     let guard = live.read();
     let last = {
@@ -292,11 +292,11 @@ async fn an_items_history_can_include_its_children_in_log_order() {
         },
     )
     .await;
-    let (live, follower) = LiveTrail::follow(store.clone()).await.unwrap();
+    let (live, follower) = CurrentTrail::follow(store.clone()).await.unwrap();
     let trail = live.read();
-    let own = ragtrail::history::item_history(&store, &trail, outcome, false, None).unwrap();
+    let own = ragtrail::item_log::read(&store, &trail, outcome, false, None).unwrap();
     assert_eq!(own.len(), 1);
-    let all = ragtrail::history::item_history(&store, &trail, outcome, true, None).unwrap();
+    let all = ragtrail::item_log::read(&store, &trail, outcome, true, None).unwrap();
     assert_eq!(
         all.iter().map(|e| e.stream).collect::<Vec<_>>(),
         vec![outcome, action, task4, action]

@@ -5,7 +5,7 @@
 use crate::envelope::{self, Digest32, Envelope};
 use crate::error::AppendError;
 use crate::event::Event;
-use crate::validate::{self, Invalid};
+use crate::validate::{self, FieldError};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -96,7 +96,7 @@ pub(crate) fn prepare(append: &Append) -> Result<Prepared, AppendError> {
         payloads.push(
             envelope::payload_bytes(&e.event).map_err(|err| AppendError::Invalid {
                 index,
-                invalid: Invalid::new("data", format!("cannot be encoded: {err}")),
+                invalid: FieldError::new("data", format!("cannot be encoded: {err}")),
             })?,
         );
     }

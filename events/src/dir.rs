@@ -243,10 +243,11 @@ pub(crate) fn settle(
     head: Head,
 ) -> Result<HeadFile, StoreError> {
     let path = dir.join(head::FILE);
-    disk.make_durable(db).map_err(|detail| StoreError::Log {
-        path: dir.join("db"),
-        detail,
-    })?;
+    disk.make_durable(db)
+        .map_err(|source| StoreError::Durable {
+            path: dir.join("db"),
+            source,
+        })?;
     let file = HeadFile::open(dir).map_err(io_error(&path, "cannot open the head record"))?;
     if head::read(dir) != Recorded::At(head) {
         file.write(head)

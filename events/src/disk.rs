@@ -5,11 +5,12 @@
 //! acknowledged. docs/reliability.md lists the syscalls; tests/durability.rs
 //! checks them with strace.
 
-use crate::error::{io_error, StoreError};
+use crate::error::{io_error, StoreError, WriteFailure};
 use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// sled's files on disk, for making a group durable.
 pub(crate) struct Disk {
@@ -38,28 +39,30 @@ impl Disk {
             conf.and(names)
                 .map_err(io_error(dir, "cannot sync sled's files"))?;
             disk.sync_blobs()
-                .map_err(|detail| StoreError::Log { path, detail })?;
+                .map_err(|source| StoreError::Durable { path, source })?;
         }
         Ok(disk)
     }
 
     /// sled's `flush()`, then `fdatasync` of every file it wrote.
-    pub(crate) fn make_durable(&mut self, db: &sled::Db) -> Result<(), String> {
-        db.flush()
-            .map_err(|e| format!("sled could not write: {e}"))?;
+    pub(crate) fn make_durable(&mut self, db: &sled::Db) -> Result<(), WriteFailure> {
+        db.flush().map_err(WriteFailure::Flush)?;
         if !self.sync {
             return Ok(());
         }
-        self.db_file
-            .sync_data()
-            .map_err(|e| format!("cannot sync {}: {e}", self.dir.join("db").display()))?;
+        self.db_file.sync_data().map_err(|e| WriteFailure::Sync {
+            path: self.dir.join("db"),
+            source: Arc::new(e),
+        })?;
         self.sync_blobs()
     }
 
     /// `fdatasync` of each blob file not synced yet, then of the directory that names it.
-    fn sync_blobs(&mut self) -> Result<(), String> {
-        let fail = |e: std::io::Error| {
-            format!("cannot sync sled's blobs in {}: {e}", self.blobs.display())
+    fn sync_blobs(&mut self) -> Result<(), WriteFailure> {
+        let blobs = self.blobs.clone();
+        let fail = |e: std::io::Error| WriteFailure::Sync {
+            path: blobs.clone(),
+            source: Arc::new(e),
         };
         let entries = match std::fs::read_dir(&self.blobs) {
             Ok(e) => e,
@@ -68,13 +71,13 @@ impl Disk {
         };
         let mut new = false;
         for entry in entries {
-            let entry = entry.map_err(fail)?;
+            let entry = entry.map_err(&fail)?;
             let name = entry.file_name();
             if self.synced.contains(&name) {
                 continue;
             }
             match File::open(entry.path()) {
-                Ok(f) => f.sync_data().map_err(fail)?,
+                Ok(f) => f.sync_data().map_err(&fail)?,
                 // sled removed it since: nothing to sync.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(fail(e)),
@@ -85,7 +88,7 @@ impl Disk {
         if new {
             File::open(&self.blobs)
                 .and_then(|d| d.sync_all())
-                .map_err(fail)?;
+                .map_err(&fail)?;
         }
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! Errors of the event store, each saying what happened and what to do.
 
-use crate::validate::Invalid;
+use crate::validate::FieldError;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Why an append was not made. Whatever the error, nothing of the append was acknowledged,
@@ -9,7 +10,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AppendError {
     #[error("event {index}: {invalid}")]
-    Invalid { index: usize, invalid: Invalid },
+    Invalid { index: usize, invalid: FieldError },
     #[error("version conflict on stream {stream}: expected version {expected}, but it is at version {actual}; re-read the stream and retry")]
     Conflict {
         stream: Uuid,
@@ -21,12 +22,53 @@ pub enum AppendError {
     #[error("nothing to append: give at least one event")]
     Empty,
     #[error("the store could not write ({0}); nothing was acknowledged, so retry with the same idempotency key")]
-    Storage(String),
+    Storage(WriteFailure),
     #[error("the store is shutting down; nothing was written")]
     Closed,
     #[error("the store stopped accepting writes after a write error ({0}); nothing was written. Free disk space (or fix the disk), then restart ragtrail: every acknowledged event is safe")]
-    Unwritable(String),
+    Unwritable(WriteFailure),
 }
+
+/// What went wrong when the store wrote or read back a group.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum WriteFailure {
+    #[error("sled could not take the group: {0}")]
+    Take(sled::Error),
+    #[error("sled could not write: {0}")]
+    Flush(sled::Error),
+    /// `fdatasync` of one of sled's files (or of its blob directory) failed.
+    #[error("cannot sync {}: {source}", path.display())]
+    Sync {
+        path: PathBuf,
+        source: Arc<std::io::Error>,
+    },
+    #[error("cannot tell how much disk space is free: {source}")]
+    Space { source: Arc<std::io::Error> },
+    #[error("the data disk is nearly full: {:.1} MiB free, and ragtrail keeps {:.1} MiB in reserve; free some space and retry", *free as f64 / 1048576.0, *reserve as f64 / 1048576.0)]
+    NearlyFull { free: u64, reserve: u64 },
+    /// The store opened damaged, so it takes no writes.
+    #[error("the store is damaged: {0}")]
+    Damaged(String),
+    #[error("the idempotency record for {key:?} is damaged")]
+    KeyRecord { key: String },
+    #[error("event {position} of idempotency key {key:?} is missing")]
+    KeyEventMissing { key: String, position: u64 },
+    #[error("cannot read back event {position}: {source}")]
+    ReadBack {
+        position: u64,
+        source: Arc<StoreError>,
+    },
+}
+
+/// Two failures are the same when they say the same (I/O and sled errors
+/// carry no equality of their own).
+impl PartialEq for WriteFailure {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for WriteFailure {}
 
 /// Why the store could not be opened or read.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +83,8 @@ pub enum StoreError {
     Corrupt { position: u64, detail: String },
     #[error("the event log {} cannot be used: {detail}", path.display())]
     Log { path: PathBuf, detail: String },
+    #[error("cannot make the event store in {} durable: {source}", path.display())]
+    Durable { path: PathBuf, source: WriteFailure },
     #[error("the data directory {} is damaged: {detail}. ragtrail will not open it rather than serve fewer events than it acknowledged; run `ragtrail verify --data {}` to see where, then restore the directory from a backup or import an export into a new one", path.display(), path.display())]
     Damaged { path: PathBuf, detail: String },
     #[error("cannot start the store's writer thread: {0}")]

@@ -25,6 +25,17 @@ pub enum Value {
     YesNo(bool),
 }
 
+/// A value as people read it: `24`, `30.3`, `£3561.50`, `yes`.
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Number(n) => write!(f, "{n}"),
+            Value::Pence(p) => write!(f, "£{:.2}", *p as f64 / 100.0),
+            Value::YesNo(b) => f.write_str(if *b { "yes" } else { "no" }),
+        }
+    }
+}
+
 impl Value {
     /// The value as a number for arithmetic (deltas, tolerance checks).
     pub fn as_f64(self) -> f64 {
@@ -281,9 +292,9 @@ impl Event {
     pub fn from_type_and_data(
         type_name: &str,
         data: serde_json::Value,
-    ) -> Result<Event, crate::Invalid> {
+    ) -> Result<Event, crate::FieldError> {
         if !Self::TYPE_NAMES.contains(&type_name) {
-            return Err(crate::Invalid::new(
+            return Err(crate::FieldError::new(
                 "type",
                 format!(
                     "unknown event type {type_name:?}; expected one of {}",
@@ -300,7 +311,7 @@ impl Event {
                 Some((_, rest)) => format!("data.{rest}"),
                 None => "data".to_string(),
             };
-            crate::Invalid::new(field, e.into_inner().to_string())
+            crate::FieldError::new(field, e.into_inner().to_string())
         })
     }
 
@@ -312,5 +323,20 @@ impl Event {
                 .unwrap_or(serde_json::Value::Null),
             _ => serde_json::Value::Null,
         }
+    }
+}
+
+#[cfg(test)]
+mod value_tests {
+    use super::Value;
+
+    #[test]
+    fn values_read_as_people_write_them() {
+        assert_eq!(Value::Number(3.0).to_string(), "3");
+        assert_eq!(Value::Number(30.3).to_string(), "30.3");
+        assert_eq!(Value::Number(-2.5).to_string(), "-2.5");
+        assert_eq!(Value::Pence(356150).to_string(), "£3561.50");
+        assert_eq!(Value::Pence(-5).to_string(), "£-0.05");
+        assert_eq!(Value::YesNo(true).to_string(), "yes");
     }
 }

@@ -109,10 +109,11 @@ fn copy_in(
     }
     events.apply_batch(batch)?;
     let mut disk = crate::disk::Disk::open(dir, true)?;
-    disk.make_durable(db).map_err(|detail| StoreError::Log {
-        path: dir.join("db"),
-        detail,
-    })?;
+    disk.make_durable(db)
+        .map_err(|source| StoreError::Durable {
+            path: dir.join("db"),
+            source,
+        })?;
     let path = dir.join(crate::head::FILE);
     let fail = |detail: String| StoreError::Log {
         path: path.clone(),

@@ -42,10 +42,10 @@ mod writer;
 
 pub use append::{Append, Head, NewEvent, Receipt};
 pub use envelope::{Digest32, Envelope, SCHEMA};
-pub use error::{AppendError, Damage, StoreError};
+pub use error::{AppendError, Damage, StoreError, WriteFailure};
 pub use event::{Event, PlannedPhase, Value};
 pub use shared::{OnDurable, Options};
 pub use store::Store;
-pub use validate::Invalid;
+pub use validate::FieldError;
 pub use verify::{Verified, VerifyError};
 pub use vocab::*;

@@ -22,38 +22,52 @@ pub const KEY_MAX: usize = 200;
 pub const DATE_MIN: (i32, u32, u32) = (1900, 1, 1);
 pub const DATE_MAX: (i32, u32, u32) = (2200, 12, 31);
 
-/// Invalid content: which field, and what was wrong with it.
+/// The one field error of ragtrail, from the store to the HTTP answer and
+/// the import report: which field is wrong (its path, e.g. `data.title`,
+/// `events[2].reason`, or a CSV column), and what was expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct Invalid {
+pub struct FieldError {
     /// Path of the field, e.g. `data.title`, `reason`, `effective`.
     pub field: String,
     pub message: String,
 }
 
-impl fmt::Display for Invalid {
+impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.field, self.message)
     }
 }
 
-impl Invalid {
+impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Invalid {
+        FieldError {
             field: field.into(),
             message: message.into(),
         }
     }
+
+    /// The same error, its path put under `parent`: `reason` within
+    /// `events[2]` is `events[2].reason`.
+    pub fn within(self, parent: &str) -> FieldError {
+        let field = match (parent.is_empty(), self.field.is_empty()) {
+            (true, _) => self.field,
+            (false, true) => parent.to_string(),
+            (false, false) if self.field.starts_with('[') => format!("{parent}{}", self.field),
+            (false, false) => format!("{parent}.{}", self.field),
+        };
+        FieldError { field, ..self }
+    }
 }
 
-type Check = Result<(), Invalid>;
+type Check = Result<(), FieldError>;
 
 fn text(field: &str, value: &str, max: usize, required: bool) -> Check {
     if required && value.trim().is_empty() {
-        return Err(Invalid::new(field, "must not be empty"));
+        return Err(FieldError::new(field, "must not be empty"));
     }
     let n = value.chars().count();
     if n > max {
-        return Err(Invalid::new(
+        return Err(FieldError::new(
             field,
             format!("is {n} characters long; the limit is {max}"),
         ));
@@ -62,7 +76,7 @@ fn text(field: &str, value: &str, max: usize, required: bool) -> Check {
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
     {
-        return Err(Invalid::new(
+        return Err(FieldError::new(
             field,
             "contains control characters; only text, tabs and line breaks are allowed",
         ));
@@ -85,7 +99,7 @@ pub fn date(field: &str, d: NaiveDate) -> Check {
     let hi = NaiveDate::from_ymd_opt(y1, m1, d1);
     match (lo, hi) {
         (Some(lo), Some(hi)) if d >= lo && d <= hi => Ok(()),
-        _ => Err(Invalid::new(
+        _ => Err(FieldError::new(
             field,
             format!("{d} is outside the accepted range {y0}-01-01 to {y1}-12-31"),
         )),
@@ -94,7 +108,7 @@ pub fn date(field: &str, d: NaiveDate) -> Check {
 
 fn value(field: &str, v: &Value) -> Check {
     match v {
-        Value::Number(n) if !n.is_finite() => Err(Invalid::new(
+        Value::Number(n) if !n.is_finite() => Err(FieldError::new(
             field,
             "must be a finite number (not NaN or infinity)",
         )),
@@ -104,7 +118,7 @@ fn value(field: &str, v: &Value) -> Check {
 
 fn money(field: &str, pence: Option<i64>, may_be_negative: bool) -> Check {
     match pence {
-        Some(p) if p < 0 && !may_be_negative => Err(Invalid::new(
+        Some(p) if p < 0 && !may_be_negative => Err(FieldError::new(
             field,
             format!("is {p} pence; money spent or budgeted cannot be negative"),
         )),
@@ -130,7 +144,7 @@ fn value_matches_unit(field: &str, v: &Value, unit: Unit) -> Check {
             Unit::YesNo => "{\"yes_no\": true|false}",
             _ => "{\"number\": <finite number>}",
         };
-        Err(Invalid::new(
+        Err(FieldError::new(
             field,
             format!("does not fit the unit {unit}; expected {want}"),
         ))
@@ -182,7 +196,7 @@ fn event_at(e: &Event, at: &str) -> Check {
             priority,
         } => {
             if title.is_none() && owner.is_none() && description.is_none() && priority.is_none() {
-                return Err(Invalid::new(
+                return Err(FieldError::new(
                     at,
                     "amends nothing; give at least one of title, owner, description, priority",
                 ));
@@ -194,20 +208,20 @@ fn event_at(e: &Event, at: &str) -> Check {
         Event::RagChanged { .. } | Event::PhaseChanged { .. } | Event::ItemClosed { .. } => Ok(()),
         Event::TimelinePlanned { months } => {
             if months.is_empty() {
-                return Err(Invalid::new(f("months"), "must list at least one month"));
+                return Err(FieldError::new(f("months"), "must list at least one month"));
             }
             let mut last: Option<NaiveDate> = None;
             for (i, m) in months.iter().enumerate() {
                 let field = format!("{at}.months[{i}].month");
                 date(&field, m.month)?;
                 if m.month.day() != 1 {
-                    return Err(Invalid::new(
+                    return Err(FieldError::new(
                         field,
                         format!("{} is not the first day of a month", m.month),
                     ));
                 }
                 if last.is_some_and(|l| l >= m.month) {
-                    return Err(Invalid::new(
+                    return Err(FieldError::new(
                         field,
                         "months must be in ascending order, each once",
                     ));
@@ -243,11 +257,11 @@ fn event_at(e: &Event, at: &str) -> Check {
                 value_matches_unit(&f("target"), t, *unit)?;
             }
             match tolerance_pct {
-                Some(t) if !t.is_finite() || *t < 0.0 || *t > 100.0 => Err(Invalid::new(
+                Some(t) if !t.is_finite() || *t < 0.0 || *t > 100.0 => Err(FieldError::new(
                     f("tolerance_pct"),
                     "must be a percentage from 0 to 100",
                 )),
-                Some(_) if target.is_none() => Err(Invalid::new(
+                Some(_) if target.is_none() => Err(FieldError::new(
                     f("tolerance_pct"),
                     "needs a target to be a tolerance of",
                 )),
@@ -283,7 +297,7 @@ fn event_at(e: &Event, at: &str) -> Check {
                 && savings_target.is_none()
                 && savings_achieved.is_none()
             {
-                return Err(Invalid::new(
+                return Err(FieldError::new(
                     at,
                     "records nothing; give at least one of budget, spent, savings_target, savings_achieved",
                 ));
@@ -312,7 +326,7 @@ fn event_at(e: &Event, at: &str) -> Check {
             rag,
         } => {
             if description.is_none() && owner.is_none() && mitigation.is_none() && rag.is_none() {
-                return Err(Invalid::new(
+                return Err(FieldError::new(
                     at,
                     "updates nothing; give at least one of description, owner, mitigation, rag",
                 ));
@@ -347,7 +361,7 @@ fn event_at(e: &Event, at: &str) -> Check {
             date(&f("date"), *d)
         }
         Event::Corrected { replacement, .. } => match replacement.as_deref() {
-            Some(Event::Corrected { .. }) => Err(Invalid::new(
+            Some(Event::Corrected { .. }) => Err(FieldError::new(
                 f("replacement"),
                 "cannot itself be a correction; correct the original event again instead",
             )),
@@ -363,7 +377,7 @@ fn event_at(e: &Event, at: &str) -> Check {
             date(&f("as_at"), *as_at)?;
             for (name, h) in [("snapshot", snapshot), ("head", head)] {
                 if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    return Err(Invalid::new(
+                    return Err(FieldError::new(
                         f(name),
                         "must be a SHA-256 digest: 64 hexadecimal characters",
                     ));
@@ -385,7 +399,7 @@ pub fn envelope(e: &Event, effective: NaiveDate, reason: Option<&str>, actor: &s
     match reason {
         Some(r) => text("reason", r, REASON_MAX, true)?,
         None if e.needs_reason() => {
-            return Err(Invalid::new(
+            return Err(FieldError::new(
                 "reason",
                 format!(
                     "is required for {}: say why the status, date or record changed",
@@ -401,10 +415,31 @@ pub fn envelope(e: &Event, effective: NaiveDate, reason: Option<&str>, actor: &s
 /// Checks an idempotency key.
 pub fn idempotency_key(key: &str) -> Check {
     if key.is_empty() || key.len() > KEY_MAX {
-        return Err(Invalid::new(
+        return Err(FieldError::new(
             "idempotency_key",
             format!("must be 1 to {KEY_MAX} bytes"),
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod field_error_tests {
+    use super::FieldError;
+
+    #[test]
+    fn a_path_is_put_under_its_parent() {
+        let e = FieldError::new("reason", "is required");
+        assert_eq!(e.clone().within("events[2]").field, "events[2].reason");
+        assert_eq!(e.clone().within("").field, "reason");
+        assert_eq!(FieldError::new("", "x").within("events").field, "events");
+        assert_eq!(
+            FieldError::new("[1]", "x").within("events").field,
+            "events[1]"
+        );
+        assert_eq!(
+            e.within("events[2]").to_string(),
+            "events[2].reason: is required"
+        );
+    }
 }

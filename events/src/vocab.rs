@@ -35,6 +35,30 @@ impl Rag {
     }
 
     pub const ALL: [Rag; 5] = [Rag::Blue, Rag::Green, Rag::Amber, Rag::Red, Rag::Unrated];
+
+    /// The word a board reads: "Red", "Amber", "Green", "Blue", "Unrated".
+    pub fn word(self) -> &'static str {
+        match self {
+            Rag::Blue => "Blue",
+            Rag::Green => "Green",
+            Rag::Amber => "Amber",
+            Rag::Red => "Red",
+            Rag::Unrated => "Unrated",
+        }
+    }
+
+    /// A RAG as reports and people write it, in any case: the word, its
+    /// initial (R, A, G, B), "complete" for Blue, "n/a" for Unrated.
+    pub fn from_word(s: &str) -> Option<Rag> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "r" | "red" => Rag::Red,
+            "a" | "amber" => Rag::Amber,
+            "g" | "green" => Rag::Green,
+            "b" | "blue" | "complete" => Rag::Blue,
+            "unrated" | "n/a" => Rag::Unrated,
+            _ => return None,
+        })
+    }
 }
 
 /// Which status a RAG rating is about.
@@ -209,3 +233,20 @@ display_as_serde_name!(
     Priority,
     Closure
 );
+
+#[cfg(test)]
+mod rag_tests {
+    use super::Rag;
+
+    #[test]
+    fn every_rag_reads_back_from_its_word() {
+        for r in Rag::ALL {
+            assert_eq!(Rag::from_word(r.word()), Some(r));
+            assert_eq!(Rag::from_word(&r.word().to_uppercase()), Some(r));
+        }
+        assert_eq!(Rag::from_word(" A "), Some(Rag::Amber));
+        assert_eq!(Rag::from_word("Complete"), Some(Rag::Blue));
+        assert_eq!(Rag::from_word("purple"), None);
+        assert_eq!(Rag::from_word(""), None);
+    }
+}

@@ -7,13 +7,13 @@
 use crate::append::{Append, Head, Prepared, Receipt};
 use crate::disk::Disk;
 use crate::envelope::{self, Digest32, Draft, Envelope};
-use crate::error::AppendError;
+use crate::error::{AppendError, WriteFailure};
 use crate::event::Event;
 use crate::group::{self, Record};
 use crate::head::Keeper;
 use crate::keys;
 use crate::shared::{read_lock, write_lock, Options, Shared};
-use crate::validate::Invalid;
+use crate::validate::FieldError;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -55,7 +55,7 @@ pub(crate) fn spawn(
     let failed = shared
         .damage
         .as_ref()
-        .map(|d| format!("the store is damaged: {}", d.problem));
+        .map(|d| WriteFailure::Damaged(d.problem.clone()));
     let mut writer = Writer {
         reserve: options.reserve_bytes,
         shared,
@@ -94,7 +94,7 @@ struct Writer {
     last_recorded: DateTime<Utc>,
     /// Set when a write failed and could not be put back (or the store is
     /// damaged): no more appends until the store is reopened.
-    failed: Option<String>,
+    failed: Option<WriteFailure>,
     /// Bytes of free disk space never to write into.
     reserve: u64,
     disk: Disk,
@@ -269,7 +269,7 @@ impl Writer {
         }
         let bad = |index: usize, field: &str, message: String| AppendError::Invalid {
             index,
-            invalid: Invalid::new(field, message),
+            invalid: FieldError::new(field, message),
         };
         let mut group = Group::new(self.head, self.last_recorded);
         for (i, e) in events.iter().enumerate() {
@@ -379,19 +379,19 @@ impl Writer {
     /// Whether the data disk has room for `bytes` more records and still keeps
     /// the reserve. sled writes each value once to its log, and again when it
     /// rewrites a page, so twice the records is asked for.
-    fn room_for(&self, bytes: u64) -> Result<(), String> {
+    fn room_for(&self, bytes: u64) -> Result<(), WriteFailure> {
         if self.reserve == 0 {
             return Ok(());
         }
-        let free = fs2::available_space(&self.shared.dir)
-            .map_err(|e| format!("cannot tell how much disk space is free: {e}"))?;
+        let free = fs2::available_space(&self.shared.dir).map_err(|e| WriteFailure::Space {
+            source: Arc::new(e),
+        })?;
         let need = self.reserve.saturating_add(bytes.saturating_mul(2));
         if free < need {
-            return Err(format!(
-                "the data disk is nearly full: {:.1} MiB free, and ragtrail keeps {:.1} MiB in reserve; free some space and retry",
-                free as f64 / 1048576.0,
-                self.reserve as f64 / 1048576.0
-            ));
+            return Err(WriteFailure::NearlyFull {
+                free,
+                reserve: self.reserve,
+            });
         }
         Ok(())
     }
@@ -437,7 +437,7 @@ impl Writer {
             self.shared.events.apply_batch(batch)
         };
         let durable = applied
-            .map_err(|e| format!("sled could not take the group: {e}"))
+            .map_err(WriteFailure::Take)
             .and_then(|()| self.disk.make_durable(&self.shared.db));
         if let Err(detail) = durable {
             self.failed = Some(detail.clone());
@@ -514,7 +514,7 @@ impl Writer {
             let (bytes, env) = envelope::encode_with_payload(&draft, payload).map_err(|e| {
                 AppendError::Invalid {
                     index: i,
-                    invalid: Invalid::new("data", format!("cannot be encoded: {e}")),
+                    invalid: FieldError::new("data", format!("cannot be encoded: {e}")),
                 }
             })?;
             part.push_event(bytes, &env);
@@ -538,9 +538,9 @@ impl Writer {
             .cloned();
         let Some(v) = stored else { return Ok(None) };
         let Some((first, count, seen)) = keys::idempotency_parts(&v) else {
-            return Err(AppendError::Storage(format!(
-                "idempotency record for {key:?} is damaged"
-            )));
+            return Err(AppendError::Storage(WriteFailure::KeyRecord {
+                key: key.to_string(),
+            }));
         };
         if seen != &fp.0[..] {
             return Err(AppendError::KeyReused {
@@ -552,9 +552,17 @@ impl Writer {
             let env = self
                 .shared
                 .event_at(p)
-                .map_err(|e| AppendError::Storage(e.to_string()))?
+                .map_err(|e| {
+                    AppendError::Storage(WriteFailure::ReadBack {
+                        position: p,
+                        source: Arc::new(e),
+                    })
+                })?
                 .ok_or_else(|| {
-                    AppendError::Storage(format!("event {p} of key {key:?} is missing"))
+                    AppendError::Storage(WriteFailure::KeyEventMissing {
+                        key: key.to_string(),
+                        position: p,
+                    })
                 })?;
             out.push(Receipt::of(&env));
         }
@@ -568,7 +576,7 @@ impl Writer {
         stream: Uuid,
         target: Uuid,
         replacement: Option<&Event>,
-    ) -> Result<(), Invalid> {
+    ) -> Result<(), FieldError> {
         let positions = read_lock(&self.shared.index)
             .streams
             .get(&stream)
@@ -584,20 +592,20 @@ impl Writer {
             }
         }
         let Some(original) = found else {
-            return Err(Invalid::new(
+            return Err(FieldError::new(
                 "data.target",
                 format!("no event {target} in stream {stream}; a correction must name an event of the same stream"),
             ));
         };
         if matches!(original.event, Event::Corrected { .. }) {
-            return Err(Invalid::new(
+            return Err(FieldError::new(
                 "data.target",
                 "names a correction; correct the original event instead",
             ));
         }
         if let Some(r) = replacement {
             if r.type_name() != original.event.type_name() {
-                return Err(Invalid::new(
+                return Err(FieldError::new(
                     "data.replacement",
                     format!(
                         "is a {} but the corrected event is a {}; a replacement must be the same type",

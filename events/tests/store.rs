@@ -718,7 +718,7 @@ fn events_missing_behind_the_head_record_are_reported_never_silent() {
             .await
             .unwrap_err();
         assert!(
-            matches!(&err, AppendError::Unwritable(why) if why.contains("damaged")),
+            matches!(&err, AppendError::Unwritable(why) if why.to_string().contains("damaged")),
             "{err}"
         );
         closed(store).await;

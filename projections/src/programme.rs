@@ -5,7 +5,7 @@
 use crate::board::BoardQuery;
 use crate::concern;
 use crate::trail::{Slot, Stream, Trail, Viewpoint};
-use crate::view::{BoardMeeting, JudgementView, ProgrammeView, SealView};
+use crate::view::{BoardEntry, BoardMeeting, JudgementView, ProgrammeView, SealView};
 use chrono::{DateTime, NaiveDate, Utc};
 use ragtrail_events::Event;
 use uuid::Uuid;
@@ -142,4 +142,31 @@ pub(crate) fn board_meetings(
             Some(Event::BoardMeetingHeld { board, date }) => Some((*date, board.as_str())),
             _ => None,
         })
+}
+
+/// Every board meeting of every programme as known at `known_at`, newest
+/// first, each with its seal if sealed.
+pub fn meetings(trail: &Trail, known_at: Option<DateTime<Utc>>) -> Vec<BoardEntry> {
+    let at = trail.at(NaiveDate::MAX, known_at);
+    let mut out: Vec<BoardEntry> = trail
+        .programme_ids()
+        .filter_map(|p| view(trail, p, at))
+        .flat_map(|p| {
+            p.boards.into_iter().map(move |b| BoardEntry {
+                id: b.event,
+                programme: p.id,
+                programme_name: p.name.clone(),
+                board: b.board,
+                date: b.date,
+                seal: b.seal,
+            })
+        })
+        .collect();
+    out.sort_by_key(|b| std::cmp::Reverse(b.date));
+    out
+}
+
+/// The board meeting with this id (of its `BoardMeetingHeld` event), as known now.
+pub fn meeting(trail: &Trail, id: uuid::Uuid) -> Option<BoardEntry> {
+    meetings(trail, None).into_iter().find(|m| m.id == id)
 }

@@ -67,6 +67,19 @@ pub struct BoardMeeting {
     pub seal: Option<SealView>,
 }
 
+/// A board meeting with its programme, as a list of every board shows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BoardEntry {
+    /// The id of the `BoardMeetingHeld` event: use it to seal the board.
+    pub id: Uuid,
+    pub programme: Uuid,
+    pub programme_name: String,
+    pub board: String,
+    pub date: NaiveDate,
+    pub seal: Option<SealView>,
+}
+
 /// What a board was shown, sealed: the digest of its snapshot and the log head then.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,48 +1,22 @@
-//! `POST /api/v1/events` (one event) and `POST /api/v1/batches` (several,
-//! atomically: a whole board report lands or nothing does).
+//! `POST /api/v1/events` and `/batches`: one event, or several atomically,
+//! appended with the caller's token name as the actor.
 
-use super::types::{AppendBody, BatchBody, BatchReceipts, Problem};
-use super::Caller;
+use super::body::json_object;
+use super::types::{BatchReceipts, Problem};
 use crate::auth::Role;
-use crate::command::{field, parse_event, text};
+use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
+use crate::wire::{self, AppendBody, BatchBody};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use ragtrail_events::{Append, AppendError, Receipt};
-use serde_json::{Map, Value};
-
-/// Reads a JSON object body: 413 when over the limit, 400 when not JSON.
-pub(super) fn json_object(
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Map<String, Value>, ApiError> {
-    let bytes = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge {
-                limit: crate::server::BODY_LIMIT,
-            }
-        } else {
-            ApiError::Malformed(format!("cannot read the request body: {e}"))
-        }
-    })?;
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(ApiError::Malformed("the body must be a JSON object".into())),
-        Err(e) => Err(ApiError::Malformed(format!(
-            "the body is not valid JSON: {e}"
-        ))),
-    }
-}
+use ragtrail_events::{Append, AppendError, Event, FieldError, NewEvent, Receipt};
 
 /// The idempotency key from the body or the `Idempotency-Key` header (they must agree).
-fn idempotency_key(
-    m: &Map<String, Value>,
-    headers: &HeaderMap,
-) -> Result<Option<String>, ApiError> {
-    let body = text(m, "", "idempotency_key")?;
+fn idempotency_key(body: Option<String>, headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let header = headers
         .get("idempotency-key")
         .map(|v| {
@@ -63,10 +37,10 @@ fn idempotency_key(
 /// A `BoardSealed` is written only by the seal route, which builds it from
 /// what the board was shown: one posted here would let a writer "seal" a board
 /// that never was, or replace a real seal.
-fn not_a_seal(e: &ragtrail_events::NewEvent, at: &str) -> Result<(), ApiError> {
+fn not_a_seal(e: &NewEvent) -> Result<(), FieldError> {
     match &e.event {
-        ragtrail_events::Event::BoardSealed { board, .. } => Err(ApiError::invalid(
-            format!("{at}type"),
+        Event::BoardSealed { board, .. } => Err(FieldError::new(
+            "type",
             format!("a BoardSealed event is written only by the seal route: POST /api/v1/boards/{board}/seal (writer or above) seals what the board was shown"),
         )),
         _ => Ok(()),
@@ -87,24 +61,17 @@ pub async fn one(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Receipt>), ApiError> {
     let who = caller.must_be(Role::Writer)?;
-    let m = json_object(body)?;
-    let key = idempotency_key(&m, &headers)?;
-    let event = parse_event(&m, "", &["idempotency_key"])?;
-    not_a_seal(&event, "")?;
+    let body: AppendBody = wire::parse(json_object(body)?)?;
+    let key = idempotency_key(body.idempotency_key.clone(), &headers)?;
+    let event = body.to_new_event()?;
+    not_a_seal(&event)?;
     let receipts = state
         .append(Append {
             actor: who.name.clone(),
             idempotency_key: key,
             events: vec![event],
         })
-        .await
-        .map_err(|e| match e {
-            // One event: name its fields without the batch prefix.
-            AppendError::Invalid { invalid, .. } => {
-                ApiError::invalid(invalid.field, invalid.message)
-            }
-            other => other.into(),
-        })?;
+        .await?;
     let r = receipts
         .into_iter()
         .next()
@@ -125,45 +92,29 @@ pub async fn batch(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<BatchReceipts>), ApiError> {
     let who = caller.must_be(Role::Writer)?;
-    let m = json_object(body)?;
-    for k in m.keys() {
-        if k != "events" && k != "idempotency_key" {
-            return Err(ApiError::invalid(
-                k.clone(),
-                "unknown field; a batch has `events` and optionally `idempotency_key`",
-            ));
-        }
+    let body: BatchBody = wire::parse(json_object(body)?)?;
+    let key = idempotency_key(body.idempotency_key.clone(), &headers)?;
+    if body.events.is_empty() {
+        return Err(FieldError::new("events", "must hold at least one event").into());
     }
-    let key = idempotency_key(&m, &headers)?;
-    let Some(Value::Array(items)) = field(&m, "events") else {
-        return Err(ApiError::invalid("events", "is required: a list of events"));
-    };
-    if items.is_empty() {
-        return Err(ApiError::invalid("events", "must hold at least one event"));
+    let events = body.to_new_events()?;
+    for (i, e) in events.iter().enumerate() {
+        not_a_seal(e).map_err(|err| err.within(&format!("events[{i}]")))?;
     }
-    let events = items
-        .iter()
-        .enumerate()
-        .map(|(i, v)| match v {
-            Value::Object(e) => {
-                let at = format!("events[{i}].");
-                let event = parse_event(e, &at, &[])?;
-                not_a_seal(&event, &at)?;
-                Ok(event)
-            }
-            _ => Err(ApiError::invalid(
-                format!("events[{i}]"),
-                "must be an object",
-            )),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
     let receipts = state
         .append(Append {
             actor: who.name.clone(),
             idempotency_key: key,
             events,
         })
-        .await?;
+        .await
+        .map_err(|e| match e {
+            // The store names the event by its index; the client knows it as `events[i]`.
+            AppendError::Invalid { index, invalid } => {
+                ApiError::Invalid(invalid.within(&format!("events[{index}]")))
+            }
+            other => other.into(),
+        })?;
     Ok((
         StatusCode::CREATED,
         Json(BatchReceipts { events: receipts }),

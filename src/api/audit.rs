@@ -1,21 +1,18 @@
 //! Trust: chain verification, signed digests of the log head, and board seals
 //! that record exactly what a board was shown.
 
-use super::types::{Health, Problem, PublicKey, SealCheck, SealResult, VerifyReport};
-use super::{path_uuid, Caller};
+use super::types::{Health, Problem, PublicKey, VerifyReport};
 use crate::auth::Role;
+use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::server::AppState;
+use crate::params::{path_uuid, Params};
+use crate::seal::{self, SealCheck, SealResult};
 use crate::signing::SignedDigest;
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::NaiveDate;
-use ragtrail_events::{envelope, Append, Event, NewEvent, VerifyError};
-use ragtrail_projections::view::BoardMeeting;
-use ragtrail_projections::{BoardQuery, Trail};
-use std::time::Duration;
-use uuid::Uuid;
+use ragtrail_events::VerifyError;
 
 /// Liveness: the head, how far the projections have got, and whether writes are possible.
 #[utoipa::path(get, path = "/healthz", tag = "audit", responses((status = 200, body = Health)))]
@@ -35,7 +32,7 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
         writable,
         damage,
         head: state.store.head(),
-        projected: state.live.position(),
+        projected: state.trail.position(),
     })
 }
 
@@ -52,18 +49,10 @@ pub async fn verify(
     uri: axum::http::Uri,
 ) -> Result<Json<VerifyReport>, ApiError> {
     caller.may_read(&state)?;
-    let full = match super::Params::from_query(uri.query()).text("full") {
-        None | Some("false") => false,
-        Some("true") => {
-            caller.must_be(Role::Admin)?;
-            true
-        }
-        Some(other) => {
-            return Err(ApiError::BadRequest(format!(
-                "full must be true or false, not {other:?}"
-            )))
-        }
-    };
+    let full = Params::from_query(uri.query()).flag("full")?;
+    if full {
+        caller.must_be(Role::Admin)?;
+    }
     let store = state.store.clone();
     let result = tokio::task::spawn_blocking(move || {
         if full {
@@ -126,34 +115,6 @@ pub async fn key(
     }))
 }
 
-/// The board meeting with this event id, and its programme.
-fn find_board(trail: &Trail, id: Uuid) -> Option<(Uuid, BoardMeeting)> {
-    let q = BoardQuery {
-        as_at: NaiveDate::MAX,
-        known_at: None,
-        programme: None,
-    };
-    trail.programme_ids().find_map(|p| {
-        ragtrail_projections::programme::at(trail, p, &q)?
-            .boards
-            .into_iter()
-            .find(|b| b.event == id)
-            .map(|b| (p, b))
-    })
-}
-
-/// SHA-256 (hex) of the board snapshot a seal covers.
-fn snapshot(
-    trail: &Trail,
-    programme: Uuid,
-    as_at: NaiveDate,
-    upto: u64,
-) -> Result<String, ApiError> {
-    let board = ragtrail_projections::board::upto(trail, as_at, upto, Some(programme));
-    let bytes = serde_json::to_vec(&board).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(envelope::sha256(&[&bytes]).to_hex())
-}
-
 /// Seals a board: records in the log the digest of the board as at the meeting
 /// date, as the log stands now, and the log head.
 #[utoipa::path(post, path = "/api/v1/boards/{id}/seal", tag = "audit",
@@ -167,54 +128,8 @@ pub async fn seal(
 ) -> Result<(StatusCode, Json<SealResult>), ApiError> {
     let who = caller.must_be(Role::Writer)?;
     let id = path_uuid("board", &id)?;
-    let head = state.store.head();
-    let _ = tokio::time::timeout(Duration::from_secs(5), state.live.wait_for(head.position)).await;
-    let (programme, meeting, digest) = {
-        let trail = state.live.read();
-        let (programme, meeting) = find_board(&trail, id).ok_or_else(|| {
-            ApiError::NotFound(format!("no board meeting {id} (see GET /api/v1/boards)"))
-        })?;
-        let digest = snapshot(&trail, programme, meeting.date, head.position)?;
-        (programme, meeting, digest)
-    };
-    let receipts = state
-        .store
-        .append(Append {
-            actor: who.name.clone(),
-            idempotency_key: None,
-            events: vec![NewEvent {
-                stream: programme,
-                event: Event::BoardSealed {
-                    board: id,
-                    as_at: meeting.date,
-                    snapshot: digest.clone(),
-                    position: head.position,
-                    head: head.hash.to_hex(),
-                },
-                effective: meeting.date,
-                reason: Some(format!(
-                    "board pack for {} on {} sealed",
-                    meeting.board, meeting.date
-                )),
-                expected_version: None,
-            }],
-        })
-        .await?;
-    if let Some(r) = receipts.last() {
-        let _ = tokio::time::timeout(Duration::from_secs(5), state.live.wait_for(r.position)).await;
-    }
-    Ok((
-        StatusCode::CREATED,
-        Json(SealResult {
-            board: id,
-            programme,
-            as_at: meeting.date,
-            snapshot: digest,
-            position: head.position,
-            head: head.hash.to_hex(),
-            seal: receipts.into_iter().next(),
-        }),
-    ))
+    let made = seal::seal(&state, &who.name, id).await?;
+    Ok((StatusCode::CREATED, Json(made)))
 }
 
 /// Does today's log still yield exactly what the board was shown?
@@ -228,64 +143,6 @@ pub async fn verify_seal(
 ) -> Result<Json<SealCheck>, ApiError> {
     caller.may_read(&state)?;
     let id = path_uuid("board", &id)?;
-    let chain = chain(&state).await?;
-    Ok(Json(seal_check(&state, id, &chain)?))
-}
-
-/// Walks the chain off the async threads: Ok, or what is wrong with it.
-pub(crate) async fn chain(
-    state: &AppState,
-) -> Result<Result<ragtrail_events::Verified, String>, ApiError> {
-    let store = state.store.clone();
-    let result = tokio::task::spawn_blocking(move || store.verify())
-        .await
-        .map_err(|e| ApiError::Internal(format!("verification stopped: {e}")))?;
-    match result {
-        Ok(v) => Ok(Ok(v)),
-        Err(VerifyError::Bad { position, problem }) => {
-            Ok(Err(format!("position {position}: {problem}")))
-        }
-        Err(VerifyError::Store(e)) => Err(e.into()),
-    }
-}
-
-/// Whether a sealed board still verifies, given the chain's state.
-pub(crate) fn seal_check(
-    state: &AppState,
-    id: Uuid,
-    chain: &Result<ragtrail_events::Verified, String>,
-) -> Result<SealCheck, ApiError> {
-    let (programme, seal, now) = {
-        let trail = state.live.read();
-        let (programme, meeting) = find_board(&trail, id)
-            .ok_or_else(|| ApiError::NotFound(format!("no board meeting {id}")))?;
-        let seal = meeting
-            .seal
-            .ok_or_else(|| ApiError::NotFound(format!("board meeting {id} has not been sealed")))?;
-        let now = snapshot(&trail, programme, seal.as_at, seal.position)?;
-        (programme, seal, now)
-    };
-    let stored_head = state.store.get(seal.position)?.map(|e| e.hash.to_hex());
-    let log_extends = stored_head.as_deref() == Some(seal.head.as_str());
-    let snapshot_matches = now == seal.snapshot;
-    let verified = log_extends && chain.is_ok() && snapshot_matches;
-    let detail = match chain {
-        _ if verified => "today's log still yields exactly what the board was shown".to_string(),
-        Err(problem) => format!("the log's chain is broken at {problem}"),
-        Ok(_) if !log_extends => format!(
-            "the event at position {} is no longer the one the seal recorded: the log was rewritten",
-            seal.position
-        ),
-        Ok(_) => "the board rebuilt from today's log differs from the sealed snapshot".to_string(),
-    };
-    Ok(SealCheck {
-        board: id,
-        programme,
-        verified,
-        detail,
-        seal,
-        snapshot_now: now,
-        log_extends_seal: log_extends,
-        chain_verified: chain.is_ok(),
-    })
+    let chain = seal::chain(&state).await?;
+    Ok(Json(seal::check(&state, id, &chain)?))
 }

@@ -3,10 +3,12 @@
 //! `after` or `Last-Event-ID`, with no gap and no duplicate between the
 //! catch-up and the live part.
 
-use super::types::{EnvelopeView, EventsPage, Problem};
-use super::{Caller, Params};
+use super::types::{EventsPage, Problem};
+use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::server::AppState;
+use crate::params::Params;
+use crate::state::AppState;
+use crate::wire::EnvelopeView;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -158,10 +160,10 @@ pub async fn live(
         Some(id) => id,
         None => p.number("after")?.unwrap_or(0),
     };
-    let place = state.live_places.clone().try_acquire_owned().map_err(|_| ApiError::Busy {
+    let place = state.feed_places.clone().try_acquire_owned().map_err(|_| ApiError::Busy {
         detail: format!(
             "every one of the {} live-feed places is taken; retry shortly, or page the log with GET /api/v1/events?after=",
-            state.live_max
+            state.feed_max
         ),
         retry_after_secs: 5,
     })?;

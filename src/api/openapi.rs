@@ -3,6 +3,8 @@
 
 use super::types::*;
 use super::{append, audit, log, tokens, views};
+use crate::seal::{SealCheck, SealResult};
+use crate::wire::{AppendBody, BatchBody, EnvelopeView};
 use axum::Json;
 use ragtrail_events::{
     Closure, Dimension, Direction, Event, Grade, Head, ItemKind, MilestoneState, Phase,

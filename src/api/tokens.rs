@@ -1,12 +1,12 @@
 //! Token management for admins: `POST /api/v1/tokens`, `GET /api/v1/tokens`,
 //! `DELETE /api/v1/tokens/{name}`.
 
-use super::append::json_object;
+use super::body::json_object;
 use super::types::{Problem, TokenCreated, TokenList, TokenRequest};
-use super::Caller;
 use crate::auth::{Role, TokenError};
+use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -39,12 +39,12 @@ pub async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
     caller.must_be(Role::Admin)?;
-    let m = json_object(body)?;
-    let name = m
+    let body = json_object(body)?;
+    let name = body
         .get("name")
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::invalid("name", "is required: who the token is for"))?;
-    let role: Role = serde_json::from_value(m.get("role").cloned().unwrap_or(Value::Null))
+    let role: Role = serde_json::from_value(body.get("role").cloned().unwrap_or(Value::Null))
         .map_err(|_| ApiError::invalid("role", "must be one of reader, writer, admin"))?;
     let token = state.tokens.create(name, role).map_err(token_error)?;
     Ok((

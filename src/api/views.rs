@@ -2,10 +2,11 @@
 //! trends, an item's history, and the list of board meetings. Every one takes
 //! `known_at` to answer "as the board saw it then".
 
-use super::types::{BoardEntry, BoardsList, ItemHistory, ItemTrend, Problem, ProgrammeCounts};
-use super::{path_uuid, Caller, Params};
+use super::types::{BoardsList, ItemHistory, ItemTrend, Problem, ProgrammeCounts};
+use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::server::AppState;
+use crate::params::{path_uuid, Params};
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::Uri;
 use axum::Json;
@@ -40,7 +41,7 @@ pub async fn board(
         known_at: p.instant("known_at")?,
         programme: p.uuid("programme")?,
     };
-    let trail = state.live.read();
+    let trail = state.trail.read();
     if let Some(id) = q.programme {
         if ragtrail_projections::programme::at(
             &trail,
@@ -78,7 +79,7 @@ pub async fn compare(
     let need = |name: &str| ApiError::BadRequest(format!("{name} is required: a date, YYYY-MM-DD"));
     let from = p.date("from")?.ok_or_else(|| need("from"))?;
     let to = p.date("to")?.ok_or_else(|| need("to"))?;
-    let trail = state.live.read();
+    let trail = state.trail.read();
     Ok(Json(ragtrail_projections::compare::between(
         &trail,
         from,
@@ -101,7 +102,7 @@ pub async fn metric_trend(
     caller.may_read(&state)?;
     let id = path_uuid("metric", &id)?;
     let p = Params::from_query(uri.query());
-    let trail = state.live.read();
+    let trail = state.trail.read();
     let trend = ragtrail_projections::trend::metric(&trail, id, p.instant("known_at")?)
         .ok_or_else(|| ApiError::NotFound(format!("no metric {id}")))?;
     Ok(Json(trend))
@@ -120,7 +121,7 @@ pub async fn item_trend(
     caller.may_read(&state)?;
     let id = path_uuid("item", &id)?;
     let p = Params::from_query(uri.query());
-    let trail = state.live.read();
+    let trail = state.trail.read();
     let trend = ragtrail_projections::trend::item(&trail, id, p.instant("known_at")?)
         .ok_or_else(|| ApiError::NotFound(format!("no item {id}")))?;
     Ok(Json(ItemTrend {
@@ -143,7 +144,7 @@ pub async fn counts(
     let id = path_uuid("programme", &id)?;
     let p = Params::from_query(uri.query());
     let known_at = p.instant("known_at")?;
-    let trail = state.live.read();
+    let trail = state.trail.read();
     let q = BoardQuery {
         as_at: NaiveDate::MAX,
         known_at,
@@ -176,8 +177,8 @@ pub async fn history(
     let known_at = p.instant("known_at")?;
     let children = p.flag("children")?;
     let entries = {
-        let trail = state.live.read();
-        crate::history::item_history(&state.store, &trail, id, children, known_at)?
+        let trail = state.trail.read();
+        crate::item_log::read(&state.store, &trail, id, children, known_at)?
     };
     if entries.is_empty() && state.store.stream_version(id)? == 0 {
         return Err(ApiError::NotFound(format!(
@@ -200,29 +201,7 @@ pub async fn boards(
     uri: Uri,
 ) -> Result<Json<BoardsList>, ApiError> {
     caller.may_read(&state)?;
-    let p = Params::from_query(uri.query());
-    let q = BoardQuery {
-        as_at: NaiveDate::MAX,
-        known_at: p.instant("known_at")?,
-        programme: None,
-    };
-    let trail = state.live.read();
-    let mut out = Vec::new();
-    for programme in trail
-        .programme_ids()
-        .filter_map(|p| ragtrail_projections::programme::at(&trail, p, &q))
-    {
-        for b in programme.boards {
-            out.push(BoardEntry {
-                id: b.event,
-                programme: programme.id,
-                programme_name: programme.name.clone(),
-                board: b.board,
-                date: b.date,
-                seal: b.seal,
-            });
-        }
-    }
-    out.sort_by_key(|b| std::cmp::Reverse(b.date));
-    Ok(Json(BoardsList { boards: out }))
+    let known_at = Params::from_query(uri.query()).instant("known_at")?;
+    let boards = ragtrail_projections::programme::meetings(&state.trail.read(), known_at);
+    Ok(Json(BoardsList { boards }))
 }

@@ -1,23 +1,25 @@
 //! `/audit`: whether the chain verifies, the current signed digest, and every
 //! board seal with whether today's log still yields what that board was shown.
 
-use super::board::meetings;
-use super::{date, esc, gate, layout};
-use crate::api::Caller;
-use crate::server::AppState;
+use super::html::{date, esc, gate, layout};
+use crate::caller::Caller;
+use crate::seal::{self, Chain};
+use crate::state::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use ragtrail_projections::programme;
 use std::fmt::Write;
 
 /// The audit page's body: whether the chain verifies, and each sealed board.
 async fn body(state: &AppState) -> String {
     let mut b = String::new();
-    match crate::api::audit::chain(state).await {
-        Ok(Ok(v)) => {
+    let chain = seal::chain(state).await;
+    match &chain {
+        Ok(Chain::Verified(v)) => {
             let _ = write!(b, "<div class=\"card\" id=\"chain\"><p class=\"ok\">The log verifies: {} events, each linked to the one before.</p><p>Head: <span class=\"hash\">{}</span></p></div>", v.count, v.head);
         }
-        Ok(Err(problem)) => {
-            let _ = write!(b, "<div class=\"card\" id=\"chain\"><p class=\"bad\">The log does NOT verify: {}</p></div>", esc(&problem));
+        Ok(Chain::Broken { position, problem }) => {
+            let _ = write!(b, "<div class=\"card\" id=\"chain\"><p class=\"bad\">The log does NOT verify: position {position}: {}</p></div>", esc(problem));
         }
         Err(e) => {
             let _ = write!(b, "<div class=\"card\" id=\"chain\"><p class=\"bad\">Cannot check the log: {}</p></div>", esc(&e.to_string()));
@@ -27,15 +29,11 @@ async fn body(state: &AppState) -> String {
     let d = state.signer.sign(head.position, head.hash.to_hex());
     let _ = write!(b, "<h2>Current digest</h2><div class=\"card\"><p>Keep this outside the service; <code>ragtrail verify --data DIR --digest FILE</code> proves a later log still extends it.</p><p>Position {}, head <span class=\"hash\">{}</span>, signed {} by key <span class=\"hash\">{}</span></p><p><a href=\"/audit/digest.json\" download=\"ragtrail-digest.json\">Download the signed digest (JSON)</a></p></div>", d.position, esc(&d.head), d.signed_at.format("%Y-%m-%d %H:%M:%S UTC"), esc(&d.key));
     b.push_str("<h2>Board seals</h2>");
-    let chain = crate::api::audit::chain(state).await;
-    let boards = {
-        let trail = state.live.read();
-        meetings(&trail)
-    };
+    let boards = programme::meetings(&state.trail.read(), None);
     b.push_str("<div class=\"scroll\"><table id=\"seals\"><thead><tr><th>Board</th><th>Programme</th><th>Sealed</th><th>Still verifies?</th></tr></thead><tbody>");
-    for (id, _, pname, board, day) in &boards {
+    for m in &boards {
         let status = match &chain {
-            Ok(chain) => match crate::api::audit::seal_check(state, *id, chain) {
+            Ok(chain) => match seal::check(state, m.id, chain) {
                 Ok(c) => format!(
                     "{} <span class=\"muted\">{}</span>",
                     if c.verified {
@@ -49,35 +47,23 @@ async fn body(state: &AppState) -> String {
             },
             Err(e) => esc(&e.to_string()),
         };
-        let sealed = {
-            let trail = state.live.read();
-            let q = ragtrail_projections::BoardQuery {
-                as_at: chrono::NaiveDate::MAX,
-                known_at: None,
-                programme: None,
-            };
-            let found = trail
-                .programme_ids()
-                .filter_map(|p| ragtrail_projections::programme::at(&trail, p, &q))
-                .flat_map(|p| p.boards)
-                .find(|m| m.event == *id)
-                .and_then(|m| m.seal)
-                .map(|s| {
-                    format!(
-                        "by {} on {}",
-                        esc(&s.set.actor),
-                        s.set.recorded_at.format("%Y-%m-%d %H:%M UTC")
-                    )
-                })
-                .unwrap_or_default();
-            found
-        };
+        let sealed = m
+            .seal
+            .as_ref()
+            .map(|s| {
+                format!(
+                    "by {} on {}",
+                    esc(&s.set.actor),
+                    s.set.recorded_at.format("%Y-%m-%d %H:%M UTC")
+                )
+            })
+            .unwrap_or_default();
         let _ = write!(
             b,
             "<tr><td>{} ({})</td><td>{}</td><td>{sealed}</td><td>{status}</td></tr>",
-            date(*day),
-            esc(board),
-            esc(pname)
+            date(m.date),
+            esc(&m.board),
+            esc(&m.programme_name)
         );
     }
     b.push_str("</tbody></table></div>");

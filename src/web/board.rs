@@ -1,38 +1,19 @@
 //! `/`: the board as at a board date (or any date), as known at an instant.
 
-use super::{chip, date, esc, measure, params, set_by};
-use crate::api::Caller;
-use crate::server::AppState;
+use super::boards;
+use super::html::{chip, date, esc, measure, params, set_by};
+use crate::caller::Caller;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
 use chrono::{NaiveDate, Utc};
 use ragtrail_events::{Dimension, Rag, Section};
 use ragtrail_projections::movement::Change;
-use ragtrail_projections::{BoardQuery, Trail};
+use ragtrail_projections::BoardQuery;
 use std::collections::HashMap;
 use std::fmt::Write;
 use uuid::Uuid;
-
-/// Every board meeting: (event id, programme, programme name, board name, date), newest first.
-pub fn meetings(trail: &Trail) -> Vec<(Uuid, Uuid, String, String, NaiveDate)> {
-    let q = BoardQuery {
-        as_at: NaiveDate::MAX,
-        known_at: None,
-        programme: None,
-    };
-    let mut out: Vec<_> = trail
-        .programme_ids()
-        .filter_map(|p| ragtrail_projections::programme::at(trail, p, &q))
-        .flat_map(|p| {
-            p.boards
-                .into_iter()
-                .map(move |b| (b.event, p.id, p.name.clone(), b.board, b.date))
-        })
-        .collect();
-    out.sort_by_key(|m| std::cmp::Reverse(m.4));
-    out
-}
 
 /// Items in outline order: each after its parent, indented by depth.
 fn tree(
@@ -59,28 +40,6 @@ fn tree(
     out
 }
 
-/// The board select, with `selected` chosen.
-pub fn board_select(
-    name: &str,
-    label: &str,
-    all: &[(Uuid, Uuid, String, String, NaiveDate)],
-    selected: Option<Uuid>,
-) -> String {
-    let mut s = format!("<label>{label}<select name=\"{name}\" id=\"{name}\">");
-    for (id, _, pname, board, d) in all {
-        let sel = super::selected(Some(*id) == selected);
-        let _ = write!(
-            s,
-            "<option value=\"{id}\"{sel}>{} — {} ({})</option>",
-            date(*d),
-            esc(pname),
-            esc(board)
-        );
-    }
-    s.push_str("</select></label>");
-    s
-}
-
 fn arrow(change: Option<Change>, since: Option<NaiveDate>) -> String {
     let since = since.map(date).unwrap_or_default();
     match change {
@@ -95,14 +54,16 @@ fn arrow(change: Option<Change>, since: Option<NaiveDate>) -> String {
 
 fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
     let p = params(uri.query());
-    let trail = state.live.read();
-    let all = meetings(&trail);
+    let trail = state.trail.read();
+    let all = ragtrail_projections::programme::meetings(&trail, None);
     let chosen = p.uuid("board").map_err(|e| e.to_string())?;
     let (board_id, mut programme, mut as_at) =
-        match chosen.and_then(|id| all.iter().find(|m| m.0 == id)) {
-            Some(m) => (Some(m.0), Some(m.1), m.4),
+        match chosen.and_then(|id| all.iter().find(|m| m.id == id)) {
+            Some(m) => (Some(m.id), Some(m.programme), m.date),
             None => match all.first() {
-                Some(m) if p.date("as_at").ok().flatten().is_none() => (Some(m.0), Some(m.1), m.4),
+                Some(m) if p.date("as_at").ok().flatten().is_none() => {
+                    (Some(m.id), Some(m.programme), m.date)
+                }
                 _ => (None, None, Utc::now().date_naive()),
             },
         };
@@ -113,13 +74,10 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
         programme = Some(pid);
     }
     let known_at = p.instant("known_at").map_err(|e| e.to_string())?;
-    let only: Option<Rag> = match p.text("rag") {
-        Some("red") => Some(Rag::Red),
-        Some("amber") => Some(Rag::Amber),
-        Some("green") => Some(Rag::Green),
-        Some("blue") => Some(Rag::Blue),
-        _ => None,
-    };
+    let only: Option<Rag> = p
+        .text("rag")
+        .and_then(Rag::from_word)
+        .filter(|r| *r != Rag::Unrated);
     let q = BoardQuery {
         as_at,
         known_at,
@@ -138,7 +96,7 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
     let _ = write!(
         body,
         "<form class=\"controls\" method=\"get\" action=\"/\">{}",
-        board_select("board", "Board meeting", &all, board_id)
+        boards::select("board", "Board meeting", &all, board_id)
     );
     let _ = write!(
         body,
@@ -146,10 +104,15 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
     );
     body.push_str("<label>Programme<select name=\"programme\"><option value=\"\">the board's programme</option>");
     let mut seen = std::collections::HashSet::new();
-    for (_, pid, pname, _, _) in &all {
-        if seen.insert(*pid) {
-            let sel = super::selected(p.text("programme") == Some(pid.to_string().as_str()));
-            let _ = write!(body, "<option value=\"{pid}\"{sel}>{}</option>", esc(pname));
+    for m in &all {
+        let pid = m.programme;
+        if seen.insert(pid) {
+            let sel = super::html::selected(p.text("programme") == Some(pid.to_string().as_str()));
+            let _ = write!(
+                body,
+                "<option value=\"{pid}\"{sel}>{}</option>",
+                esc(&m.programme_name)
+            );
         }
     }
     body.push_str("</select></label>");
@@ -163,7 +126,7 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
         "<label>RAG<select name=\"rag\"><option value=\"\">all</option>"
     );
     for r in ["red", "amber", "green", "blue"] {
-        let sel = super::selected(p.text("rag") == Some(r));
+        let sel = super::html::selected(p.text("rag") == Some(r));
         let _ = write!(body, "<option value=\"{r}\"{sel}>{r}</option>");
     }
     body.push_str("</select></label><button class=\"primary\">Show</button></form>");
@@ -290,5 +253,5 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
 }
 
 pub async fn page(State(state): State<AppState>, caller: Caller, uri: Uri) -> Response {
-    super::page(&state, &caller, "/", "Board", || render(&state, &uri))
+    super::html::page(&state, &caller, "/", "Board", || render(&state, &uri))
 }

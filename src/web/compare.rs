@@ -1,10 +1,10 @@
 //! `/compare`: the movement between two boards — exceptions first (Red, or
 //! Amber and worsening), then worsened, improved, unchanged.
 
-use super::board::{board_select, meetings};
-use super::{chip, date, esc, measure, params};
-use crate::api::Caller;
-use crate::server::AppState;
+use super::boards;
+use super::html::{chip, date, esc, measure, params};
+use crate::caller::Caller;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
@@ -76,38 +76,45 @@ fn group(m: &ItemMovement) -> usize {
 
 fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
     let p = params(uri.query());
-    let trail = state.live.read();
-    let all = meetings(&trail);
+    let trail = state.trail.read();
+    let all = ragtrail_projections::programme::meetings(&trail, None);
     let to_id = p
         .uuid("to")
         .map_err(|e| e.to_string())?
-        .or_else(|| all.first().map(|m| m.0));
-    let to = to_id.and_then(|id| all.iter().find(|m| m.0 == id));
-    let from_id = p
-        .uuid("from")
-        .map_err(|e| e.to_string())?
-        .or_else(|| to.and_then(|t| all.iter().find(|m| m.1 == t.1 && m.4 < t.4).map(|m| m.0)));
-    let from = from_id.and_then(|id| all.iter().find(|m| m.0 == id));
+        .or_else(|| all.first().map(|m| m.id));
+    let to = to_id.and_then(|id| all.iter().find(|m| m.id == id));
+    let from_id = p.uuid("from").map_err(|e| e.to_string())?.or_else(|| {
+        to.and_then(|t| {
+            all.iter()
+                .find(|m| m.programme == t.programme && m.date < t.date)
+                .map(|m| m.id)
+        })
+    });
+    let from = from_id.and_then(|id| all.iter().find(|m| m.id == id));
     let mut body = String::new();
     let _ = write!(
         body,
         "<form class=\"controls\" method=\"get\" action=\"/compare\">{}{}<button class=\"primary\">Compare</button></form>",
-        board_select("from", "From board", &all, from_id),
-        board_select("to", "To board", &all, to_id)
+        boards::select("from", "From board", &all, from_id),
+        boards::select("to", "To board", &all, to_id)
     );
     let (Some(from), Some(to)) = (from, to) else {
         body.push_str("<p>Choose two boards to compare.</p>");
         return Ok(body);
     };
-    let programme = if from.1 == to.1 { Some(to.1) } else { None };
-    let cmp = ragtrail_projections::compare::between(&trail, from.4, to.4, None, programme);
+    let programme = if from.programme == to.programme {
+        Some(to.programme)
+    } else {
+        None
+    };
+    let cmp = ragtrail_projections::compare::between(&trail, from.date, to.date, None, programme);
     let _ = write!(
         body,
         "<p class=\"muted\">Movement from {} to {}{}</p>",
-        date(from.4),
-        date(to.4),
+        date(from.date),
+        date(to.date),
         programme
-            .map(|_| format!(" — {}", esc(&to.2)))
+            .map(|_| format!(" — {}", esc(&to.programme_name)))
             .unwrap_or_default()
     );
     let groups = [
@@ -134,7 +141,7 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
 }
 
 pub async fn page(State(state): State<AppState>, caller: Caller, uri: Uri) -> Response {
-    super::page(
+    super::html::page(
         &state,
         &caller,
         "/compare",

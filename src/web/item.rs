@@ -3,10 +3,10 @@
 //! what they correct — and, for writers, forms to record a RAG change (reason
 //! required) or a metric reading, with errors shown beside the field.
 
-use super::{chip, date, esc, gate, layout, measure, params};
-use crate::api::Caller;
+use super::html::{chip, date, esc, gate, layout, measure, params};
 use crate::auth::Role;
-use crate::server::AppState;
+use crate::caller::Caller;
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
@@ -106,7 +106,7 @@ fn render(
 ) -> Result<(String, String), (StatusCode, String)> {
     let today = Utc::now().date_naive();
     let (item, children, history): (ItemView, Vec<(Uuid, String, String)>, _) = {
-        let trail = state.live.read();
+        let trail = state.trail.read();
         let q = BoardQuery {
             as_at: NaiveDate::MAX,
             known_at: None,
@@ -123,7 +123,7 @@ fn render(
             .collect();
         let p = params(None);
         let _ = p;
-        let history = crate::history::item_history(&state.store, &trail, id, false, None)
+        let history = crate::item_log::read(&state.store, &trail, id, false, None)
             .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
         (item, children, history)
     };
@@ -136,7 +136,7 @@ fn render(
                 b,
                 "{d}: {} <span class=\"muted\">({})</span><br>",
                 chip(Some(s.value)),
-                super::set_by(&s.set)
+                super::html::set_by(&s.set)
             );
         }
     }
@@ -174,16 +174,16 @@ fn render(
     let writer = caller.0.as_ref().is_some_and(|i| i.role >= Role::Writer);
     if writer {
         b.push_str("<h2>Record a change</h2><div class=\"card\">");
-        let _ = write!(b, "<form class=\"record\" id=\"rag-form\" method=\"post\" action=\"/items/{id}/rag\" novalidate>{}", super::csrf_field(caller.1.as_deref()));
+        let _ = write!(b, "<form class=\"record\" id=\"rag-form\" method=\"post\" action=\"/items/{id}/rag\" novalidate>{}", super::html::csrf_field(caller.1.as_deref()));
         b.push_str("<label>Dimension<select name=\"dimension\">");
         for d in Dimension::ALL {
             let v = d.to_string();
-            let sel = super::selected(fb.value("rag", "dimension") == v);
+            let sel = super::html::selected(fb.value("rag", "dimension") == v);
             let _ = write!(b, "<option value=\"{v}\"{sel}>{v}</option>");
         }
         b.push_str("</select></label><label>RAG<select name=\"rag\">");
         for r in ["red", "amber", "green", "blue", "unrated"] {
-            let sel = super::selected(fb.value("rag", "rag") == r);
+            let sel = super::html::selected(fb.value("rag", "rag") == r);
             let _ = write!(b, "<option value=\"{r}\"{sel}>{r}</option>");
         }
         let eff = if fb.form == "rag" {
@@ -199,7 +199,7 @@ fn render(
         b.push_str("<div class=\"wide\"><button class=\"primary\" id=\"rag-submit\">Record RAG change</button></div></form></div>");
         if !item.metrics.is_empty() {
             b.push_str("<div class=\"card\">");
-            let _ = write!(b, "<form class=\"record\" id=\"reading-form\" method=\"post\" action=\"/items/{id}/reading\" novalidate>{}<label>Metric<select name=\"metric\">", super::csrf_field(caller.1.as_deref()));
+            let _ = write!(b, "<form class=\"record\" id=\"reading-form\" method=\"post\" action=\"/items/{id}/reading\" novalidate>{}<label>Metric<select name=\"metric\">", super::html::csrf_field(caller.1.as_deref()));
             for m in &item.metrics {
                 let _ = write!(b, "<option value=\"{}\">{}</option>", m.id, esc(&m.name));
             }
@@ -295,7 +295,7 @@ fn show(
 
 fn form_values(body: &Bytes) -> HashMap<String, String> {
     let text = String::from_utf8_lossy(body);
-    let p = crate::api::Params::from_query(Some(&text));
+    let p = crate::params::Params::from_query(Some(&text));
     [
         crate::csrf::FIELD,
         "dimension",
@@ -344,7 +344,7 @@ fn posted(
     let values = form_values(body);
     let posted = values.get(crate::csrf::FIELD).map(String::as_str);
     if !crate::csrf::matches(posted, caller.1.as_deref()) {
-        return Err(Box::new(super::csrf_refused(caller)));
+        return Err(Box::new(super::html::csrf_refused(caller)));
     }
     Ok((
         actor,
@@ -360,7 +360,7 @@ fn writer_or_signin(caller: &Caller, here: &str) -> Result<String, Box<Response>
     match &caller.0 {
         Some(id) if id.role >= Role::Writer => Ok(id.name.clone()),
         Some(_) => Err(Box::new((StatusCode::FORBIDDEN, layout("Not allowed", caller, "<p>Your token can read but not record changes; ask an admin for a writer token.</p>")).into_response())),
-        None => Err(Box::new(Redirect::to(&format!("/signin?next={}", super::urlencode(here))).into_response())),
+        None => Err(Box::new(Redirect::to(&format!("/signin?next={}", super::html::urlencode(here))).into_response())),
     }
 }
 

@@ -1,8 +1,9 @@
 //! `/signin` and `/signout`: a token in an HttpOnly, SameSite=Strict cookie.
 
-use super::{esc, layout, params, COOKIE};
-use crate::api::Caller;
-use crate::server::AppState;
+use super::html::{esc, layout, params};
+use crate::caller::Caller;
+use crate::caller::COOKIE;
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
@@ -28,7 +29,7 @@ fn safe_next(next: Option<&str>) -> String {
 fn form_html(next: &str, csrf: &str, error: Option<&str>) -> String {
     format!(
         "<form class=\"record\" method=\"post\" action=\"/signin\" id=\"signin-form\">{}<input type=\"hidden\" name=\"next\" value=\"{}\"><label class=\"wide\">Access token<input type=\"password\" name=\"token\" id=\"token\" autocomplete=\"current-password\" required{}></label>{}<div class=\"wide\"><button class=\"primary\" id=\"signin\">Sign in</button></div></form><p class=\"muted\">Tokens come from your admin (<code>ragtrail token create</code>). Readers can view; writers can also record changes.</p>",
-        super::csrf_field(Some(csrf)),
+        super::html::csrf_field(Some(csrf)),
         esc(next),
         if error.is_some() { " class=\"field-error\" aria-invalid=\"true\"" } else { "" },
         error.map(|e| format!("<p class=\"error wide\" role=\"alert\">{}</p>", esc(e))).unwrap_or_default()
@@ -82,7 +83,7 @@ pub async fn submit(
     body: Bytes,
 ) -> Response {
     let text = String::from_utf8_lossy(&body);
-    let p = crate::api::Params::from_query(Some(&text));
+    let p = crate::params::Params::from_query(Some(&text));
     let next = safe_next(p.text("next"));
     let token = p.text("token").unwrap_or("").trim().to_string();
     let nonce = crate::csrf::cookie(&headers, crate::csrf::NONCE_COOKIE);
@@ -130,10 +131,10 @@ pub async fn submit(
 
 pub async fn signout(State(state): State<AppState>, caller: Caller, body: Bytes) -> Response {
     let text = String::from_utf8_lossy(&body);
-    let p = crate::api::Params::from_query(Some(&text));
+    let p = crate::params::Params::from_query(Some(&text));
     if caller.0.is_some() && !crate::csrf::matches(p.text(crate::csrf::FIELD), caller.1.as_deref())
     {
-        return super::csrf_refused(&caller);
+        return super::html::csrf_refused(&caller);
     }
     let mut res = Redirect::to("/").into_response();
     let secure = if state.secure_cookies { "; Secure" } else { "" };

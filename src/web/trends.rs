@@ -1,9 +1,9 @@
 //! `/trends`: a metric's readings against its target, with RAG bands, and a
 //! programme's RAG counts per board date; each chart also as a table.
 
-use super::{chip, esc, measure, params};
-use crate::api::Caller;
-use crate::server::AppState;
+use super::html::{chip, esc, measure, params};
+use crate::caller::Caller;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
@@ -188,7 +188,7 @@ fn counts_chart(counts: &[CountsAtBoard]) -> String {
 
 fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
     let p = params(uri.query());
-    let trail = state.live.read();
+    let trail = state.trail.read();
     let ever = BoardQuery {
         as_at: NaiveDate::MAX,
         known_at: None,
@@ -204,7 +204,7 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
         .or_else(|| programmes.first().map(|p| p.id));
     let mut body = String::from("<form class=\"controls\" method=\"get\" action=\"/trends\"><label>Programme<select name=\"programme\">");
     for pr in &programmes {
-        let sel = super::selected(Some(pr.id) == programme);
+        let sel = super::html::selected(Some(pr.id) == programme);
         let _ = write!(
             body,
             "<option value=\"{}\"{sel}>{} ({})</option>",
@@ -237,7 +237,7 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
     if !metrics.is_empty() {
         body.push_str("<label>Metric<select name=\"metric\">");
         for (i, m) in &metrics {
-            let sel = super::selected(Some(m.id) == chosen);
+            let sel = super::html::selected(Some(m.id) == chosen);
             let _ = write!(
                 body,
                 "<option value=\"{}\"{sel}>{} — {}</option>",
@@ -280,7 +280,7 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
                     .copied()
                     .unwrap_or(0)
             };
-            let _ = write!(body, "<tr><td>{} ({})</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>", super::date(c.date), esc(&c.board), k(Rag::Red), k(Rag::Amber), k(Rag::Green), k(Rag::Blue), k(Rag::Unrated));
+            let _ = write!(body, "<tr><td>{} ({})</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>", super::html::date(c.date), esc(&c.board), k(Rag::Red), k(Rag::Amber), k(Rag::Green), k(Rag::Blue), k(Rag::Unrated));
         }
         body.push_str("</tbody></table></div>");
     }
@@ -288,7 +288,7 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
 }
 
 pub async fn page(State(state): State<AppState>, caller: Caller, uri: Uri) -> Response {
-    super::page(&state, &caller, "/trends", "Trends", || {
+    super::html::page(&state, &caller, "/trends", "Trends", || {
         render(&state, &uri)
     })
 }

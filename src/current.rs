@@ -1,4 +1,4 @@
-//! The live projection: a [`Trail`] kept up to date with the store. The
+//! The current trail: a [`Trail`] kept up to date with the store. The
 //! store's writer applies each durable batch to it on the writer's own thread
 //! (the store's on-durable hook), before any of the batch's appends returns,
 //! so whoever appended usually sees the change with no further wait. When the
@@ -17,19 +17,19 @@ use tokio::task::JoinHandle;
 /// How many events a catch-up applies per write lock, so readers are never held up long.
 const CHUNK: usize = 4096;
 
-/// A handle to the live projection. Cheap to clone.
+/// A handle to the current trail. Cheap to clone.
 #[derive(Clone)]
-pub struct LiveTrail {
+pub struct CurrentTrail {
     trail: Arc<RwLock<Trail>>,
     applied: watch::Receiver<u64>,
 }
 
-impl LiveTrail {
+impl CurrentTrail {
     /// Builds the projection from the whole log, then follows the store (until
     /// the store is closed; the returned task, which catches up when the
     /// writer could not apply a group, runs until it is aborted). Returns once
     /// the initial catch-up is done.
-    pub async fn follow(store: Store) -> Result<(LiveTrail, JoinHandle<()>), StoreError> {
+    pub async fn follow(store: Store) -> Result<(CurrentTrail, JoinHandle<()>), StoreError> {
         let trail = Arc::new(RwLock::new(Trail::new()));
         let (applied_tx, applied) = watch::channel(0);
         let applied_tx = Arc::new(applied_tx);
@@ -68,7 +68,7 @@ impl LiveTrail {
         });
         catch_up(&store, &trail, &applied_tx)?;
         let task = tokio::spawn(run(store, trail.clone(), behind, applied_tx));
-        Ok((LiveTrail { trail, applied }, task))
+        Ok((CurrentTrail { trail, applied }, task))
     }
 
     /// Reads the projection. Hold the guard briefly: updates wait for it.
@@ -137,7 +137,7 @@ async fn run(
     loop {
         behind.notified().await;
         if let Err(e) = catch_up(&store, &trail, &applied) {
-            eprintln!("ragtrail: live projection cannot read the log: {e}");
+            eprintln!("ragtrail: the current trail cannot read the log: {e}");
         }
     }
 }

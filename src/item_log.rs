@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 /// Every event about `item` (and, with `children`, about every item under it), in
 /// log order, as known at `known_at`.
-pub fn item_history(
+pub fn read(
     store: &Store,
     trail: &Trail,
     item: Uuid,

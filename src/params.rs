@@ -1,0 +1,120 @@
+//! Query parameters and path segments, parsed one by one with errors that
+//! name the parameter and say what was expected. Shared by the API and the pages.
+
+use crate::error::ApiError;
+use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Query parameters, parsed one by one with errors naming the parameter.
+pub struct Params(HashMap<String, String>);
+
+impl Params {
+    pub fn from_query(q: Option<&str>) -> Params {
+        Params(
+            q.map(|q| {
+                q.split('&')
+                    .filter(|kv| !kv.is_empty())
+                    .map(|kv| {
+                        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                        (decode(k), decode(v))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        )
+    }
+
+    /// A parameter as given, if given and not empty.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn date(&self, name: &str) -> Result<Option<NaiveDate>, ApiError> {
+        self.text(name)
+            .map(|v| {
+                NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+                    ApiError::BadRequest(format!(
+                        "{name}={v:?} is not a date; expected YYYY-MM-DD, e.g. 2024-09-10"
+                    ))
+                })
+            })
+            .transpose()
+    }
+
+    pub fn instant(&self, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
+        self.text(name)
+            .map(|v| {
+                DateTime::parse_from_rfc3339(v)
+                    .map(|d| d.with_timezone(&Utc))
+                    .map_err(|_| {
+                        ApiError::BadRequest(format!(
+                            "{name}={v:?} is not an instant; expected RFC 3339, e.g. 2024-09-10T18:00:00Z"
+                        ))
+                    })
+            })
+            .transpose()
+    }
+
+    pub fn uuid(&self, name: &str) -> Result<Option<Uuid>, ApiError> {
+        self.text(name)
+            .map(|v| {
+                Uuid::parse_str(v).map_err(|_| {
+                    ApiError::BadRequest(format!("{name}={v:?} is not an id; expected a UUID"))
+                })
+            })
+            .transpose()
+    }
+
+    pub fn number(&self, name: &str) -> Result<Option<u64>, ApiError> {
+        self.text(name)
+            .map(|v| {
+                v.parse::<u64>().map_err(|_| {
+                    ApiError::BadRequest(format!("{name}={v:?} is not a whole number of 0 or more"))
+                })
+            })
+            .transpose()
+    }
+
+    pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
+        match self.text(name) {
+            None | Some("false") | Some("0") => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some(v) => Err(ApiError::BadRequest(format!(
+                "{name}={v:?} must be true or false"
+            ))),
+        }
+    }
+}
+
+/// Percent-decodes a query component (`+` is a space); bad escapes stay as typed.
+fn decode(s: &str) -> String {
+    let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16)).map(|d| d as u8);
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A path segment that must be a UUID.
+pub fn path_uuid(what: &str, v: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(v)
+        .map_err(|_| ApiError::BadRequest(format!("{what} {v:?} is not an id; expected a UUID")))
+}

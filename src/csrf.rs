@@ -4,7 +4,7 @@
 //!   (SHA-256, a key made when the server starts) of the signed-in session's
 //!   cookie, or, on the sign-in form, of a random nonce kept in a cookie of its
 //!   own; a post without the right one is refused (403);
-//! - every request to the pages that changes something (any method but GET
+//! - every request to the pages that changes something (see [`crate::same_origin`]) (any method but GET
 //!   and HEAD) is refused (403) when the browser says it comes from another
 //!   site or origin: `Sec-Fetch-Site` other than `same-origin` or `none`, or
 //!   an `Origin` other than this server's own. SameSite=Strict alone stops
@@ -16,11 +16,7 @@
 //! not held to the origin check (API clients in other origins, allowed by
 //! CORS, hold their own tokens).
 
-use crate::error::ApiError;
-use axum::extract::Request;
-use axum::http::{header, HeaderMap, Method};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap};
 use sha2::{Digest, Sha256};
 
 /// The cookie that holds the sign-in form's nonce.
@@ -100,48 +96,6 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter_map(|kv| kv.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
-}
-
-/// Refuses a request that changes something when the browser says it comes
-/// from another site or origin.
-pub async fn same_origin_only(req: Request, next: Next) -> Response {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
-        || req.uri().path().starts_with("/api/")
-    {
-        return next.run(req).await;
-    }
-    let h = req.headers();
-    let fetch_site = h.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    if let Some(site) = fetch_site {
-        if site != "same-origin" && site != "none" {
-            return refused(&format!(
-                "the browser says this request comes from another {}",
-                if site == "same-site" {
-                    "origin of this site"
-                } else {
-                    "site"
-                }
-            ));
-        }
-    }
-    if let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = h
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let own = [format!("http://{host}"), format!("https://{host}")];
-        if !own.iter().any(|o| o == origin) {
-            return refused(&format!("it comes from {origin}, not from this server"));
-        }
-    }
-    next.run(req).await
-}
-
-fn refused(why: &str) -> Response {
-    ApiError::Forbidden(format!(
-        "cross-site request refused: {why}. Use ragtrail's own pages, or call the API with `Authorization: Bearer <token>` from outside a browser"
-    ))
-    .into_response()
 }
 
 #[cfg(test)]

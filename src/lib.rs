@@ -3,12 +3,13 @@
 //! Each module depends only on those listed before it (see docs/architecture.md):
 //! - [`auth`]: access tokens and roles.
 //! - [`signing`]: the server's key and signed digests.
-//! - [`csrf`]: the forms' tokens and the same-origin check.
+//! - [`csrf`]: the forms' tokens.
 //! - [`current`]: the projections kept up to date with the store, event by event.
 //! - [`state`]: what every handler reaches, and the append-and-show path.
 //! - [`seal`]: board seals, made and checked.
 //! - [`wire`]: the JSON shape of an event, in and out.
 //! - [`error`]: the one mapping of errors to HTTP answers.
+//! - [`same_origin`]: pages that change something refuse other origins.
 //! - [`params`], [`caller`]: query parameters and who is asking, for the API and the pages.
 //! - [`item_log`]: an item's history, with its children's on request.
 //! - [`import`]: files of events (JSONL, CSV, exports), checked whole, then written at once.
@@ -29,6 +30,7 @@ pub mod export;
 pub mod import;
 pub mod item_log;
 pub mod params;
+pub mod same_origin;
 pub mod seal;
 pub mod server;
 pub mod signing;

@@ -22,8 +22,6 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-/// The largest request body accepted (a board report of a few hundred events fits).
-pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// How long a request may take before it is answered 408, unless configured.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -85,8 +83,8 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .fallback(|| async {
             ApiError::NotFound("no such route; see the README for the API".into()).into_response()
         })
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(crate::csrf::same_origin_only))
+        .layer(DefaultBodyLimit::max(api::body::BODY_LIMIT))
+        .layer(axum::middleware::from_fn(crate::same_origin::same_origin_only))
         .layer(axum::middleware::map_response(security_headers))
         .layer(
             // Method and path only: query strings could carry things that must not be logged.

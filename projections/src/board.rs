@@ -9,13 +9,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rustc_hash::FxHashMap;
 use uuid::Uuid;
 
-/// Which board to build: as at a date, as known at an instant (None: now), for one programme or all.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BoardQuery {
-    pub as_at: NaiveDate,
-    pub known_at: Option<DateTime<Utc>>,
-    pub programme: Option<Uuid>,
-}
+pub use crate::view::BoardQuery;
+
 
 /// The board as at `q.as_at`, as known at `q.known_at`.
 pub fn at(trail: &Trail, q: &BoardQuery) -> Board {

@@ -1,6 +1,6 @@
 //! A risk or an issue as at a date: raised, updated, closed, in order.
 
-use crate::board::BoardQuery;
+use crate::view::BoardQuery;
 use crate::trail::{Slot, Trail, Viewpoint};
 use crate::view::ConcernView;
 use ragtrail_events::{Event, Rag};

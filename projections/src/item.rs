@@ -2,7 +2,7 @@
 //! plan, target date and slippage, narratives, milestones, finance, metrics,
 //! risks and issues, and its direction of travel.
 
-use crate::board::BoardQuery;
+use crate::view::BoardQuery;
 use crate::movement::movement;
 use crate::trail::{Slot, SlotValue, Trail, Viewpoint};
 use crate::view::{Finance, ItemView, MilestoneView, Stamped, Travel, TravelStep};

@@ -1,7 +1,7 @@
 //! A metric as at a date: its definition and its readings by period, each
 //! rated by the report's RAG or, when it gives none, by the metric's rule.
 
-use crate::board::BoardQuery;
+use crate::view::BoardQuery;
 use crate::rating::{self, Rule};
 use crate::timeline::Hit;
 use crate::trail::{Slot, SlotValue, Stream, Trail, Viewpoint};

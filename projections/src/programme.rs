@@ -2,7 +2,7 @@
 //! seals), inspection judgements, roles, and the risks and issues raised
 //! against it rather than an item.
 
-use crate::board::BoardQuery;
+use crate::view::BoardQuery;
 use crate::concern;
 use crate::trail::{Slot, Stream, Trail, Viewpoint};
 use crate::view::{BoardEntry, BoardMeeting, JudgementView, ProgrammeView, SealView};

@@ -10,6 +10,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use uuid::Uuid;
 
+/// What to build a view for: as at a date, as known at an instant (None:
+/// now), for one programme or all.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BoardQuery {
+    pub as_at: NaiveDate,
+    pub known_at: Option<DateTime<Utc>>,
+    pub programme: Option<Uuid>,
+}
+
 /// Per dimension, how many items are at each RAG. (Struct fields spell it
 /// out, so that the OpenAPI document shows the map, not a name.)
 pub type RagCounts = BTreeMap<Dimension, BTreeMap<Rag, usize>>;

@@ -6,13 +6,16 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{header, StatusCode};
 use serde_json::Value;
 
+/// The largest request body accepted (a board report of a few hundred events fits).
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
 /// The body as a JSON object: 413 past the limit, 400 if it is not JSON or
 /// not an object (what is wrong inside it is for the typed parse to say, 422).
 pub fn json_object(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
     let bytes = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::TooLarge {
-                limit: crate::server::BODY_LIMIT,
+                limit: BODY_LIMIT,
             }
         } else {
             ApiError::Malformed(format!("cannot read the request body: {e}"))

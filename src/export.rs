@@ -78,16 +78,16 @@ fn write_err(path: &Path) -> impl Fn(std::io::Error) -> ExportError + '_ {
     }
 }
 
-/// Writes every event, in order, one JSON object per line; returns how many.
-pub fn jsonl(store: &Store, out: &Path, force: bool) -> Result<u64, ExportError> {
+/// Writes every event, in order, one JSON object per line; returns how
+/// many. `written` is told the count after each event (for a progress bar).
+pub fn jsonl(
+    store: &Store,
+    out: &Path,
+    force: bool,
+    mut written: impl FnMut(u64),
+) -> Result<u64, ExportError> {
     let file = create(out, force)?;
     let mut w = std::io::BufWriter::new(file);
-    let total = store.head().position;
-    let bar = if total > 10_000 {
-        indicatif::ProgressBar::new(total)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
     let mut n = 0;
     for e in store.iter_from(0) {
         let e = e?;
@@ -95,11 +95,10 @@ pub fn jsonl(store: &Store, out: &Path, force: bool) -> Result<u64, ExportError>
             .map_err(|e| write_err(out)(std::io::Error::other(e)))?;
         writeln!(w, "{line}").map_err(write_err(out))?;
         n += 1;
-        bar.inc(1);
+        written(n);
     }
     w.flush().map_err(write_err(out))?;
     w.get_ref().sync_all().map_err(write_err(out))?;
-    bar.finish_and_clear();
     Ok(n)
 }
 
@@ -223,9 +222,7 @@ fn show(v: Option<Measure>) -> String {
 fn previous_board(trail: &Trail, as_at: NaiveDate) -> Option<NaiveDate> {
     trail
         .programme_ids()
-        .flat_map(|p| ragtrail_projections::programme::board_dates(trail, p, None))
-        .map(|(d, _)| d)
-        .filter(|d| *d < as_at)
+        .filter_map(|p| ragtrail_projections::board::previous_date(trail, p, as_at, None))
         .max()
 }
 

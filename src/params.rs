@@ -118,3 +118,39 @@ pub fn path_uuid(what: &str, v: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(v)
         .map_err(|_| ApiError::BadRequest(format!("{what} {v:?} is not an id; expected a UUID")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_decoded_and_named_in_errors() {
+        let p = Params::from_query(Some(
+            "as_at=2024-09-10&known_at=2024-09-10T18%3A00%3A00Z&q=a+b%2Fc&bad=%zz&empty=&flag=1",
+        ));
+        assert_eq!(
+            p.date("as_at").unwrap(),
+            NaiveDate::from_ymd_opt(2024, 9, 10)
+        );
+        assert_eq!(
+            p.instant("known_at").unwrap().map(|t| t.to_rfc3339()),
+            Some("2024-09-10T18:00:00+00:00".to_string())
+        );
+        assert_eq!(p.text("q"), Some("a b/c"));
+        assert_eq!(p.text("bad"), Some("%zz"), "a bad escape stays as typed");
+        assert_eq!(p.text("empty"), None);
+        assert_eq!(p.date("missing").unwrap(), None);
+        assert!(p.flag("flag").unwrap());
+        assert!(!p.flag("missing").unwrap());
+        let e = p.date("q").unwrap_err().to_string();
+        assert!(e.starts_with("q=\"a b/c\" is not a date"), "{e}");
+        assert!(p
+            .number("q")
+            .unwrap_err()
+            .to_string()
+            .contains("whole number"));
+        assert!(p.uuid("q").unwrap_err().to_string().contains("UUID"));
+        assert!(p.flag("q").is_err());
+        assert!(path_uuid("board", "x").is_err());
+    }
+}

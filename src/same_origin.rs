@@ -50,4 +50,3 @@ fn refused(why: &str) -> Response {
     ))
     .into_response()
 }
-

@@ -292,9 +292,9 @@ impl Event {
     pub fn from_type_and_data(
         type_name: &str,
         data: serde_json::Value,
-    ) -> Result<Event, crate::FieldError> {
+    ) -> Result<Event, crate::field::FieldError> {
         if !Self::TYPE_NAMES.contains(&type_name) {
-            return Err(crate::FieldError::new(
+            return Err(crate::field::FieldError::new(
                 "type",
                 format!(
                     "unknown event type {type_name:?}; expected one of {}",
@@ -311,7 +311,7 @@ impl Event {
                 Some((_, rest)) => format!("data.{rest}"),
                 None => "data".to_string(),
             };
-            crate::FieldError::new(field, e.into_inner().to_string())
+            crate::field::FieldError::new(field, e.into_inner().to_string())
         })
     }
 

@@ -4,6 +4,7 @@
 //! The model:
 //! - [`vocab`]: RAG ratings, dimensions, phases and the other words of a report.
 //! - [`event`]: the [`Event`] payload enum, one variant per kind of fact.
+//! - [`field`]: the one field error, [`FieldError`].
 //! - [`validate`]: content rules, each error naming its field.
 //! - [`envelope`]: the stored [`Envelope`], its bytes and the hash chain.
 //!
@@ -27,6 +28,7 @@ mod disk;
 pub mod envelope;
 pub mod error;
 pub mod event;
+pub mod field;
 mod group;
 pub mod head;
 mod index;
@@ -44,8 +46,8 @@ pub use append::{Append, Head, NewEvent, Receipt};
 pub use envelope::{Digest32, Envelope, SCHEMA};
 pub use error::{AppendError, Damage, StoreError, WriteFailure};
 pub use event::{Event, PlannedPhase, Value};
+pub use field::FieldError;
 pub use shared::{OnDurable, Options};
 pub use store::Store;
-pub use validate::FieldError;
 pub use verify::{Verified, VerifyError};
 pub use vocab::*;

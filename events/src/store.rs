@@ -296,16 +296,19 @@ impl Store {
     /// call costs what was appended since (`Verified::checked` says how many
     /// events it checked). Then checks the head record as it was found when
     /// the store opened. [`Store::verify_full`] walks everything again.
-    pub fn verify(&self) -> Result<crate::Verified, crate::VerifyError> {
+    pub fn verify(&self) -> Result<crate::verify::Verified, crate::verify::VerifyError> {
         self.verify_from(false)
     }
 
     /// Walks the whole chain from position 1 (and remembers the result, as [`Store::verify`] does).
-    pub fn verify_full(&self) -> Result<crate::Verified, crate::VerifyError> {
+    pub fn verify_full(&self) -> Result<crate::verify::Verified, crate::verify::VerifyError> {
         self.verify_from(true)
     }
 
-    fn verify_from(&self, full: bool) -> Result<crate::Verified, crate::VerifyError> {
+    fn verify_from(
+        &self,
+        full: bool,
+    ) -> Result<crate::verify::Verified, crate::verify::VerifyError> {
         let mut kept = self.verified.lock().unwrap_or_else(|p| p.into_inner());
         let head = self.head().position;
         let from = match kept.as_ref() {
@@ -325,7 +328,7 @@ impl Store {
         *kept = Some(walked);
         drop(kept);
         match &self.shared.damage {
-            Some(d) => Err(crate::VerifyError::Bad {
+            Some(d) => Err(crate::verify::VerifyError::Bad {
                 position: d.position,
                 problem: d.problem.clone(),
             }),

@@ -2,9 +2,9 @@
 //! names the field that broke a rule and says what was expected.
 
 use crate::event::{Event, Value};
+pub use crate::field::FieldError;
 use crate::vocab::Unit;
 use chrono::{Datelike, NaiveDate};
-use std::fmt;
 
 /// Longest name, owner, sponsor, board, role or inspection area, in characters.
 pub const NAME_MAX: usize = 200;
@@ -21,43 +21,6 @@ pub const KEY_MAX: usize = 200;
 /// Earliest and latest dates accepted anywhere (catches typed years like 20244).
 pub const DATE_MIN: (i32, u32, u32) = (1900, 1, 1);
 pub const DATE_MAX: (i32, u32, u32) = (2200, 12, 31);
-
-/// The one field error of ragtrail, from the store to the HTTP answer and
-/// the import report: which field is wrong (its path, e.g. `data.title`,
-/// `events[2].reason`, or a CSV column), and what was expected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct FieldError {
-    /// Path of the field, e.g. `data.title`, `reason`, `effective`.
-    pub field: String,
-    pub message: String,
-}
-
-impl fmt::Display for FieldError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
-    }
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-
-    /// The same error, its path put under `parent`: `reason` within
-    /// `events[2]` is `events[2].reason`.
-    pub fn within(self, parent: &str) -> FieldError {
-        let field = match (parent.is_empty(), self.field.is_empty()) {
-            (true, _) => self.field,
-            (false, true) => parent.to_string(),
-            (false, false) if self.field.starts_with('[') => format!("{parent}{}", self.field),
-            (false, false) => format!("{parent}.{}", self.field),
-        };
-        FieldError { field, ..self }
-    }
-}
 
 type Check = Result<(), FieldError>;
 
@@ -421,25 +384,4 @@ pub fn idempotency_key(key: &str) -> Check {
         ));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod field_error_tests {
-    use super::FieldError;
-
-    #[test]
-    fn a_path_is_put_under_its_parent() {
-        let e = FieldError::new("reason", "is required");
-        assert_eq!(e.clone().within("events[2]").field, "events[2].reason");
-        assert_eq!(e.clone().within("").field, "reason");
-        assert_eq!(FieldError::new("", "x").within("events").field, "events");
-        assert_eq!(
-            FieldError::new("[1]", "x").within("events").field,
-            "events[1]"
-        );
-        assert_eq!(
-            e.within("events[2]").to_string(),
-            "events[2].reason: is required"
-        );
-    }
 }

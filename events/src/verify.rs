@@ -41,7 +41,7 @@ impl From<sled::Error> for VerifyError {
 pub fn verify_dir(dir: impl AsRef<Path>) -> Result<Verified, VerifyError> {
     let dir = dir.as_ref();
     // Holding sled (and its lock) keeps a writer out while we read.
-    let (_db, events, _) = crate::dir::open_sled(dir, &crate::Options::default())?;
+    let (_db, events, _) = crate::dir::open_sled(dir, &crate::shared::Options::default())?;
     let verified = walk(&events, Walk::start(), None, None)?.verified();
     let hash_at = |p: u64| -> Option<Digest32> {
         // The walk has checked every position up to `count`; only the head's is asked.

@@ -11,7 +11,6 @@ use uuid::Uuid;
 
 pub use crate::view::BoardQuery;
 
-
 /// The board as at `q.as_at`, as known at `q.known_at`.
 pub fn at(trail: &Trail, q: &BoardQuery) -> Board {
     Board {

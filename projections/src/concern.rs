@@ -1,7 +1,7 @@
 //! A risk or an issue as at a date: raised, updated, closed, in order.
 
-use crate::view::BoardQuery;
 use crate::trail::{Slot, Trail, Viewpoint};
+use crate::view::BoardQuery;
 use crate::view::ConcernView;
 use ragtrail_events::{Event, Rag};
 use uuid::Uuid;

@@ -2,9 +2,9 @@
 //! plan, target date and slippage, narratives, milestones, finance, metrics,
 //! risks and issues, and its direction of travel.
 
-use crate::view::BoardQuery;
 use crate::movement::movement;
 use crate::trail::{Slot, SlotValue, Trail, Viewpoint};
+use crate::view::BoardQuery;
 use crate::view::{Finance, ItemView, MilestoneView, Stamped, Travel, TravelStep};
 use crate::{concern, metric, programme};
 use chrono::{Datelike, NaiveDate};

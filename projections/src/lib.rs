@@ -32,6 +32,6 @@ pub mod trail;
 pub mod trend;
 pub mod view;
 
-pub use view::BoardQuery;
 pub use trail::Trail;
 pub use view::Board;
+pub use view::BoardQuery;

@@ -1,10 +1,10 @@
 //! A metric as at a date: its definition and its readings by period, each
 //! rated by the report's RAG or, when it gives none, by the metric's rule.
 
-use crate::view::BoardQuery;
 use crate::rating::{self, Rule};
 use crate::timeline::Hit;
 use crate::trail::{Slot, SlotValue, Stream, Trail, Viewpoint};
+use crate::view::BoardQuery;
 use crate::view::{MetricView, ReadingView};
 use chrono::NaiveDate;
 use ragtrail_events::{Event, Rag, Value};

@@ -2,9 +2,9 @@
 //! seals), inspection judgements, roles, and the risks and issues raised
 //! against it rather than an item.
 
-use crate::view::BoardQuery;
 use crate::concern;
 use crate::trail::{Slot, Stream, Trail, Viewpoint};
+use crate::view::BoardQuery;
 use crate::view::{BoardEntry, BoardMeeting, JudgementView, ProgrammeView, SealView};
 use chrono::{DateTime, NaiveDate, Utc};
 use ragtrail_events::Event;
@@ -109,15 +109,25 @@ pub(crate) fn previous_board(trail: &Trail, programme: Uuid, at: Viewpoint) -> O
         .max()
 }
 
+/// A board meeting's date and the board's name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct BoardDate {
+    pub(crate) date: NaiveDate,
+    pub(crate) board: String,
+}
+
 /// The board meetings of a programme, by date.
-pub fn board_dates(
+pub(crate) fn board_dates(
     trail: &Trail,
     programme: Uuid,
     known_at: Option<DateTime<Utc>>,
-) -> Vec<(NaiveDate, String)> {
-    let mut out: Vec<(NaiveDate, String)> =
+) -> Vec<BoardDate> {
+    let mut out: Vec<BoardDate> =
         board_meetings(trail, programme, trail.at(NaiveDate::MAX, known_at).upto)
-            .map(|(date, board)| (date, board.to_string()))
+            .map(|(date, board)| BoardDate {
+                date,
+                board: board.to_string(),
+            })
             .collect();
     out.sort();
     out

@@ -57,7 +57,7 @@ pub fn item(trail: &Trail, id: Uuid, known_at: Option<DateTime<Utc>>) -> Option<
     Some(
         programme::board_dates(trail, *programme, known_at)
             .into_iter()
-            .map(|(date, board)| {
+            .map(|programme::BoardDate { date, board }| {
                 let rag = item::rag_at(trail, id, trail.at(date, known_at))
                     .into_iter()
                     .map(|(d, s)| (d, s.value))
@@ -76,7 +76,7 @@ pub fn counts(
 ) -> Vec<CountsAtBoard> {
     programme::board_dates(trail, programme, known_at)
         .into_iter()
-        .map(|(date, board)| {
+        .map(|programme::BoardDate { date, board }| {
             let at = trail.at(date, known_at);
             let counts = count_rags(
                 trail

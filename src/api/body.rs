@@ -14,9 +14,7 @@ pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 pub fn json_object(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
     let bytes = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge {
-                limit: BODY_LIMIT,
-            }
+            ApiError::TooLarge { limit: BODY_LIMIT }
         } else {
             ApiError::Malformed(format!("cannot read the request body: {e}"))
         }

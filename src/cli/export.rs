@@ -7,6 +7,9 @@ use ragtrail_projections::Trail;
 use std::path::Path;
 use std::process::ExitCode;
 
+/// Logs of more events than this show a progress bar while they are written.
+const PROGRESS_OVER: u64 = 10_000;
+
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum Format {
     /// The whole log, one event per line with its hashes (`ragtrail import` restores it exactly).
@@ -37,7 +40,17 @@ pub async fn run(
         Ok(t)
     };
     let result = match format {
-        Format::Jsonl => export::jsonl(&store, out, force).map(|n| format!("{n} events")),
+        Format::Jsonl => {
+            let total = store.head().position;
+            let bar = if total > PROGRESS_OVER {
+                indicatif::ProgressBar::new(total)
+            } else {
+                indicatif::ProgressBar::hidden()
+            };
+            let done = export::jsonl(&store, out, force, |n| bar.set_position(n));
+            bar.finish_and_clear();
+            done.map(|n| format!("{n} events"))
+        }
         Format::Csv => trail()
             .map_err(export::ExportError::from)
             .and_then(|t| export::csv(&t, as_at, out, force))

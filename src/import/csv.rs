@@ -278,3 +278,86 @@ fn rag_row(get: &dyn Fn(&str) -> String) -> Result<NewEvent, RowErrors> {
         _ => Err(errs),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row<'a>(cells: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> String + 'a {
+        move |name| {
+            cells
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map_or(String::new(), |(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn values_read_as_reports_write_them() {
+        let mut errs = Vec::new();
+        assert_eq!(measure("24%", &mut errs), Some(Some(Measure::Number(24.0))));
+        assert_eq!(
+            measure("£3,561.50", &mut errs),
+            Some(Some(Measure::Pence(356150)))
+        );
+        assert_eq!(measure("yes", &mut errs), Some(Some(Measure::YesNo(true))));
+        assert_eq!(measure("", &mut errs), Some(None));
+        assert!(errs.is_empty());
+        assert_eq!(measure("lots", &mut errs), None);
+        assert_eq!(errs[0].field, "value");
+        assert_eq!(rag("A", &mut errs), Some(Some(Rag::Amber)));
+        assert_eq!(rag("", &mut errs), Some(None));
+        assert_eq!(rag("purple", &mut errs), None);
+        assert_eq!(errs[1].field, "rag");
+    }
+
+    #[test]
+    fn a_reading_row_takes_its_period_end_from_the_month() {
+        let get = row(&[
+            ("metric", "cla-rate"),
+            ("period", "2024-02"),
+            ("value", "98"),
+            ("rag", "g"),
+        ]);
+        let e = reading_row(&get).unwrap();
+        let Event::MetricReadingRecorded { period_end, .. } = e.event else {
+            panic!("a reading")
+        };
+        assert_eq!(period_end, NaiveDate::from_ymd_opt(2024, 2, 29).unwrap());
+        assert_eq!(e.effective, period_end);
+        let get = row(&[("period", "Q3"), ("value", "x")]);
+        let fields: Vec<String> = reading_row(&get)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["metric", "period", "value"]);
+    }
+
+    #[test]
+    fn a_rag_row_needs_a_rag_a_date_and_a_reason() {
+        let get = row(&[
+            ("item", "cib/p4"),
+            ("dimension", "savings"),
+            ("rag", "red"),
+            ("effective", "2024-09-10"),
+            ("reason", "slipped"),
+        ]);
+        let e = rag_row(&get).unwrap();
+        assert_eq!(
+            e.event,
+            Event::RagChanged {
+                dimension: Dimension::Savings,
+                rag: Rag::Red
+            }
+        );
+        assert_eq!(e.reason.as_deref(), Some("slipped"));
+        let get = row(&[("item", "cib/p4"), ("dimension", "colour")]);
+        let fields: Vec<String> = rag_row(&get)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["dimension", "rag", "effective", "reason"]);
+    }
+}

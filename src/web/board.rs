@@ -85,13 +85,8 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
     };
     let board = ragtrail_projections::board::at(&trail, &q);
     // Movement since the previous board of the programme.
-    let previous = programme.and_then(|pid| {
-        ragtrail_projections::programme::board_dates(&trail, pid, known_at)
-            .into_iter()
-            .map(|(d, _)| d)
-            .filter(|d| *d < as_at)
-            .max()
-    });
+    let previous = programme
+        .and_then(|pid| ragtrail_projections::board::previous_date(&trail, pid, as_at, known_at));
     let mut body = String::new();
     let _ = write!(
         body,

@@ -12,14 +12,15 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
-use ragtrail_events::{Append, AppendError, Dimension, Event, NewEvent};
+use ragtrail_events::{Append, AppendError, Dimension, Event, FieldError, NewEvent};
 use ragtrail_projections::view::ItemView;
 use ragtrail_projections::BoardQuery;
 use std::collections::HashMap;
 use std::fmt::Write;
 use uuid::Uuid;
 
-/// What a form sent back, and what was wrong with it.
+/// What a form sent back, and what was wrong with it: each error by the
+/// form's field name.
 #[derive(Default)]
 struct Feedback {
     form: &'static str,
@@ -27,7 +28,24 @@ struct Feedback {
     errors: HashMap<String, String>,
 }
 
+/// An item's page: its title and body.
+struct ItemPage {
+    title: String,
+    body: String,
+}
+
+/// Why an item's page cannot be shown.
+struct NoPage {
+    status: StatusCode,
+    message: String,
+}
+
 impl Feedback {
+    /// Marks the field an error names as wrong.
+    fn reject(&mut self, e: FieldError) {
+        self.errors.insert(e.field, e.message);
+    }
+
     fn value(&self, form: &str, name: &str) -> String {
         if self.form == form {
             esc(self.values.get(name).map(String::as_str).unwrap_or(""))
@@ -98,12 +116,7 @@ fn summary(e: &Event) -> String {
     text
 }
 
-fn render(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    fb: &Feedback,
-) -> Result<(String, String), (StatusCode, String)> {
+fn render(state: &AppState, caller: &Caller, id: Uuid, fb: &Feedback) -> Result<ItemPage, NoPage> {
     let today = Utc::now().date_naive();
     let (item, children, history): (ItemView, Vec<(Uuid, String, String)>, _) = {
         let trail = state.trail.read();
@@ -112,8 +125,10 @@ fn render(
             known_at: None,
             programme: None,
         };
-        let item = ragtrail_projections::item::at(&trail, id, &q)
-            .ok_or((StatusCode::NOT_FOUND, format!("No item {id}.")))?;
+        let item = ragtrail_projections::item::at(&trail, id, &q).ok_or_else(|| NoPage {
+            status: StatusCode::NOT_FOUND,
+            message: format!("No item {id}."),
+        })?;
         let children = trail
             .children_of(id)
             .into_iter()
@@ -123,8 +138,11 @@ fn render(
             .collect();
         let p = params(None);
         let _ = p;
-        let history = crate::item_log::read(&state.store, &trail, id, false, None)
-            .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+        let history =
+            crate::item_log::read(&state.store, &trail, id, false, None).map_err(|e| NoPage {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message: e.to_string(),
+            })?;
         (item, children, history)
     };
     let mut b = String::new();
@@ -254,7 +272,10 @@ fn render(
         );
     }
     b.push_str("</tbody></table></div>");
-    Ok((item.title, b))
+    Ok(ItemPage {
+        title: item.title,
+        body: b,
+    })
 }
 
 pub async fn page(
@@ -284,10 +305,10 @@ fn show(
             .into_response();
     };
     match render(state, caller, id, fb) {
-        Ok((title, body)) => (status, layout(&title, caller, &body)).into_response(),
-        Err((code, msg)) => (
-            code,
-            layout("Not found", caller, &format!("<p>{}</p>", esc(&msg))),
+        Ok(page) => (status, layout(&page.title, caller, &page.body)).into_response(),
+        Err(no) => (
+            no.status,
+            layout("Not found", caller, &format!("<p>{}</p>", esc(&no.message))),
         )
             .into_response(),
     }
@@ -313,8 +334,17 @@ fn form_values(body: &Bytes) -> HashMap<String, String> {
     .collect()
 }
 
-/// Appends one event from a form; on invalid content, the field and message.
-async fn record(state: &AppState, actor: &str, e: NewEvent) -> Result<u64, (String, String)> {
+/// An event's field as the form names it: the form's fields are the event's
+/// `data` fields, without the `data.` of the event's path.
+fn on_form(e: FieldError) -> FieldError {
+    match e.field.strip_prefix("data.") {
+        Some(f) => FieldError::new(f, e.message),
+        None => e,
+    }
+}
+
+/// Appends one event from a form; on invalid content, the form field to fix.
+async fn record(state: &AppState, actor: &str, e: NewEvent) -> Result<u64, FieldError> {
     let appended = state
         .append(Append {
             actor: actor.to_string(),
@@ -324,11 +354,8 @@ async fn record(state: &AppState, actor: &str, e: NewEvent) -> Result<u64, (Stri
         .await;
     match appended {
         Ok(r) => Ok(r.last().map_or(0, |r| r.position)),
-        Err(AppendError::Invalid { invalid, .. }) => {
-            let field = invalid.field.trim_start_matches("data.").to_string();
-            Err((field, invalid.message))
-        }
-        Err(other) => Err(("form".into(), other.to_string())),
+        Err(AppendError::Invalid { invalid, .. }) => Err(on_form(invalid)),
+        Err(other) => Err(FieldError::new("form", other.to_string())),
     }
 }
 
@@ -378,32 +405,28 @@ pub async fn record_rag(
     let Ok(stream) = Uuid::parse_str(&id) else {
         return show(&state, &caller, &id, &fb, StatusCode::NOT_FOUND);
     };
-    let get = |k: &str| fb.values.get(k).cloned().unwrap_or_default();
+    let values = fb.values.clone();
+    let get = |k: &str| values.get(k).cloned().unwrap_or_default();
     let event = Event::from_type_and_data(
         "RagChanged",
         serde_json::json!({"dimension": get("dimension"), "rag": get("rag")}),
     );
     let effective = NaiveDate::parse_from_str(&get("effective"), "%Y-%m-%d");
     match (&event, &effective) {
-        (Err(inv), _) => {
-            fb.errors.insert(
-                inv.field.trim_start_matches("data.").to_string(),
-                inv.message.clone(),
-            );
-        }
+        (Err(inv), _) => fb.reject(on_form(inv.clone())),
         (_, Err(_)) => {
-            fb.errors.insert(
-                "effective".into(),
-                "Give the date the status applies to.".into(),
-            );
+            fb.reject(FieldError::new(
+                "effective",
+                "Give the date the status applies to.",
+            ));
         }
         _ => {}
     }
     if get("reason").trim().is_empty() {
-        fb.errors.insert(
-            "reason".into(),
-            "A reason is required: say why the status changed.".into(),
-        );
+        fb.reject(FieldError::new(
+            "reason",
+            "A reason is required: say why the status changed.",
+        ));
     }
     if let (Ok(event), Ok(effective), true) = (event, effective, fb.errors.is_empty()) {
         let e = NewEvent {
@@ -415,9 +438,7 @@ pub async fn record_rag(
         };
         match record(&state, &actor, e).await {
             Ok(p) => return Redirect::to(&format!("{here}?recorded={p}#timeline")).into_response(),
-            Err((field, message)) => {
-                fb.errors.insert(field, message);
-            }
+            Err(e) => fb.reject(e),
         }
     }
     show(&state, &caller, &id, &fb, StatusCode::UNPROCESSABLE_ENTITY)
@@ -434,10 +455,11 @@ pub async fn record_reading(
         Ok(p) => p,
         Err(r) => return *r,
     };
-    let get = |k: &str| fb.values.get(k).cloned().unwrap_or_default();
+    let values = fb.values.clone();
+    let get = |k: &str| values.get(k).cloned().unwrap_or_default();
     let metric = Uuid::parse_str(&get("metric"));
     if metric.is_err() {
-        fb.errors.insert("form".into(), "Choose a metric.".into());
+        fb.reject(FieldError::new("form", "Choose a metric."));
     }
     if get("period").trim().is_empty() {
         fb.errors
@@ -445,10 +467,10 @@ pub async fn record_reading(
     }
     let end = NaiveDate::parse_from_str(&get("period_end"), "%Y-%m-%d");
     if end.is_err() {
-        fb.errors.insert(
-            "period_end".into(),
-            "Give the last day of the period.".into(),
-        );
+        fb.reject(FieldError::new(
+            "period_end",
+            "Give the last day of the period.",
+        ));
     }
     let raw = get("value");
     let value = if raw.trim().is_empty() {
@@ -464,10 +486,10 @@ pub async fn record_reading(
             .ok_or(())
     };
     if value.is_err() {
-        fb.errors.insert(
-            "value".into(),
-            "Give a number (or leave empty for a missing value).".into(),
-        );
+        fb.reject(FieldError::new(
+            "value",
+            "Give a number (or leave empty for a missing value).",
+        ));
     }
     if let (Ok(metric), Ok(end), Ok(value), true) = (metric, end, value, fb.errors.is_empty()) {
         let mut data =
@@ -491,17 +513,10 @@ pub async fn record_reading(
                     Ok(_) => {
                         return Redirect::to(&format!("/trends?metric={metric}")).into_response()
                     }
-                    Err((field, message)) => {
-                        fb.errors.insert(field, message);
-                    }
+                    Err(e) => fb.reject(e),
                 }
             }
-            Err(inv) => {
-                fb.errors.insert(
-                    inv.field.trim_start_matches("data.").to_string(),
-                    inv.message,
-                );
-            }
+            Err(inv) => fb.reject(on_form(inv)),
         }
     }
     show(&state, &caller, &id, &fb, StatusCode::UNPROCESSABLE_ENTITY)

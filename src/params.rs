@@ -79,6 +79,29 @@ impl Params {
             .transpose()
     }
 
+    /// A log position or count: a whole number from 0 to 2^63 - 1 (what
+    /// every client's 64-bit integer holds).
+    pub fn position(&self, name: &str) -> Result<Option<u64>, ApiError> {
+        match self.number(name)? {
+            Some(n) if n > i64::MAX as u64 => Err(ApiError::BadRequest(format!(
+                "{name}={n} is beyond the largest position, {}",
+                i64::MAX
+            ))),
+            n => Ok(n),
+        }
+    }
+
+    /// A page size: `default` if not given, else 1 to `max`.
+    pub fn limit(&self, name: &str, default: u64, max: u64) -> Result<u64, ApiError> {
+        match self.position(name)? {
+            None => Ok(default),
+            Some(n) if (1..=max).contains(&n) => Ok(n),
+            Some(n) => Err(ApiError::BadRequest(format!(
+                "{name}={n} is out of range; ask for 1 to {max} a page"
+            ))),
+        }
+    }
+
     pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
         match self.text(name) {
             None | Some("false") | Some("0") => Ok(false),

@@ -280,6 +280,35 @@ proptest! {
     }
 
     #[test]
+    fn a_board_read_page_by_page_is_the_whole_board(
+        steps in proptest::collection::vec(arb_step(), 1..40),
+        as_at in arb_day(),
+        limit in 1usize..6,
+    ) {
+        let log = build(&steps);
+        let trail = Trail::rebuild(&log.events);
+        let q = BoardQuery { as_at, known_at: None, programme: None };
+        let whole = board::at(&trail, &q);
+        let (mut programmes, mut items, mut after, mut pages) = (Vec::new(), Vec::new(), None, 0);
+        loop {
+            let page = board::page(&trail, &q, after, limit).unwrap();
+            prop_assert!(page.board.programmes.len() + page.board.items.len() <= limit);
+            prop_assert_eq!(&page.board.counts, &whole.counts);
+            programmes.extend(page.board.programmes);
+            items.extend(page.board.items);
+            pages += 1;
+            prop_assert!(pages <= 100, "pages end");
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        prop_assert_eq!(programmes, whole.programmes);
+        prop_assert_eq!(items, whole.items);
+        prop_assert!(board::page(&trail, &q, Some(Uuid::from_u128(999_999)), limit).is_err());
+    }
+
+    #[test]
     fn comparing_a_date_with_itself_shows_no_movement(
         steps in proptest::collection::vec(arb_step(), 1..40),
         d in arb_day(),

@@ -38,13 +38,8 @@ pub async fn page(
 ) -> Result<Json<EventsPage>, ApiError> {
     caller.may_read(&state)?;
     let p = Params::from_query(uri.query());
-    let after = p.number("after")?.unwrap_or(0);
-    let limit = p.number("limit")?.unwrap_or(PAGE_DEFAULT);
-    if limit == 0 || limit > PAGE_MAX {
-        return Err(ApiError::BadRequest(format!(
-            "limit={limit} is out of range; ask for 1 to {PAGE_MAX} events a page"
-        )));
-    }
+    let after = p.position("after")?.unwrap_or(0);
+    let limit = p.limit("limit", PAGE_DEFAULT, PAGE_MAX)?;
     let known_at = p.instant("known_at")?;
     let events: Vec<Envelope> = match p.uuid("stream")? {
         Some(stream) => state
@@ -62,10 +57,15 @@ pub async fn page(
         .take_while(|e| known_at.is_none_or(|t| e.recorded_at <= t))
         .collect();
     let next_after = events.last().map_or(after, |e| e.position);
+    let head = state.store.head();
+    // Another page follows if this one is full and the log goes on past it.
+    let full = events.len() as u64 == limit;
+    let next = (full && next_after < head.position).then_some(next_after);
     Ok(Json(EventsPage {
         events: events.iter().map(EnvelopeView::from).collect(),
         next_after,
-        head: state.store.head(),
+        next,
+        head,
     }))
 }
 
@@ -158,7 +158,7 @@ pub async fn live(
         .transpose()?;
     let after = match resume {
         Some(id) => id,
-        None => p.number("after")?.unwrap_or(0),
+        None => p.position("after")?.unwrap_or(0),
     };
     let place = state.feed_places.clone().try_acquire_owned().map_err(|_| ApiError::Busy {
         detail: format!(

@@ -47,7 +47,7 @@ impl Modify for BearerAuth {
         tokens::create, tokens::list, tokens::revoke
     ),
     components(schemas(
-        AppendBody, BatchBody, BatchReceipts, EnvelopeView, EventsPage, ItemTrend, ProgrammeCounts,
+        AppendBody, BatchBody, BatchReceipts, EnvelopeView, EventsPage, BoardPage, ItemTrend, ProgrammeCounts,
         ItemHistory, BoardEntry, BoardsList, Health, VerifyReport, PublicKey, SealResult, SealCheck,
         TokenRequest, TokenCreated, TokenList, Problem, crate::signing::SignedDigest,
         crate::auth::Identity, crate::auth::Role,

@@ -7,6 +7,7 @@ use ragtrail_events::{Head, Receipt};
 use ragtrail_projections::history::HistoryEntry;
 use ragtrail_projections::trend::{CountsAtBoard, RagAtBoard};
 use ragtrail_projections::view::BoardEntry;
+use ragtrail_projections::Board;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -19,9 +20,24 @@ pub struct BatchReceipts {
 #[derive(Serialize, ToSchema)]
 pub struct EventsPage {
     pub events: Vec<EnvelopeView>,
-    /// Pass as `after` for the next page.
+    /// The position of the last event given (or `after`, if none).
+    #[schema(minimum = 0, maximum = 9223372036854775807_i64)]
     pub next_after: u64,
+    /// Pass as `after` for the next page; null when this page reaches the head.
+    #[schema(minimum = 0, maximum = 9223372036854775807_i64)]
+    pub next: Option<u64>,
     pub head: Head,
+}
+
+/// One page of the board (`GET /api/v1/board`): its rows are the programmes
+/// in id order, each followed by its items in reference order. `counts` are
+/// the whole board's.
+#[derive(Serialize, ToSchema)]
+pub struct BoardPage {
+    #[serde(flatten)]
+    pub board: Board,
+    /// Pass as `after` for the next page; null on the last page.
+    pub next: Option<Uuid>,
 }
 
 #[derive(Serialize, ToSchema)]

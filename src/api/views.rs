@@ -2,7 +2,7 @@
 //! trends, an item's history, and the list of board meetings. Every one takes
 //! `known_at` to answer "as the board saw it then".
 
-use super::types::{BoardsList, ItemHistory, ItemTrend, Problem, ProgrammeCounts};
+use super::types::{BoardPage, BoardsList, ItemHistory, ItemTrend, Problem, ProgrammeCounts};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::params::{path_uuid, Params};
@@ -13,27 +13,34 @@ use axum::Json;
 use chrono::{NaiveDate, Utc};
 use ragtrail_projections::compare::Comparison;
 use ragtrail_projections::trend::MetricTrend;
-use ragtrail_projections::{Board, BoardQuery};
+use ragtrail_projections::BoardQuery;
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-/// The board as at a date: every item with RAG per dimension (who set it, when,
-/// why), owner, phase, target date and slippage, narratives, metrics, finance,
-/// risks and issues; counts by RAG.
+/// Rows (programmes and items) of a board page unless `limit` says otherwise.
+const BOARD_PAGE_DEFAULT: u64 = 200;
+/// The most rows a board page holds.
+const BOARD_PAGE_MAX: u64 = 1000;
+
+/// The board as at a date, a page at a time: every item with RAG per
+/// dimension (who set it, when, why), owner, phase, target date and slippage,
+/// narratives, metrics, finance, risks and issues; counts by RAG (of the whole board).
 #[utoipa::path(get, path = "/api/v1/board", tag = "views",
     params(
         ("as_at" = Option<String>, Query, description = "Board date, YYYY-MM-DD (default today)"),
         ("known_at" = Option<String>, Query, description = "Only what was recorded by this RFC 3339 instant: what the board saw then"),
         ("programme" = Option<String>, Query, description = "One programme's id"),
+        ("limit" = Option<u64>, Query, description = "Rows (programmes and items) a page, 1 to 1000 (default 200)"),
+        ("after" = Option<String>, Query, description = "The `next` of the page before"),
     ),
-    responses((status = 200, body = Board), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = BoardPage), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn board(
     State(state): State<AppState>,
     caller: Caller,
     uri: Uri,
-) -> Result<Json<Board>, ApiError> {
+) -> Result<Json<BoardPage>, ApiError> {
     caller.may_read(&state)?;
     let p = Params::from_query(uri.query());
     let q = BoardQuery {
@@ -41,6 +48,8 @@ pub async fn board(
         known_at: p.instant("known_at")?,
         programme: p.uuid("programme")?,
     };
+    let limit = p.limit("limit", BOARD_PAGE_DEFAULT, BOARD_PAGE_MAX)?;
+    let after = p.uuid("after")?;
     let trail = state.trail.read();
     if let Some(id) = q.programme {
         if ragtrail_projections::programme::at(
@@ -56,7 +65,12 @@ pub async fn board(
             return Err(ApiError::NotFound(format!("no programme {id}")));
         }
     }
-    Ok(Json(ragtrail_projections::board::at(&trail, &q)))
+    let page = ragtrail_projections::board::page(&trail, &q, after, limit as usize)
+        .map_err(|e| ApiError::BadRequest(format!("after: {e}")))?;
+    Ok(Json(BoardPage {
+        board: page.board,
+        next: page.next,
+    }))
 }
 
 /// Movement between two dates, exceptions first: RAG per dimension, metric

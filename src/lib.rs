@@ -10,6 +10,7 @@
 //! - [`wire`]: the JSON shape of an event, in and out.
 //! - [`error`]: the one mapping of errors to HTTP answers.
 //! - [`same_origin`]: pages that change something refuse other origins.
+//! - [`etag`]: conditional reads of the views (ETag, 304, no-cache).
 //! - [`params`], [`caller`]: query parameters and who is asking, for the API and the pages.
 //! - [`item_log`]: an item's history, with its children's on request.
 //! - [`import`]: files of events (JSONL, CSV, exports), checked whole, then written at once.
@@ -26,6 +27,7 @@ pub mod csrf;
 pub mod current;
 pub mod demo;
 pub mod error;
+pub mod etag;
 pub mod export;
 pub mod import;
 pub mod item_log;

@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::signing::{write_private, Signer};
 use crate::state::{AppState, Services};
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Request, StatusCode};
+use axum::http::{HeaderValue, Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::Router;
 use ragtrail_events::Store;
@@ -42,6 +42,8 @@ pub struct Config {
     pub max_connections: usize,
     /// How long a client may take to send a request's headers (and a kept-alive connection may idle).
     pub header_timeout: Duration,
+    /// The origins whose pages may call the API from a browser (CORS); none by default.
+    pub cors_origins: Vec<HeaderValue>,
 }
 
 /// Errors that stop the server from starting.
@@ -67,23 +69,34 @@ pub enum StartError {
 
 /// The whole router, with its layers.
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
-    let prompt = api::routes()
+    let mut prompt = api::routes()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::etag::revalidate,
+        ))
         .layer(axum::middleware::from_fn(api::body::json_only))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,
         ));
+    let mut streaming = api::streaming_routes();
+    if let Some(cors) = cors_layer(&state.cors_origins) {
+        prompt = prompt.layer(cors.clone());
+        streaming = streaming.layer(cors);
+    }
     Router::new()
         .merge(prompt)
         .merge(crate::web::routes().layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,
         )))
-        .merge(api::streaming_routes())
+        .merge(streaming)
         .fallback(|| async {
             ApiError::NotFound("no such route; see the README for the API".into()).into_response()
         })
         .layer(DefaultBodyLimit::max(api::body::BODY_LIMIT))
+        // gzip or br when the client asks; never the live feed (its events must not wait in a buffer).
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::from_fn(crate::same_origin::same_origin_only))
         .layer(axum::middleware::map_response(security_headers))
         .layer(
@@ -95,6 +108,53 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state)
+}
+
+/// CORS for the API, when origins are named (`--cors-origin`); none otherwise,
+/// so a browser page of another origin cannot read the API.
+fn cors_layer(origins: &[HeaderValue]) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{header, Method};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+            .allow_methods([Method::GET, Method::POST, Method::DELETE])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::IF_NONE_MATCH,
+                header::ACCEPT,
+                header::HeaderName::from_static("idempotency-key"),
+                header::HeaderName::from_static("last-event-id"),
+            ])
+            .expose_headers([
+                header::ETAG,
+                header::CONTENT_DISPOSITION,
+                header::RETRY_AFTER,
+                header::WWW_AUTHENTICATE,
+            ])
+            .max_age(Duration::from_secs(600)),
+    )
+}
+
+/// An origin as a browser sends it: `scheme://host[:port]`, nothing more.
+pub fn parse_origin(text: &str) -> Result<HeaderValue, String> {
+    let t = text.trim().trim_end_matches('/');
+    let ok = match t.split_once("://") {
+        Some(("http" | "https", host)) => {
+            !host.is_empty() && !host.contains(['/', '?', '#', ' ', '*'])
+        }
+        _ => false,
+    };
+    if !ok {
+        return Err(format!(
+            "{text:?} is not an origin; give it as https://dashboard.example.org (scheme and host, and a port if not the default)"
+        ));
+    }
+    HeaderValue::from_str(t).map_err(|_| format!("{text:?} is not an origin"))
 }
 
 /// The headers every answer carries: no script may run (the pages have none),
@@ -158,6 +218,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         feed_max: config.feed_max,
         feed_places: Arc::new(tokio::sync::Semaphore::new(config.feed_max)),
         shutdown: stop_rx,
+        cors_origins: config.cors_origins.clone(),
     }));
     let shutdown = shutdown_signal();
     let listener = tokio::net::TcpListener::bind(config.addr)

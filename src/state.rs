@@ -66,6 +66,8 @@ pub struct Services {
     pub feed_max: usize,
     /// The places left for live-feed subscribers.
     pub feed_places: Arc<tokio::sync::Semaphore>,
+    /// The origins whose pages may call the API (CORS).
+    pub cors_origins: Vec<axum::http::HeaderValue>,
     /// Flips to true when the server is shutting down (ends live feeds).
     pub shutdown: watch::Receiver<bool>,
 }

@@ -155,12 +155,10 @@ pub fn page(
         match skip_to.take() {
             // After the programme's own row: all its items follow.
             Some(skip) if skip == *p => {}
-            Some(skip) => {
-                if !mine.by_ref().any(|i| i.id == skip) {
-                    return Err(PageError::NoSuchRow(skip));
-                }
+            Some(skip) if !mine.by_ref().any(|i| i.id == skip) => {
+                return Err(PageError::NoSuchRow(skip));
             }
-            None => {}
+            _ => {}
         }
         for i in mine {
             if rows > limit {

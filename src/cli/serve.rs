@@ -40,6 +40,10 @@ pub struct Options {
     /// kept-alive connection may sit idle, before it is closed.
     #[arg(long, value_name = "SECS", default_value_t = server::HEADER_TIMEOUT.as_secs())]
     pub header_timeout: u64,
+    /// An origin whose web pages may call the API from a browser (CORS), e.g.
+    /// https://dashboard.example.org; give it once per origin. None by default.
+    #[arg(long, value_name = "ORIGIN", value_parser = server::parse_origin)]
+    pub cors_origin: Vec<axum::http::HeaderValue>,
 }
 
 pub async fn run(o: Options) -> ExitCode {
@@ -61,6 +65,7 @@ pub async fn run(o: Options) -> ExitCode {
         feed_max: o.live_max.max(1),
         max_connections: o.max_connections.max(1),
         header_timeout: std::time::Duration::from_secs(o.header_timeout.max(1)),
+        cors_origins: o.cors_origin,
     })
     .await
     {

@@ -114,10 +114,6 @@ async fn the_log_says_where_the_next_page_starts_and_refuses_positions_past_int6
             problem["detail"].as_str().unwrap().starts_with("after="),
             "{problem}"
         );
-        assert!(
-            !body.contains(beyond) || body.contains("beyond") || body.contains("whole number"),
-            "{body}"
-        );
     }
     let r = get(&s, "/api/v1/events?after=9223372036854775807", &[]).await;
     assert_eq!(r.status(), StatusCode::OK);

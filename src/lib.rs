@@ -14,7 +14,8 @@
 //! - [`params`], [`caller`]: query parameters and who is asking, for the API and the pages.
 //! - [`item_log`]: an item's history, with its children's on request.
 //! - [`import`]: files of events (JSONL, CSV, exports), checked whole, then written at once.
-//! - [`export`]: the log as JSONL, the board as CSV, a board pack as XLSX.
+//! - [`table`]: views as tables, written as CSV and XLSX.
+//! - [`export`]: the log as JSONL, and tables to files.
 //! - [`demo`]: the seed reports as demo programmes, for `serve --demo`.
 //! - [`api`]: the HTTP routes under `/api/v1`.
 //! - [`web`]: the web pages for people.
@@ -37,5 +38,6 @@ pub mod seal;
 pub mod server;
 pub mod signing;
 pub mod state;
+pub mod table;
 pub mod web;
 pub mod wire;

@@ -220,15 +220,16 @@ fn an_exported_log_restores_exactly_and_the_board_pack_opens() {
     ]);
     assert_eq!(code, 0, "{out}");
     let text = std::fs::read_to_string(&csv).unwrap();
+    let text = text
+        .strip_prefix('\u{feff}')
+        .expect("a byte-order mark for Excel");
     assert!(text
         .lines()
         .next()
         .unwrap()
-        .starts_with("programme,reference,kind,title"));
-    assert!(
-        text.contains("Sufficiency Statement 2018-2020,Scorecard,standard"),
-        "{text}"
-    );
+        .starts_with("programme_id,programme,item_id,parent_id,reference,kind,title"));
+    assert!(text.contains(",Sufficiency Statement 2018-2020,"), "{text}");
+    assert!(text.contains(",Scorecard,standard,"), "{text}");
     assert!(text.contains(",amber,"), "{text}");
 
     let pack = dir.path().join("pack.xlsx");
@@ -247,22 +248,28 @@ fn an_exported_log_restores_exactly_and_the_board_pack_opens() {
     let mut book: calamine::Xlsx<_> = calamine::open_workbook(&pack).unwrap();
     assert_eq!(
         book.sheet_names(),
-        vec!["Board", "Movement", "Metrics", "Audit log"]
+        vec!["About", "Board", "Movement", "Metrics", "Audit log"]
     );
     let board = book.worksheet_range("Board").unwrap();
+    let heads: Vec<String> = (0..board.width())
+        .map(|c| board.get_value((0, c as u32)).unwrap().to_string())
+        .collect();
+    let at = |name: &str| heads.iter().position(|h| h == name).unwrap() as u32;
     assert_eq!(
-        board.get_value((1, 5)).map(|c| c.to_string()),
-        Some("amber".into())
+        board
+            .get_value((1, at("overall_rag")))
+            .map(|c| c.to_string()),
+        Some("Amber".into())
     );
     let metrics = book.worksheet_range("Metrics").unwrap();
     assert_eq!(
-        metrics.get_value((1, 1)).map(|c| c.to_string()),
+        metrics.get_value((1, 3)).map(|c| c.to_string()),
         Some("% of cared for children accommodated beyond 20 miles".into())
     );
     let audit = book.worksheet_range("Audit log").unwrap();
     assert_eq!(audit.height(), 6, "a header and one row per event");
     assert_eq!(
-        audit.get_value((5, 3)).map(|c| c.to_string()),
+        audit.get_value((5, 7)).map(|c| c.to_string()),
         Some("Cheshire East PMO".into())
     );
 }
@@ -334,7 +341,7 @@ fn csv_exports_neutralise_formulas_and_exports_never_overwrite_unasked() {
     assert_eq!(code, 0, "{out}");
     assert!(std::fs::read_to_string(&csv)
         .unwrap()
-        .starts_with("programme,"));
+        .starts_with("\u{feff}programme_id,"));
     // Never through a symbolic link, even with --force.
     let target = dir.path().join("someone-elses.txt");
     std::fs::write(&target, "theirs").unwrap();

@@ -38,10 +38,11 @@ pub fn rate(
     if let Some(r) = reported {
         return (Some(r), Rating::Reported);
     }
-    let (Some(v), Some(t), Some(tol)) = (value, rule.target, rule.tolerance_pct) else {
+    let (Some(value), Some(target), Some(tol)) = (value, rule.target, rule.tolerance_pct) else {
         return (None, Rating::Unrated);
     };
-    let (v, t) = (v.as_f64(), t.as_f64());
+    // Figures are computed as numbers but shown as the report gives them (money in £).
+    let (v, t) = (value.as_f64(), target.as_f64());
     let better = |a: f64, b: f64| match rule.good_direction {
         Direction::Up => a > b,
         Direction::Down => a < b,
@@ -63,28 +64,81 @@ pub fn rate(
         return (
             Some(Rag::Green),
             Rating::Rule(format!(
-                "Green: {v} is on target {t} or within {tol}% of it ({dir} is better)"
+                "Green: {value} is on target {target} or within {tol}% of it ({dir} is better)"
             )),
         );
     }
-    match previous.map(Value::as_f64) {
-        Some(p) if better(v, p) => (
+    // How far off: a percentage of the target, or (a target of 0 has no percentages) the distance.
+    let gap = if gap_pct.is_finite() {
+        format!("{gap_pct:.1}% from target {target}")
+    } else {
+        format!("{} from target {target}", (v - t).abs())
+    };
+    match previous {
+        Some(p) if better(v, p.as_f64()) => (
             Some(Rag::Amber),
             Rating::Rule(format!(
-                "Amber: {v} is {gap_pct:.1}% from target {t}, beyond {tol}%, but improving on {p} ({dir} is better)"
+                "Amber: {value} is {gap}, beyond {tol}%, but improving on {p} ({dir} is better)"
             )),
         ),
         Some(p) => (
             Some(Rag::Red),
             Rating::Rule(format!(
-                "Red: {v} is {gap_pct:.1}% from target {t}, beyond {tol}%, and not improving on {p} ({dir} is better)"
+                "Red: {value} is {gap}, beyond {tol}%, and not improving on {p} ({dir} is better)"
             )),
         ),
         None => (
             Some(Rag::Red),
             Rating::Rule(format!(
-                "Red: {v} is {gap_pct:.1}% from target {t}, beyond {tol}%, with no earlier reading to show improvement"
+                "Red: {value} is {gap}, beyond {tol}%, with no earlier reading to show improvement"
             )),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(target: Value, good_direction: Direction) -> Rule {
+        Rule {
+            target: Some(target),
+            tolerance_pct: Some(10.0),
+            good_direction,
+        }
+    }
+
+    #[test]
+    fn a_rule_speaks_in_the_report_s_units() {
+        let (rag, why) = rate(
+            None,
+            Some(Value::Pence(372_400)),
+            None,
+            rule(Value::Pence(320_000), Direction::Down),
+        );
+        assert_eq!(rag, Some(Rag::Red));
+        let Rating::Rule(text) = why else {
+            panic!("a rule")
+        };
+        assert_eq!(
+            text,
+            "Red: £3724.00 is 16.4% from target £3200.00, beyond 10%, with no earlier reading to show improvement"
+        );
+    }
+
+    #[test]
+    fn a_target_of_zero_is_a_distance_not_a_percentage() {
+        let (rag, why) = rate(
+            None,
+            Some(Value::Number(3.0)),
+            Some(Value::Number(5.0)),
+            rule(Value::Number(0.0), Direction::Down),
+        );
+        assert_eq!(rag, Some(Rag::Amber));
+        let Rating::Rule(text) = why else {
+            panic!("a rule")
+        };
+        assert!(!text.contains("inf"), "{text}");
+        assert!(text.contains("3 is 3 from target 0"), "{text}");
     }
 }

@@ -12,6 +12,7 @@ use crate::wire::EnvelopeView;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::Stream;
 use ragtrail_events::Envelope;
@@ -35,9 +36,11 @@ pub async fn page(
     State(state): State<AppState>,
     caller: Caller,
     uri: Uri,
-) -> Result<Json<EventsPage>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     caller.may_read(&state)?;
     let p = Params::from_query(uri.query());
+    let format = super::tables::asked(&p, &headers)?;
     let after = p.position("after")?.unwrap_or(0);
     let limit = p.limit("limit", PAGE_DEFAULT, PAGE_MAX)?;
     let known_at = p.instant("known_at")?;
@@ -56,6 +59,11 @@ pub async fn page(
         .into_iter()
         .take_while(|e| known_at.is_none_or(|t| e.recorded_at <= t))
         .collect();
+    if format != super::tables::Format::Json {
+        let source = crate::table::views::Source::of(&state.store)?;
+        let book = crate::table::views::log_page(&events, after, source);
+        return super::tables::download(&book, format);
+    }
     let next_after = events.last().map_or(after, |e| e.position);
     let head = state.store.head();
     // Another page follows if this one is full and the log goes on past it.
@@ -66,7 +74,8 @@ pub async fn page(
         next_after,
         next,
         head,
-    }))
+    })
+    .into_response())
 }
 
 struct Tail {

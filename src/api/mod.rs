@@ -7,6 +7,7 @@ mod audit;
 pub mod body;
 mod log;
 mod openapi;
+mod tables;
 mod tokens;
 pub mod types;
 mod views;

@@ -2,13 +2,16 @@
 //! trends, an item's history, and the list of board meetings. Every one takes
 //! `known_at` to answer "as the board saw it then".
 
+use super::tables::{self, Format};
 use super::types::{BoardPage, BoardsList, ItemHistory, ItemTrend, Problem, ProgrammeCounts};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::params::{path_uuid, Params};
 use crate::state::AppState;
+use crate::table::{self, views::Source};
 use axum::extract::{Path, State};
-use axum::http::Uri;
+use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{NaiveDate, Utc};
 use ragtrail_projections::compare::Comparison;
@@ -17,6 +20,31 @@ use ragtrail_projections::BoardQuery;
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
+}
+
+/// 404 unless programme `id` is registered (at any date, as known at `q.known_at`).
+fn no_programme(
+    trail: &ragtrail_projections::Trail,
+    id: uuid::Uuid,
+    q: &BoardQuery,
+) -> Result<(), ApiError> {
+    let ever = BoardQuery {
+        as_at: NaiveDate::MAX,
+        ..*q
+    };
+    match ragtrail_projections::programme::at(trail, id, &ever) {
+        Some(_) => Ok(()),
+        None => Err(ApiError::NotFound(format!("no programme {id}"))),
+    }
+}
+
+/// Runs slow work (a whole board, a workbook) off the async threads.
+async fn blocking(
+    work: impl FnOnce() -> Result<Response, ApiError> + Send + 'static,
+) -> Result<Response, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Internal(format!("the download stopped: {e}")))?
 }
 
 /// Rows (programmes and items) of a board page unless `limit` says otherwise.
@@ -40,9 +68,11 @@ pub async fn board(
     State(state): State<AppState>,
     caller: Caller,
     uri: Uri,
-) -> Result<Json<BoardPage>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     caller.may_read(&state)?;
     let p = Params::from_query(uri.query());
+    let format = tables::asked(&p, &headers)?;
     let q = BoardQuery {
         as_at: p.date("as_at")?.unwrap_or_else(today),
         known_at: p.instant("known_at")?,
@@ -50,27 +80,30 @@ pub async fn board(
     };
     let limit = p.limit("limit", BOARD_PAGE_DEFAULT, BOARD_PAGE_MAX)?;
     let after = p.uuid("after")?;
+    if format != Format::Json {
+        // A download is the whole board, as `ragtrail export` writes it.
+        return blocking(move || {
+            let trail = state.trail.read();
+            if let Some(id) = q.programme {
+                no_programme(&trail, id, &q)?;
+            }
+            let source = Source::of(&state.store)?;
+            let book = table::views::board_pack(&trail, &q, source, state.store.iter_from(0))?;
+            tables::download(&book, format)
+        })
+        .await;
+    }
     let trail = state.trail.read();
     if let Some(id) = q.programme {
-        if ragtrail_projections::programme::at(
-            &trail,
-            id,
-            &BoardQuery {
-                as_at: NaiveDate::MAX,
-                ..q
-            },
-        )
-        .is_none()
-        {
-            return Err(ApiError::NotFound(format!("no programme {id}")));
-        }
+        no_programme(&trail, id, &q)?;
     }
     let page = ragtrail_projections::board::page(&trail, &q, after, limit as usize)
         .map_err(|e| ApiError::BadRequest(format!("after: {e}")))?;
     Ok(Json(BoardPage {
         board: page.board,
         next: page.next,
-    }))
+    })
+    .into_response())
 }
 
 /// Movement between two dates, exceptions first: RAG per dimension, metric
@@ -87,20 +120,26 @@ pub async fn compare(
     State(state): State<AppState>,
     caller: Caller,
     uri: Uri,
-) -> Result<Json<Comparison>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     caller.may_read(&state)?;
     let p = Params::from_query(uri.query());
+    let format = tables::asked(&p, &headers)?;
     let need = |name: &str| ApiError::BadRequest(format!("{name} is required: a date, YYYY-MM-DD"));
     let from = p.date("from")?.ok_or_else(|| need("from"))?;
     let to = p.date("to")?.ok_or_else(|| need("to"))?;
-    let trail = state.trail.read();
-    Ok(Json(ragtrail_projections::compare::between(
-        &trail,
-        from,
-        to,
-        p.instant("known_at")?,
-        p.uuid("programme")?,
-    )))
+    let (known_at, programme) = (p.instant("known_at")?, p.uuid("programme")?);
+    let cmp = {
+        let trail = state.trail.read();
+        ragtrail_projections::compare::between(&trail, from, to, known_at, programme)
+    };
+    match format {
+        Format::Json => Ok(Json(cmp).into_response()),
+        f => tables::download(
+            &table::views::comparison(&cmp, programme, Source::of(&state.store)?),
+            f,
+        ),
+    }
 }
 
 /// A metric's readings over time with target and RAG (and the rule behind any derived RAG).
@@ -112,14 +151,32 @@ pub async fn metric_trend(
     caller: Caller,
     Path(id): Path<String>,
     uri: Uri,
-) -> Result<Json<MetricTrend>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     caller.may_read(&state)?;
     let id = path_uuid("metric", &id)?;
     let p = Params::from_query(uri.query());
-    let trail = state.trail.read();
-    let trend = ragtrail_projections::trend::metric(&trail, id, p.instant("known_at")?)
-        .ok_or_else(|| ApiError::NotFound(format!("no metric {id}")))?;
-    Ok(Json(trend))
+    let format = tables::asked(&p, &headers)?;
+    let known_at = p.instant("known_at")?;
+    let (trend, unit) = {
+        let trail = state.trail.read();
+        let trend = ragtrail_projections::trend::metric(&trail, id, known_at)
+            .ok_or_else(|| ApiError::NotFound(format!("no metric {id}")))?;
+        let q = BoardQuery {
+            as_at: NaiveDate::MAX,
+            known_at,
+            programme: None,
+        };
+        let unit = ragtrail_projections::metric::at(&trail, id, &q).map(|m| m.unit);
+        (trend, unit)
+    };
+    match format {
+        Format::Json => Ok(Json(trend).into_response()),
+        f => tables::download(
+            &table::views::metric_trend(&trend, unit, known_at, Source::of(&state.store)?),
+            f,
+        ),
+    }
 }
 
 /// An item's RAG per dimension at each board date of its programme.
@@ -184,10 +241,12 @@ pub async fn history(
     caller: Caller,
     Path(id): Path<String>,
     uri: Uri,
-) -> Result<Json<ItemHistory>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     caller.may_read(&state)?;
     let id = path_uuid("item", &id)?;
     let p = Params::from_query(uri.query());
+    let format = tables::asked(&p, &headers)?;
     let known_at = p.instant("known_at")?;
     let children = p.flag("children")?;
     let entries = {
@@ -199,10 +258,17 @@ pub async fn history(
             "nothing has been recorded about {id}"
         )));
     }
-    Ok(Json(ItemHistory {
-        item: id,
-        events: entries,
-    }))
+    match format {
+        Format::Json => Ok(Json(ItemHistory {
+            item: id,
+            events: entries,
+        })
+        .into_response()),
+        f => tables::download(
+            &table::views::history(id, &entries, known_at, Source::of(&state.store)?),
+            f,
+        ),
+    }
 }
 
 /// Every board meeting, newest first, with its seal if sealed.

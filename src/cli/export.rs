@@ -3,7 +3,8 @@
 use super::open_existing;
 use chrono::{NaiveDate, Utc};
 use ragtrail::export;
-use ragtrail_projections::Trail;
+use ragtrail::table::views::{board_pack, Source};
+use ragtrail_projections::{BoardQuery, Trail};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -14,9 +15,10 @@ const PROGRESS_OVER: u64 = 10_000;
 pub enum Format {
     /// The whole log, one event per line with its hashes (`ragtrail import` restores it exactly).
     Jsonl,
-    /// The board as at a date, one row per item.
+    /// The board as at a date, one row per item (as GET /api/v1/board?format=csv).
     Csv,
-    /// A board pack: the board, the movement since the previous board, metrics, the audit log.
+    /// The board pack: what the file is, the board, the movement since the
+    /// previous board, metrics, the audit log (as GET /api/v1/board?format=xlsx).
     Xlsx,
 }
 
@@ -51,14 +53,26 @@ pub async fn run(
             bar.finish_and_clear();
             done.map(|n| format!("{n} events"))
         }
-        Format::Csv => trail()
-            .map_err(export::ExportError::from)
-            .and_then(|t| export::csv(&t, as_at, out, force))
-            .map(|n| format!("the board as at {as_at}: {n} items")),
-        Format::Xlsx => trail()
-            .map_err(export::ExportError::from)
-            .and_then(|t| export::xlsx(&store, &t, as_at, out, force))
-            .map(|()| format!("the board pack as at {as_at}")),
+        Format::Csv | Format::Xlsx => {
+            let xlsx = matches!(format, Format::Xlsx);
+            let book = trail().and_then(|t| {
+                let q = BoardQuery {
+                    as_at,
+                    known_at: None,
+                    programme: None,
+                };
+                board_pack(&t, &q, Source::of(&store)?, store.iter_from(0))
+            });
+            book.map_err(export::ExportError::from)
+                .and_then(|book| {
+                    export::table(&book, xlsx, out, force)?;
+                    Ok(book.sheets.first().map_or(0, |s| s.rows.len()))
+                })
+                .map(|n| match format {
+                    Format::Xlsx => format!("the board pack as at {as_at} ({n} items)"),
+                    _ => format!("the board as at {as_at}: {n} items"),
+                })
+        }
     };
     store.close().await;
     match result {

@@ -78,6 +78,11 @@ impl From<AppendError> for ApiError {
             // The store names the event by its index in the append; a
             // handler of several events puts the field under it (`events[i]`).
             AppendError::Invalid { invalid, .. } => ApiError::Invalid(invalid),
+            AppendError::NoSuchTarget { invalid, .. } => ApiError::NotFound(invalid.to_string()),
+            AppendError::Contradicts { invalid, .. } => ApiError::Conflict {
+                detail: invalid.to_string(),
+                current_version: None,
+            },
             AppendError::Conflict { actual, .. } => ApiError::Conflict {
                 detail: e.to_string(),
                 current_version: Some(actual),

@@ -7,32 +7,54 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Query parameters, parsed one by one with errors naming the parameter.
-pub struct Params(HashMap<String, String>);
+pub struct Params {
+    values: HashMap<String, String>,
+    /// A form leaves fields it has no value for empty (`as_at=`), which means
+    /// "not given"; an API client that sends `as_at=` has sent a bad date.
+    blank_is_absent: bool,
+}
 
 impl Params {
+    /// An API request's query: a parameter given empty is a bad value, 400.
     pub fn from_query(q: Option<&str>) -> Params {
-        Params(
-            q.map(|q| {
-                q.split('&')
-                    .filter(|kv| !kv.is_empty())
-                    .map(|kv| {
-                        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                        (decode(k), decode(v))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        )
+        Params {
+            values: parse(q),
+            blank_is_absent: false,
+        }
     }
 
-    /// A parameter as given, if given and not empty.
+    /// A page's query or a posted form: an empty field is as if not given.
+    pub fn from_form(q: Option<&str>) -> Params {
+        Params {
+            values: parse(q),
+            blank_is_absent: true,
+        }
+    }
+
+    /// A parameter as given; for a form, only if not empty.
     pub fn text(&self, name: &str) -> Option<&str> {
-        self.0
+        self.values
             .get(name)
             .map(String::as_str)
-            .filter(|v| !v.is_empty())
+            .filter(|v| !(self.blank_is_absent && v.is_empty()))
     }
+}
 
+/// The `name=value` pairs of a query, decoded.
+fn parse(q: Option<&str>) -> HashMap<String, String> {
+    q.map(|q| {
+        q.split('&')
+            .filter(|kv| !kv.is_empty())
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                (decode(k), decode(v))
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+impl Params {
     pub fn date(&self, name: &str) -> Result<Option<NaiveDate>, ApiError> {
         self.text(name)
             .map(|v| {
@@ -161,7 +183,18 @@ mod tests {
         );
         assert_eq!(p.text("q"), Some("a b/c"));
         assert_eq!(p.text("bad"), Some("%zz"), "a bad escape stays as typed");
-        assert_eq!(p.text("empty"), None);
+        assert_eq!(p.text("empty"), Some(""));
+        assert!(
+            p.date("empty").is_err(),
+            "an API client's empty value is a bad value"
+        );
+        let form = Params::from_form(Some("as_at=&q=x"));
+        assert_eq!(
+            form.date("as_at").unwrap(),
+            None,
+            "a form's empty field is not given"
+        );
+        assert_eq!(form.text("q"), Some("x"));
         assert_eq!(p.date("missing").unwrap(), None);
         assert!(p.flag("flag").unwrap());
         assert!(!p.flag("missing").unwrap());

@@ -61,9 +61,14 @@ impl AppendBody {
             Value::Null => Value::Object(Default::default()),
             d => d.clone(),
         };
+        let mut event = Event::from_type_and_data(&self.type_name, data)?;
+        // A plan's months are a set: kept in month order, whatever order they came in.
+        if let Event::TimelinePlanned { months } = &mut event {
+            months.sort_by_key(|m| m.month);
+        }
         Ok(NewEvent {
             stream: self.stream,
-            event: Event::from_type_and_data(&self.type_name, data)?,
+            event,
             effective: self.effective,
             reason: self.reason.clone(),
             expected_version: self.expected_version,
@@ -177,7 +182,8 @@ fn hint(field: &str) -> &'static str {
 
 /// Parses JSON into `T`, with serde's error turned into a [`FieldError`]
 /// that names the field by its path (`events[1].stream`).
-pub fn parse<T: DeserializeOwned>(json: Value) -> Result<T, FieldError> {
+pub fn parse<T: DeserializeOwned>(mut json: Value) -> Result<T, FieldError> {
+    whole_numbers(&mut json);
     serde_path_to_error::deserialize::<_, T>(json).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };
@@ -205,6 +211,24 @@ pub fn parse<T: DeserializeOwned>(json: Value) -> Result<T, FieldError> {
             .to_string();
         FieldError::new(path, message)
     })
+}
+
+/// JSON does not tell `3` from `3.0`: a whole number written with a point is
+/// read as the integer it is, so an integer field takes it too.
+fn whole_numbers(v: &mut Value) {
+    match v {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64() {
+                let whole = f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15;
+                if whole {
+                    *v = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(whole_numbers),
+        Value::Object(m) => m.values_mut().for_each(whole_numbers),
+        _ => {}
+    }
 }
 
 fn uuid_text<'de, D: Deserializer<'de>>(d: D) -> Result<Uuid, D::Error> {
@@ -287,6 +311,17 @@ mod tests {
         v["type"] = json!("StatusChanged");
         let body: AppendBody = parse(v).unwrap();
         assert_eq!(body.to_new_event().unwrap_err().field, "type");
+    }
+
+    #[test]
+    fn a_whole_number_with_a_point_is_an_integer() {
+        let mut v = rag();
+        v["expected_version"] = json!(3.0);
+        let body: AppendBody = parse(v).unwrap();
+        assert_eq!(body.expected_version, Some(3));
+        let mut v = rag();
+        v["expected_version"] = json!(3.5);
+        assert_eq!(error_of::<AppendBody>(v).field, "expected_version");
     }
 
     #[test]

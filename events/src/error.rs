@@ -11,6 +11,13 @@ use uuid::Uuid;
 pub enum AppendError {
     #[error("event {index}: {invalid}")]
     Invalid { index: usize, invalid: FieldError },
+    /// A correction names an event its stream does not hold.
+    #[error("event {index}: {invalid}")]
+    NoSuchTarget { index: usize, invalid: FieldError },
+    /// A correction contradicts what the stream holds (it corrects a
+    /// correction, or replaces an event with one of another type).
+    #[error("event {index}: {invalid}")]
+    Contradicts { index: usize, invalid: FieldError },
     #[error("version conflict on stream {stream}: expected version {expected}, but it is at version {actual}; re-read the stream and retry")]
     Conflict {
         stream: Uuid,

@@ -16,7 +16,7 @@ pub const TITLE_MAX: usize = 500;
 pub const TEXT_MAX: usize = 20_000;
 /// Longest reason, in characters.
 pub const REASON_MAX: usize = 4_000;
-/// Longest idempotency key, in bytes.
+/// Longest idempotency key, in characters.
 pub const KEY_MAX: usize = 200;
 /// Earliest and latest dates accepted anywhere (catches typed years like 20244).
 pub const DATE_MIN: (i32, u32, u32) = (1900, 1, 1);
@@ -24,7 +24,8 @@ pub const DATE_MAX: (i32, u32, u32) = (2200, 12, 31);
 
 type Check = Result<(), FieldError>;
 
-fn text(field: &str, value: &str, max: usize, required: bool) -> Check {
+/// Checks text: not blank when required, at most `max` characters, no control characters.
+pub fn text(field: &str, value: &str, max: usize, required: bool) -> Check {
     if required && value.trim().is_empty() {
         return Err(FieldError::new(field, "must not be empty"));
     }
@@ -377,10 +378,11 @@ pub fn envelope(e: &Event, effective: NaiveDate, reason: Option<&str>, actor: &s
 
 /// Checks an idempotency key.
 pub fn idempotency_key(key: &str) -> Check {
-    if key.is_empty() || key.len() > KEY_MAX {
+    let n = key.chars().count();
+    if n == 0 || n > KEY_MAX {
         return Err(FieldError::new(
             "idempotency_key",
-            format!("must be 1 to {KEY_MAX} bytes"),
+            format!("must be 1 to {KEY_MAX} characters"),
         ));
     }
     Ok(())

@@ -496,7 +496,14 @@ impl Writer {
             } = &ne.event
             {
                 self.check_correction(ne.stream, *target, replacement.as_deref())
-                    .map_err(|invalid| AppendError::Invalid { index: i, invalid })?;
+                    .map_err(|bad| match bad {
+                        Correction::NoTarget(invalid) => {
+                            AppendError::NoSuchTarget { index: i, invalid }
+                        }
+                        Correction::Contradicts(invalid) => {
+                            AppendError::Contradicts { index: i, invalid }
+                        }
+                    })?;
             }
             let draft = Draft {
                 position: part.head.position + 1,
@@ -576,7 +583,7 @@ impl Writer {
         stream: Uuid,
         target: Uuid,
         replacement: Option<&Event>,
-    ) -> Result<(), FieldError> {
+    ) -> Result<(), Correction> {
         let positions = read_lock(&self.shared.index)
             .streams
             .get(&stream)
@@ -592,29 +599,37 @@ impl Writer {
             }
         }
         let Some(original) = found else {
-            return Err(FieldError::new(
+            return Err(Correction::NoTarget(FieldError::new(
                 "data.target",
                 format!("no event {target} in stream {stream}; a correction must name an event of the same stream"),
-            ));
+            )));
         };
         if matches!(original.event, Event::Corrected { .. }) {
-            return Err(FieldError::new(
+            return Err(Correction::Contradicts(FieldError::new(
                 "data.target",
                 "names a correction; correct the original event instead",
-            ));
+            )));
         }
         if let Some(r) = replacement {
             if r.type_name() != original.event.type_name() {
-                return Err(FieldError::new(
+                return Err(Correction::Contradicts(FieldError::new(
                     "data.replacement",
                     format!(
                         "is a {} but the corrected event is a {}; a replacement must be the same type",
                         r.type_name(),
                         original.event.type_name()
                     ),
-                ));
+                )));
             }
         }
         Ok(())
     }
+}
+
+/// Why a correction cannot be made.
+enum Correction {
+    /// Its stream holds no such event.
+    NoTarget(FieldError),
+    /// It contradicts what the stream holds.
+    Contradicts(FieldError),
 }

@@ -26,10 +26,11 @@ fn idempotency_key(body: Option<String>, headers: &HeaderMap) -> Result<Option<S
         })
         .transpose()?;
     match (body, header) {
-        (Some(b), Some(h)) if b != h => Err(ApiError::invalid(
-            "idempotency_key",
-            "differs from the Idempotency-Key header; send one or make them equal",
-        )),
+        // Two keys that disagree: the request contradicts itself about which request it is.
+        (Some(b), Some(h)) if b != h => Err(ApiError::Conflict {
+            detail: "idempotency_key differs from the Idempotency-Key header; send one, or make them equal".into(),
+            current_version: None,
+        }),
         (b, h) => Ok(b.or(h)),
     }
 }
@@ -113,6 +114,13 @@ pub async fn batch(
             AppendError::Invalid { index, invalid } => {
                 ApiError::Invalid(invalid.within(&format!("events[{index}]")))
             }
+            AppendError::NoSuchTarget { index, invalid } => {
+                ApiError::NotFound(invalid.within(&format!("events[{index}]")).to_string())
+            }
+            AppendError::Contradicts { index, invalid } => ApiError::Conflict {
+                detail: invalid.within(&format!("events[{index}]")).to_string(),
+                current_version: None,
+            },
             other => other.into(),
         })?;
     Ok((

@@ -5,6 +5,7 @@
 mod append;
 mod audit;
 pub mod body;
+mod contract;
 mod log;
 mod openapi;
 mod tables;

@@ -98,7 +98,7 @@ pub async fn board(
         no_programme(&trail, id, &q)?;
     }
     let page = ragtrail_projections::board::page(&trail, &q, after, limit as usize)
-        .map_err(|e| ApiError::BadRequest(format!("after: {e}")))?;
+        .map_err(|e| ApiError::NotFound(format!("after: {e}")))?;
     Ok(Json(BoardPage {
         board: page.board,
         next: page.next,

@@ -83,7 +83,7 @@ pub fn set_by(s: &ragtrail_projections::view::Stamp) -> String {
 
 /// Query parameters of a page.
 pub fn params(q: Option<&str>) -> Params {
-    Params::from_query(q)
+    Params::from_form(q)
 }
 
 /// Where people who may not read are sent instead: the sign-in page.

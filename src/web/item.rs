@@ -316,7 +316,7 @@ fn show(
 
 fn form_values(body: &Bytes) -> HashMap<String, String> {
     let text = String::from_utf8_lossy(body);
-    let p = crate::params::Params::from_query(Some(&text));
+    let p = crate::params::Params::from_form(Some(&text));
     [
         crate::csrf::FIELD,
         "dimension",

@@ -83,7 +83,7 @@ pub async fn submit(
     body: Bytes,
 ) -> Response {
     let text = String::from_utf8_lossy(&body);
-    let p = crate::params::Params::from_query(Some(&text));
+    let p = crate::params::Params::from_form(Some(&text));
     let next = safe_next(p.text("next"));
     let token = p.text("token").unwrap_or("").trim().to_string();
     let nonce = crate::csrf::cookie(&headers, crate::csrf::NONCE_COOKIE);
@@ -131,7 +131,7 @@ pub async fn submit(
 
 pub async fn signout(State(state): State<AppState>, caller: Caller, body: Bytes) -> Response {
     let text = String::from_utf8_lossy(&body);
-    let p = crate::params::Params::from_query(Some(&text));
+    let p = crate::params::Params::from_form(Some(&text));
     if caller.0.is_some() && !crate::csrf::matches(p.text(crate::csrf::FIELD), caller.1.as_deref())
     {
         return super::html::csrf_refused(&caller);

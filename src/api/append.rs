@@ -24,7 +24,9 @@ fn idempotency_key(body: Option<String>, headers: &HeaderMap) -> Result<Option<S
                 ApiError::BadRequest("the Idempotency-Key header must be plain text".into())
             })
         })
-        .transpose()?;
+        .transpose()?
+        // An empty header is no key (some clients send one rather than leave it out).
+        .filter(|h| !h.is_empty());
     match (body, header) {
         // Two keys that disagree: the request contradicts itself about which request it is.
         (Some(b), Some(h)) if b != h => Err(ApiError::Conflict {

@@ -457,7 +457,8 @@ fn parameter(path: &str, name: &str) -> Option<(Value, Value)> {
         ),
         "children" | "full" => (json!({"type": "boolean"}), json!(false)),
         "Idempotency-Key" => (
-            json!({"type": "string", "minLength": 1, "maxLength": KEY_MAX, "pattern": "^[!-~]([ -~]*[!-~])?$"}),
+            json!({"type": "string", "maxLength": KEY_MAX, "pattern": "^([!-~]([ -~]*[!-~])?)?$",
+                "description": "Printable ASCII; empty is no key"}),
             json!("board-2024-09-10-p4"),
         ),
         "name" => (
@@ -524,6 +525,13 @@ fn common_errors(method: &str, path: &str, has_body: bool) -> Vec<(&'static str,
     }
     if method == "post" || method == "delete" {
         e.push(("403", "The token's role may not do this"));
+    }
+    if path == "/api/v1/events" || path == "/api/v1/batches" {
+        e.push((
+            "404",
+            "A correction names an event its stream does not hold",
+        ));
+        e.push(("409", "The stream is not at expected_version, the idempotency key was used for another request, or a correction contradicts the stream"));
     }
     e
 }

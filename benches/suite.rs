@@ -5,7 +5,7 @@
 //! Settings (environment): `RAGTRAIL_BENCH_SECS` seconds per throughput
 //! measurement (default 3); `RAGTRAIL_BENCH_SIZES` log sizes for the query and
 //! replay figures (default `10000,100000,1000000`); `RAGTRAIL_BENCH_ONLY` one of
-//! `appends`, `queries`, `disk` to run a part; `RAGTRAIL_BENCH_PERF=FILE` records
+//! `appends`, `queries`, `views`, `disk` to run a part; `RAGTRAIL_BENCH_PERF=FILE` records
 //! a `perf` profile of the server during the 32-client HTTP appends
 //! (`RAGTRAIL_BENCH_PERF_CLIENTS=1` or `8` for another row). PostgreSQL rows need Debian's
 //! `postgresql` package (`apt-get install -y postgresql`); without it they are
@@ -430,9 +430,14 @@ impl Server {
     fn start() -> Server {
         let dir = tempfile::TempDir::new().expect("tempdir");
         let data = dir.path().join("data");
+        Server::start_on(&data, dir)
+    }
+
+    /// The server on the store in `data` (`dir` is kept for as long as it runs).
+    fn start_on(data: &Path, dir: tempfile::TempDir) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ragtrail"))
             .args(["serve", "--addr", "127.0.0.1:0", "--data"])
-            .arg(&data)
+            .arg(data)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -831,6 +836,12 @@ fn queries(total: u64, pg: Option<&Postgres>) -> Queries {
 /// index rebuilt) and every event replayed into the projections.
 /// Returns (open s, replay events/s, peak RSS MB once open, peak RSS MB).
 fn from_the_log(total: u64) -> (f64, f64, f64, f64) {
+    let dir = restored(total);
+    restart_figures(&dir)
+}
+
+/// A store of the synthetic log of `total` events, written by restoring it.
+fn restored(total: u64) -> tempfile::TempDir {
     let dir = tempfile::TempDir::new().expect("tempdir");
     let rt = runtime();
     {
@@ -848,6 +859,11 @@ fn from_the_log(total: u64) -> (f64, f64, f64, f64) {
         }
         rt.block_on(store.close());
     }
+    dir
+}
+
+/// The restart figures of the store in `dir`, from a fresh process.
+fn restart_figures(dir: &tempfile::TempDir) -> (f64, f64, f64, f64) {
     let out = Command::new(std::env::current_exe().expect("own path"))
         .env("RAGTRAIL_BENCH_RESTART", dir.path())
         .stderr(Stdio::inherit())
@@ -865,6 +881,62 @@ fn from_the_log(total: u64) -> (f64, f64, f64, f64) {
         [open_s, rate, opened, rss] => (open_s, rate, opened, rss),
         _ => panic!("the restart child said {text:?}"),
     }
+}
+
+/// The read views over HTTP at `total` events: the board of one programme as
+/// at a random date, plain and compressed (p50/p99 ms and bytes on the wire),
+/// and the size of every view's default answer (no parameters).
+fn views(total: u64) -> Json {
+    let dir = restored(total);
+    let data = dir.path().to_path_buf();
+    let server = Server::start_on(&data, dir);
+    let client = reqwest::Client::new();
+    let rt = runtime();
+    let get = |path: String, coding: Option<&'static str>| {
+        let mut req = client.get(format!("{}{path}", server.base)).bearer_auth(&server.token);
+        if let Some(c) = coding {
+            req = req.header("accept-encoding", c);
+        }
+        async move {
+            let a = Instant::now();
+            let res = req.send().await.expect("request");
+            assert!(res.status().is_success(), "{path}: {}", res.status());
+            let n = res.bytes().await.expect("body").len();
+            (a.elapsed().as_secs_f64() * 1e3, n)
+        }
+    };
+    let mut rows = Vec::new();
+    println!("\nThe board of one programme as at a random date over HTTP, at {total} events (300 requests each)");
+    println!("{:>9} | {:>8} | {:>8} | {:>10}", "encoding", "p50 ms", "p99 ms", "mean bytes");
+    for coding in [None, Some("gzip"), Some("br")] {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let (mut times, mut bytes) = (Vec::new(), 0usize);
+        for _ in 0..300 {
+            let p = rng(&mut state) % PROGRAMMES;
+            let d = start_day() + Span::days((rng(&mut state) % (5 * 365)) as i64);
+            let (ms, n) = rt.block_on(get(format!("/api/v1/board?as_at={d}&programme={}", programme(p)), coding));
+            times.push(ms);
+            bytes += n;
+        }
+        times.sort_by(f64::total_cmp);
+        let (p50, p99, mean) = (pct(&times, 0.5), pct(&times, 0.99), bytes / 300);
+        let name = coding.unwrap_or("none");
+        println!("{name:>9} | {p50:>8.2} | {p99:>8.2} | {mean:>10}");
+        rows.push(json!({"encoding": name, "board_p50_ms": p50, "board_p99_ms": p99, "mean_bytes": mean}));
+    }
+    println!("\nDefault answers (no parameters), plain, at {total} events");
+    let mut defaults = Vec::new();
+    for path in [
+        "/api/v1/board", "/api/v1/events", "/api/v1/boards", "/api/v1/compare?from=2020-01-01&to=2024-12-31",
+        "/api/v1/verify", "/api/v1/openapi.json",
+    ] {
+        let (ms, n) = rt.block_on(get(path.to_string(), None));
+        println!("{path:>45} | {n:>10} bytes | {ms:>8.1} ms");
+        defaults.push(json!({"path": path, "bytes": n, "ms": ms}));
+    }
+    let largest = defaults.iter().filter_map(|d| d["bytes"].as_u64()).max().unwrap_or(0);
+    println!("largest default answer: {:.2} MB", largest as f64 / 1e6);
+    json!({"events": total, "board": rows, "defaults": defaults, "largest_default_bytes": largest})
 }
 
 /// The restart child: opens the store in `dir`, replays it, prints the figures.
@@ -1030,6 +1102,10 @@ fn main() {
             rows.push(json!({"events": total, "open_s": open_s, "replay_per_s": rate, "restart_s": restart, "rss_open_mb": opened, "peak_rss_mb": rss}));
         }
         results.insert("restart".into(), Json::Array(rows));
+    }
+    if wants("views") {
+        let rows: Vec<Json> = sizes().into_iter().map(views).collect();
+        results.insert("views".into(), Json::Array(rows));
     }
     if wants("appends") {
         println!("\nDurable appends/s ({:.0} s each; ratios to raw sled with one value per group (ragtrail's layout), flush + fdatasync, with the store's group sizes)", secs().as_secs_f64());

@@ -893,7 +893,9 @@ fn views(total: u64) -> Json {
     let client = reqwest::Client::new();
     let rt = runtime();
     let get = |path: String, coding: Option<&'static str>| {
-        let mut req = client.get(format!("{}{path}", server.base)).bearer_auth(&server.token);
+        let mut req = client
+            .get(format!("{}{path}", server.base))
+            .bearer_auth(&server.token);
         if let Some(c) = coding {
             req = req.header("accept-encoding", c);
         }
@@ -907,14 +909,20 @@ fn views(total: u64) -> Json {
     };
     let mut rows = Vec::new();
     println!("\nThe board of one programme as at a random date over HTTP, at {total} events (300 requests each)");
-    println!("{:>9} | {:>8} | {:>8} | {:>10}", "encoding", "p50 ms", "p99 ms", "mean bytes");
+    println!(
+        "{:>9} | {:>8} | {:>8} | {:>10}",
+        "encoding", "p50 ms", "p99 ms", "mean bytes"
+    );
     for coding in [None, Some("gzip"), Some("br")] {
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         let (mut times, mut bytes) = (Vec::new(), 0usize);
         for _ in 0..300 {
             let p = rng(&mut state) % PROGRAMMES;
             let d = start_day() + Span::days((rng(&mut state) % (5 * 365)) as i64);
-            let (ms, n) = rt.block_on(get(format!("/api/v1/board?as_at={d}&programme={}", programme(p)), coding));
+            let (ms, n) = rt.block_on(get(
+                format!("/api/v1/board?as_at={d}&programme={}", programme(p)),
+                coding,
+            ));
             times.push(ms);
             bytes += n;
         }
@@ -922,19 +930,29 @@ fn views(total: u64) -> Json {
         let (p50, p99, mean) = (pct(&times, 0.5), pct(&times, 0.99), bytes / 300);
         let name = coding.unwrap_or("none");
         println!("{name:>9} | {p50:>8.2} | {p99:>8.2} | {mean:>10}");
-        rows.push(json!({"encoding": name, "board_p50_ms": p50, "board_p99_ms": p99, "mean_bytes": mean}));
+        rows.push(
+            json!({"encoding": name, "board_p50_ms": p50, "board_p99_ms": p99, "mean_bytes": mean}),
+        );
     }
     println!("\nDefault answers (no parameters), plain, at {total} events");
     let mut defaults = Vec::new();
     for path in [
-        "/api/v1/board", "/api/v1/events", "/api/v1/boards", "/api/v1/compare?from=2020-01-01&to=2024-12-31",
-        "/api/v1/verify", "/api/v1/openapi.json",
+        "/api/v1/board",
+        "/api/v1/events",
+        "/api/v1/boards",
+        "/api/v1/compare?from=2020-01-01&to=2024-12-31",
+        "/api/v1/verify",
+        "/api/v1/openapi.json",
     ] {
         let (ms, n) = rt.block_on(get(path.to_string(), None));
         println!("{path:>45} | {n:>10} bytes | {ms:>8.1} ms");
         defaults.push(json!({"path": path, "bytes": n, "ms": ms}));
     }
-    let largest = defaults.iter().filter_map(|d| d["bytes"].as_u64()).max().unwrap_or(0);
+    let largest = defaults
+        .iter()
+        .filter_map(|d| d["bytes"].as_u64())
+        .max()
+        .unwrap_or(0);
     println!("largest default answer: {:.2} MB", largest as f64 / 1e6);
     json!({"events": total, "board": rows, "defaults": defaults, "largest_default_bytes": largest})
 }

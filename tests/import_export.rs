@@ -263,7 +263,7 @@ fn an_exported_log_restores_exactly_and_the_board_pack_opens() {
     );
     let metrics = book.worksheet_range("Metrics").unwrap();
     assert_eq!(
-        metrics.get_value((1, 3)).map(|c| c.to_string()),
+        metrics.get_value((1, 4)).map(|c| c.to_string()),
         Some("% of cared for children accommodated beyond 20 miles".into())
     );
     let audit = book.worksheet_range("Audit log").unwrap();

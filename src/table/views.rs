@@ -178,6 +178,7 @@ fn rated(r: &Rating) -> Cell {
 
 fn metrics_sheet(board: &Board) -> Sheet {
     let columns = vec![
+        col("programme_id", 38.0),
         col("item_id", 38.0),
         col("item", 10.0),
         col("metric_id", 38.0),
@@ -199,6 +200,7 @@ fn metrics_sheet(board: &Board) -> Sheet {
         for m in &i.metrics {
             let latest = m.latest.as_ref();
             rows.push(vec![
+                Cell::Id(i.programme),
                 Cell::Id(i.id),
                 Cell::text(i.reference.clone()),
                 Cell::Id(m.id),

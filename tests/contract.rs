@@ -58,19 +58,24 @@ async fn a_board_read_page_by_page_is_the_whole_board() {
         );
         assert_eq!(Value::from(items), whole["items"], "limit {limit}");
     }
-    // The default page is bounded; a bad cursor or limit is a 400 that says why.
+    // The default page is bounded; a bad limit or cursor is a 400 that says
+    // why, and a cursor naming no row of the board a 404.
     let first: Value = s.public_json(&format!("/api/v1/board?as_at={as_at}")).await;
     let n =
         first["programmes"].as_array().unwrap().len() + first["items"].as_array().unwrap().len();
     assert!(n <= 200, "{n}");
-    for bad in [
-        "limit=0",
-        "limit=1001",
-        "after=00000000-0000-0000-0000-0000000000ff",
-        "after=x",
+    for (bad, status) in [
+        ("limit=0", StatusCode::BAD_REQUEST),
+        ("limit=1001", StatusCode::BAD_REQUEST),
+        ("after=x", StatusCode::BAD_REQUEST),
+        ("after=", StatusCode::BAD_REQUEST),
+        (
+            "after=00000000-0000-0000-0000-0000000000ff",
+            StatusCode::NOT_FOUND,
+        ),
     ] {
         let r = get(&s, &format!("/api/v1/board?{bad}"), &[]).await;
-        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(r.status(), status, "{bad}");
         assert_eq!(
             r.headers()[header::CONTENT_TYPE],
             "application/problem+json",

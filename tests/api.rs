@@ -671,6 +671,29 @@ async fn a_seal_records_what_the_board_was_shown_and_still_verifies_after_later_
         "effective": "2024-09-10", "reason": "Green was recorded in error; the board agreed Amber"
     })).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
+    // A correction of nothing is 404; one that contradicts the stream (a
+    // replacement of another type, or a correction of a correction) is 409.
+    let correction_id = v["id"].as_str().unwrap().to_string();
+    for (target, replacement, status) in [
+        (
+            "00000000-0000-0000-0000-00000000dead".to_string(),
+            json!(null),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            green_id.clone(),
+            json!({"PhaseChanged": {"phase": "planning"}}),
+            StatusCode::CONFLICT,
+        ),
+        (correction_id, json!(null), StatusCode::CONFLICT),
+    ] {
+        let (st, v) = post(&c, &s, "/api/v1/events", Some(&writer), &json!({
+            "stream": P4, "type": "Corrected", "data": {"target": target, "replacement": replacement},
+            "effective": "2024-09-10", "reason": "checking the refusals"
+        })).await;
+        assert_eq!(st, status, "{v}");
+        assert!(v["detail"].as_str().unwrap().contains("data."), "{v}");
+    }
     let (_, now) = get(&c, &s, "/api/v1/board?as_at=2024-09-10", Some(&writer)).await;
     assert_eq!(now["items"][0]["rag"]["overall"]["value"], "amber");
     let (st, check) = get(

@@ -187,7 +187,7 @@ fn rejected_appends_leave_the_store_byte_for_byte_unchanged() {
             ))
             .await
             .unwrap_err();
-        assert!(matches!(&err, AppendError::Invalid { invalid, .. } if invalid.field == "data.target"), "{err}");
+        assert!(matches!(&err, AppendError::NoSuchTarget { invalid, .. } if invalid.field == "data.target"), "{err}");
         assert_eq!(store.append(Append { actor: "lead".into(), idempotency_key: None, events: vec![] }).await, Err(AppendError::Empty));
         assert_eq!(store.head().position, 1);
         closed(store).await;

@@ -10,8 +10,8 @@
 //! - [`wire`]: the JSON shape of an event, in and out.
 //! - [`error`]: the one mapping of errors to HTTP answers.
 //! - [`same_origin`]: pages that change something refuse other origins.
-//! - [`etag`]: conditional reads of the views (ETag, 304, no-cache).
 //! - [`params`], [`caller`]: query parameters and who is asking, for the API and the pages.
+//! - [`etag`]: conditional reads of the views (ETag, 304, no-cache).
 //! - [`item_log`]: an item's history, with its children's on request.
 //! - [`import`]: files of events (JSONL, CSV, exports), checked whole, then written at once.
 //! - [`table`]: views as tables, written as CSV and XLSX.

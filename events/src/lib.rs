@@ -1,10 +1,10 @@
 //! ragtrail-events: the typed event model of an improvement programme, its
 //! validation rules, and the durable, hash-chained event store on sled.
 //!
-//! The model:
+//! The model, each file depending only on those above it:
 //! - [`vocab`]: RAG ratings, dimensions, phases and the other words of a report.
-//! - [`event`]: the [`Event`] payload enum, one variant per kind of fact.
 //! - [`field`]: the one field error, [`FieldError`].
+//! - [`event`]: the [`Event`] payload enum, one variant per kind of fact.
 //! - [`validate`]: content rules, each error naming its field.
 //! - [`envelope`]: the stored [`Envelope`], its bytes and the hash chain.
 //!

@@ -1,15 +1,15 @@
 //! ragtrail-projections: pure, deterministic folds over the event log. No
 //! sled, no HTTP: it folds the [`Envelope`](ragtrail_events::Envelope)s it is handed.
 //!
-//! The fold, each file depending only on those above it:
+//! Each file depends only on those listed above it. The rules and the fold:
 //! - [`timeline`]: one fact's values over effective dates, with corrections.
+//! - [`rating`]: the rule that derives a metric's RAG when a report gives none.
+//! - [`movement`]: how a RAG moved between two dates.
 //! - [`view`]: the views the queries answer with (plain data).
 //! - [`trail`]: the fold itself, [`Trail`], kept up to date event by event,
 //!   and the reads the queries are built from.
 //!
 //! The queries, each a set of functions over a `&Trail`:
-//! - [`rating`]: the rule that derives a metric's RAG when a report gives none.
-//! - [`movement`]: how a RAG moved between two dates.
 //! - [`order`]: the order people read a board in.
 //! - [`concern`], [`metric`], [`programme`], [`item`]: one of each as at a date.
 //! - [`board`]: the board as at a date (and as known at an instant).

@@ -17,6 +17,7 @@
 //! - [`table`]: views as tables, written as CSV and XLSX.
 //! - [`export`]: the log as JSONL, and tables to files.
 //! - [`demo`]: the seed reports as demo programmes, for `serve --demo`.
+//! - [`replicate`]: a source's log into PostgreSQL, with read models.
 //! - [`api`]: the HTTP routes under `/api/v1`.
 //! - [`web`]: the web pages for people.
 //! - [`server`]: `ragtrail serve` — the router, its layers and lifecycle.
@@ -33,6 +34,7 @@ pub mod export;
 pub mod import;
 pub mod item_log;
 pub mod params;
+pub mod replicate;
 pub mod same_origin;
 pub mod seal;
 pub mod server;

@@ -78,6 +78,29 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Replicate a running ragtrail's log into PostgreSQL (schema `ragtrail`:
+    /// the events, read models and `ragtrail.board_as_at`), exactly once and in
+    /// order: catch up, then follow the live feed, until Ctrl-C. After any
+    /// crash it resumes from what PostgreSQL holds.
+    Replicate {
+        /// The source's base URL, e.g. http://127.0.0.1:8080.
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// A reader token of the source (or set RAGTRAIL_TOKEN, which keeps it out of `ps`).
+        #[arg(
+            long,
+            value_name = "TOKEN",
+            env = "RAGTRAIL_TOKEN",
+            hide_env_values = true
+        )]
+        token: String,
+        /// Where to: a PostgreSQL connection string, e.g. postgresql://ragtrail@127.0.0.1:5432/ragtrail.
+        #[arg(long, value_name = "POSTGRESQL_URL")]
+        to: String,
+        /// The name this source's events are kept under, to keep several authorities apart (default: its URL).
+        #[arg(long, value_name = "NAME")]
+        instance: Option<String>,
+    },
     /// Replay every event of the log through the projections (board, comparison,
     /// trends) from position 1 and print how fast that went, in events/s.
     Rebuild {
@@ -145,6 +168,17 @@ fn main() -> ExitCode {
             cli::verify::run(&data, digest.as_deref(), key.as_deref())
         }
         Command::Rebuild { data } => rt.block_on(cli::rebuild::run(&data)),
+        Command::Replicate {
+            from,
+            token,
+            to,
+            instance,
+        } => rt.block_on(cli::replicate::run(ragtrail::replicate::Options {
+            from,
+            token,
+            to,
+            instance,
+        })),
         Command::Import { data, actor, file } => {
             rt.block_on(cli::import::run(&data, &actor, &file))
         }

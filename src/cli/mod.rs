@@ -3,6 +3,7 @@
 pub mod export;
 pub mod import;
 pub mod rebuild;
+pub mod replicate;
 pub mod serve;
 pub mod token;
 pub mod verify;

@@ -59,10 +59,11 @@ impl Server {
     /// Starts a server on `data` with extra `serve` arguments.
     pub fn start_with(data: &Path, extra: &[&str]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ragtrail"));
-        cmd.args(["serve", "--data"])
-            .arg(data)
-            .args(["--addr", "127.0.0.1:0"])
-            .args(extra);
+        cmd.args(["serve", "--data"]).arg(data);
+        if !extra.contains(&"--addr") {
+            cmd.args(["--addr", "127.0.0.1:0"]);
+        }
+        cmd.args(extra);
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

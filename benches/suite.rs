@@ -5,7 +5,7 @@
 //! Settings (environment): `RAGTRAIL_BENCH_SECS` seconds per throughput
 //! measurement (default 3); `RAGTRAIL_BENCH_SIZES` log sizes for the query and
 //! replay figures (default `10000,100000,1000000`); `RAGTRAIL_BENCH_ONLY` one of
-//! `appends`, `queries`, `views`, `disk` to run a part; `RAGTRAIL_BENCH_PERF=FILE` records
+//! `appends`, `queries`, `views`, `replicate`, `disk` to run a part; `RAGTRAIL_BENCH_PERF=FILE` records
 //! a `perf` profile of the server during the 32-client HTTP appends
 //! (`RAGTRAIL_BENCH_PERF_CLIENTS=1` or `8` for another row). PostgreSQL rows need Debian's
 //! `postgresql` package (`apt-get install -y postgresql`); without it they are
@@ -957,6 +957,149 @@ fn views(total: u64) -> Json {
     json!({"events": total, "board": rows, "defaults": defaults, "largest_default_bytes": largest})
 }
 
+/// Replication into PostgreSQL: how fast `ragtrail replicate` copies a log
+/// of `total` events, and how far behind it runs while 32 clients append
+/// (from each append's 201 to the moment PostgreSQL holds its position).
+fn replication(total: u64, pg: &Postgres) -> Json {
+    let url = format!("postgresql://bench@127.0.0.1:{}/postgres", pg.port);
+    let rt = runtime();
+    let replicate = |s: &Server, instance: &str| {
+        Command::new(env!("CARGO_BIN_EXE_ragtrail"))
+            .args([
+                "replicate",
+                "--from",
+                &s.base,
+                "--to",
+                &url,
+                "--instance",
+                instance,
+            ])
+            .env("RAGTRAIL_TOKEN", &s.token)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start ragtrail replicate")
+    };
+    let held = |instance: String| async move {
+        let db = pg.connect().await;
+        db.query_opt(
+            "SELECT position FROM ragtrail.sources WHERE instance = $1",
+            &[&instance],
+        )
+        .await
+        .ok()
+        .flatten()
+        .map_or(0, |r| r.get::<_, i64>(0) as u64)
+    };
+    // Throughput: a restored log of `total` events, copied from nothing.
+    let dir = restored(total);
+    let data = dir.path().to_path_buf();
+    let server = Server::start_on(&data, dir);
+    let instance = format!("copy-{total}");
+    let start = Instant::now();
+    let mut child = replicate(&server, &instance);
+    while rt.block_on(held(instance.clone())) < total {
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(
+            start.elapsed() < Duration::from_secs(3600),
+            "replication stalled"
+        );
+    }
+    let rate = total as f64 / start.elapsed().as_secs_f64();
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(server);
+    // Lag: 32 clients append to a fresh server for `secs()` while it replicates.
+    let server = Server::start();
+    let mut child = replicate(&server, "lag");
+    std::thread::sleep(Duration::from_millis(500));
+    let addr = server.base.clone();
+    let token = server.token.clone();
+    let (acks, seen) = rt.block_on(async {
+        let deadline = Instant::now() + secs();
+        let mut tasks = Vec::new();
+        for w in 0..32u128 {
+            let (addr, token) = (addr.clone(), token.clone());
+            tasks.push(tokio::spawn(async move {
+                let c = reqwest::Client::new();
+                let mut acks = Vec::new();
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    let e = narrative(n);
+                    let body = json!({"stream": Uuid::from_u128(50_000 + w), "type": e.type_name(), "data": e.data_json(), "effective": "2020-01-01"});
+                    let r = c.post(format!("{addr}/api/v1/events")).bearer_auth(&token).json(&body).send().await.expect("append");
+                    let receipt: Json = r.json().await.expect("receipt");
+                    acks.push((receipt["position"].as_u64().expect("position"), Instant::now()));
+                    n += 1;
+                }
+                acks
+            }));
+        }
+        // PostgreSQL's high-water mark, polled every 2 ms: when each position first showed.
+        let db = pg.connect().await;
+        let poll = tokio::spawn(async move {
+            let mut seen: Vec<(u64, Instant)> = Vec::new();
+            let stop = deadline + Duration::from_secs(10);
+            while Instant::now() < stop {
+                let p = db
+                    .query_opt("SELECT position FROM ragtrail.sources WHERE instance = 'lag'", &[])
+                    .await
+                    .ok()
+                    .flatten()
+                    .map_or(0, |r| r.get::<_, i64>(0) as u64);
+                if seen.last().is_none_or(|l| l.0 < p) {
+                    seen.push((p, Instant::now()));
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            seen
+        });
+        let mut acks = Vec::new();
+        for t in tasks {
+            acks.extend(t.await.expect("writer"));
+        }
+        (acks, poll.await.expect("poll"))
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut lags: Vec<f64> = acks
+        .iter()
+        .filter_map(|(p, at)| {
+            let shown = seen.iter().find(|(q, _)| q >= p)?.1;
+            Some(shown.saturating_duration_since(*at).as_secs_f64() * 1e3)
+        })
+        .collect();
+    lags.sort_by(f64::total_cmp);
+    let appended = acks.len() as f64 / secs().as_secs_f64();
+    let pg1 = pg_rate(pg, 1);
+    let pg32 = pg_rate(pg, 32);
+    let (p50, p99) = (pct(&lags, 0.5), pct(&lags, 0.99));
+    println!("\nReplication into PostgreSQL");
+    println!("{:>40} | {:>12}", "", "");
+    println!(
+        "{:>40} | {rate:>12.0}",
+        format!("copy of {total} events, events/s")
+    );
+    println!(
+        "{:>40} | {appended:>12.0}",
+        "32 clients appending, events/s"
+    );
+    println!(
+        "{:>40} | {p50:>9.1} ms / {p99:.1} ms",
+        "lag behind the 201, p50 / p99"
+    );
+    println!(
+        "{:>40} | {pg1:>12.0} / {pg32:.0}",
+        "PostgreSQL's own inserts/s, 1 / 32 clients"
+    );
+    println!(
+        "{:>40} | {:>12.2}",
+        "copy rate / PostgreSQL's 32-client rate",
+        rate / pg32
+    );
+    json!({"events": total, "copy_per_s": rate, "appends_per_s": appended, "lag_p50_ms": p50, "lag_p99_ms": p99, "pg_inserts_1": pg1, "pg_inserts_32": pg32})
+}
+
 /// The restart child: opens the store in `dir`, replays it, prints the figures.
 fn restart_child(dir: &Path) {
     let rt = runtime();
@@ -1120,6 +1263,15 @@ fn main() {
             rows.push(json!({"events": total, "open_s": open_s, "replay_per_s": rate, "restart_s": restart, "rss_open_mb": opened, "peak_rss_mb": rss}));
         }
         results.insert("restart".into(), Json::Array(rows));
+    }
+    if wants("replicate") {
+        match Postgres::start() {
+            Some(pg) => {
+                let total = sizes().into_iter().max().unwrap_or(100_000);
+                results.insert("replicate".into(), replication(total, &pg));
+            }
+            None => println!("replication rows skipped: no PostgreSQL"),
+        }
     }
     if wants("views") {
         let rows: Vec<Json> = sizes().into_iter().map(views).collect();

@@ -165,6 +165,7 @@ pub async fn apply(
         )
         .await?;
     let (mut position, mut hash): (u64, String) = (row.get::<_, i64>(0) as u64, row.get(1));
+    let mut new = Vec::with_capacity(events.len());
     for v in events {
         if v.position <= position {
             let held = hash_at(&tx, instance, v.position)
@@ -194,10 +195,13 @@ pub async fn apply(
                 given: v.prev_hash.clone(),
             });
         }
-        let e = checked(v)?;
-        insert(&tx, instance, v, &e).await?;
+        new.push((v, checked(v)?));
         position = v.position;
         hash = v.hash.clone();
+    }
+    insert(&tx, instance, &new).await?;
+    for (_, e) in &new {
+        read_models(&tx, instance, e).await?;
     }
     tx.execute(
         "UPDATE ragtrail.sources SET position = $2, hash = $3, updated_at = now() WHERE instance = $1",
@@ -233,22 +237,38 @@ fn number(v: Option<Value>) -> (Option<f64>, Option<&'static str>) {
     }
 }
 
+/// The events, in one statement (a round trip per batch, not per event).
 async fn insert(
     tx: &Transaction<'_>,
     instance: &str,
-    v: &EnvelopeView,
-    e: &Envelope,
+    new: &[(&EnvelopeView, Envelope)],
 ) -> Result<(), SinkError> {
+    if new.is_empty() {
+        return Ok(());
+    }
+    let col = |f: &dyn Fn(&EnvelopeView) -> String| {
+        new.iter().map(|(v, _)| f(v)).collect::<Vec<String>>()
+    };
+    let positions: Vec<i64> = new.iter().map(|(v, _)| v.position as i64).collect();
+    let ids: Vec<Uuid> = new.iter().map(|(v, _)| v.id).collect();
+    let streams: Vec<Uuid> = new.iter().map(|(v, _)| v.stream).collect();
+    let versions: Vec<i64> = new.iter().map(|(v, _)| v.version as i64).collect();
+    let effective: Vec<chrono::NaiveDate> = new.iter().map(|(v, _)| v.effective).collect();
+    let recorded: Vec<chrono::DateTime<chrono::Utc>> =
+        new.iter().map(|(v, _)| v.recorded_at).collect();
+    let reasons: Vec<Option<String>> = new.iter().map(|(v, _)| v.reason.clone()).collect();
+    let data: Vec<serde_json::Value> = new.iter().map(|(v, _)| v.data.clone()).collect();
     tx.execute(
         "INSERT INTO ragtrail.events (instance, position, id, stream, version, type, effective, recorded_at, actor, reason, data, hash, prev_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         SELECT $1, * FROM UNNEST($2::bigint[], $3::uuid[], $4::uuid[], $5::bigint[], $6::text[], $7::date[], $8::timestamptz[], $9::text[], $10::text[], $11::jsonb[], $12::text[], $13::text[])",
         &[
-            &instance, &(v.position as i64), &v.id, &v.stream, &(v.version as i64), &v.type_name,
-            &v.effective, &v.recorded_at, &v.actor, &v.reason, &v.data, &v.hash, &v.prev_hash,
+            &instance, &positions, &ids, &streams, &versions, &col(&|v| v.type_name.clone()),
+            &effective, &recorded, &col(&|v| v.actor.clone()), &reasons, &data,
+            &col(&|v| v.hash.clone()), &col(&|v| v.prev_hash.clone()),
         ],
     )
     .await?;
-    read_models(tx, instance, e).await
+    Ok(())
 }
 
 /// The typed tables, kept as ragtrail's projections keep their views.

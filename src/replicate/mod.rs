@@ -56,6 +56,9 @@ impl ReplicateError {
     }
 }
 
+/// The most live events applied in one transaction.
+const LIVE_BATCH_MAX: usize = 5000;
+
 /// How often the source's signed digest is recorded while following.
 const DIGEST_EVERY: Duration = Duration::from_secs(60);
 
@@ -130,7 +133,7 @@ async fn session(o: &Options, instance: &str, source: &Source) -> Result<(), Rep
     }
     sink::digest(&pg, instance, &source.digest().await?).await?;
     println!("replicate {instance}: caught up at position {position}; following the live feed");
-    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
     let feed = {
         let source = source.clone();
         tokio::spawn(async move { source.follow(position, tx).await })
@@ -139,7 +142,16 @@ async fn session(o: &Options, instance: &str, source: &Source) -> Result<(), Rep
     let outcome = loop {
         tokio::select! {
             batch = rx.recv() => match batch {
-                Some(events) => position = sink::apply(&mut pg, instance, &events).await?,
+                Some(mut events) => {
+                    // Whatever else has arrived meanwhile goes in the same transaction.
+                    while events.len() < LIVE_BATCH_MAX {
+                        match rx.try_recv() {
+                            Ok(more) => events.extend(more),
+                            Err(_) => break,
+                        }
+                    }
+                    position = sink::apply(&mut pg, instance, &events).await?;
+                }
                 None => break Ok(()),
             },
             _ = tokio::time::sleep_until(digest_at) => {

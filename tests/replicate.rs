@@ -228,6 +228,7 @@ async fn the_demo_replicates_exactly_and_board_as_at_agrees_with_the_api() {
         ("programmes", 4i64),
         ("items", 40),
         ("board_meetings", 3),
+        ("metrics", 5),
         ("metric_readings", 10),
     ] {
         let n: i64 = db
@@ -240,6 +241,23 @@ async fn the_demo_replicates_exactly_and_board_as_at_agrees_with_the_api() {
             .get(0);
         assert!(n >= at_least, "{table}: {n}");
     }
+    // A reading's unit is its metric's.
+    let units: Vec<String> = db
+        .query(
+            "SELECT DISTINCT unit FROM ragtrail.metric_readings WHERE instance = 'demo' AND unit IS NOT NULL ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(
+        units
+            .iter()
+            .all(|u| ["count", "percent", "days", "ratio", "gbp", "yes_no"].contains(&u.as_str())),
+        "{units:?}"
+    );
     r.kill();
 }
 

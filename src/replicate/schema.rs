@@ -89,6 +89,17 @@ CREATE TABLE ragtrail.rag_changes (
     PRIMARY KEY (instance, event)
 );
 CREATE INDEX rag_changes_item ON ragtrail.rag_changes (instance, item, dimension, effective, position);
+CREATE TABLE ragtrail.metrics (
+    instance text NOT NULL,
+    id uuid NOT NULL,
+    item uuid,
+    reference text,
+    name text NOT NULL,
+    unit text NOT NULL,
+    good_direction text NOT NULL,
+    PRIMARY KEY (instance, id)
+);
+-- A reading's value is a number in the metric's unit: pounds for gbp, 1 or 0 for yes_no.
 CREATE TABLE ragtrail.metric_readings (
     instance text NOT NULL,
     event uuid NOT NULL,

@@ -326,6 +326,21 @@ async fn read_models(tx: &Transaction<'_>, instance: &str, e: &Envelope) -> Resu
             )
             .await?;
         }
+        Event::MetricDefined {
+            item,
+            reference,
+            name,
+            unit,
+            good_direction,
+            ..
+        } => {
+            tx.execute(
+                "INSERT INTO ragtrail.metrics VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (instance, id) DO UPDATE SET item = $3, reference = $4, name = $5, unit = $6, good_direction = $7",
+                &[&instance, &e.stream, item, reference, name, &unit.to_string(), &good_direction.to_string()],
+            )
+            .await?;
+        }
         Event::MetricReadingRecorded {
             period,
             period_end,
@@ -334,11 +349,14 @@ async fn read_models(tx: &Transaction<'_>, instance: &str, e: &Envelope) -> Resu
             target,
             note,
         } => {
-            let (value, unit) = number(*value);
+            // The unit is the metric's; without a definition, the value's own kind.
+            let (value, kind) = number(*value);
             let (target, _) = number(*target);
             tx.execute(
-                "INSERT INTO ragtrail.metric_readings VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                &[&instance, &e.id, &e.stream, period, period_end, &value, &unit, &target, &rag.map(|r| r.to_string()), note, &e.effective, &p],
+                "INSERT INTO ragtrail.metric_readings VALUES ($1, $2, $3, $4, $5, $6,
+                    COALESCE((SELECT unit FROM ragtrail.metrics WHERE instance = $1 AND id = $3), $7),
+                    $8, $9, $10, $11, $12)",
+                &[&instance, &e.id, &e.stream, period, period_end, &value, &kind, &target, &rag.map(|r| r.to_string()), note, &e.effective, &p],
             )
             .await?;
         }

@@ -123,13 +123,32 @@ async fn session(o: &Options, instance: &str, source: &Source) -> Result<(), Rep
             }
         }
     }
-    loop {
-        let page = source.page(position).await?;
-        if page.is_empty() {
-            break;
-        }
+    // Catch up: the next page is fetched while this one is written.
+    let (pages_tx, mut pages) = tokio::sync::mpsc::channel::<Vec<crate::wire::EnvelopeView>>(2);
+    let fetch = {
+        let source = source.clone();
+        let mut after = position;
+        tokio::spawn(async move {
+            loop {
+                let page = source.page(after).await?;
+                let Some(last) = page.last().map(|e| e.position) else {
+                    return Ok::<(), SourceError>(());
+                };
+                after = last;
+                if pages_tx.send(page).await.is_err() {
+                    return Ok(());
+                }
+            }
+        })
+    };
+    while let Some(page) = pages.recv().await {
         position = sink::apply(&mut pg, instance, &page).await?;
         println!("replicate {instance}: at position {position}");
+    }
+    match fetch.await {
+        Ok(Err(e)) => return Err(e.into()),
+        Err(e) => return Err(SourceError::Feed(format!("the page fetcher stopped: {e}")).into()),
+        Ok(Ok(())) => {}
     }
     sink::digest(&pg, instance, &source.digest().await?).await?;
     println!("replicate {instance}: caught up at position {position}; following the live feed");

@@ -522,148 +522,9 @@ fn http_rate(s: &Server, clients: usize) -> f64 {
 
 // ---------------------------------------------------------------- PostgreSQL
 
-/// A PostgreSQL server of our own, in a temp dir on a loopback port.
-struct Postgres {
-    child: Option<Child>,
-    dir: PathBuf,
-    port: u16,
-    bin: PathBuf,
-    _tmp: tempfile::TempDir,
-}
-
-fn pg_bin() -> Option<PathBuf> {
-    let root = Path::new("/usr/lib/postgresql");
-    let mut versions: Vec<PathBuf> = std::fs::read_dir(root)
-        .ok()?
-        .flatten()
-        .map(|e| e.path().join("bin"))
-        .filter(|p| p.join("initdb").exists())
-        .collect();
-    versions.sort();
-    versions.pop()
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-/// Runs a PostgreSQL program (as user postgres when we are root: initdb refuses root).
-fn pg_cmd(bin: &Path, program: &str) -> Command {
-    if is_root() {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(bin.join(program));
-        c
-    } else {
-        Command::new(bin.join(program))
-    }
-}
-
-impl Postgres {
-    fn start() -> Option<Postgres> {
-        let Some(bin) = pg_bin() else {
-            println!("PostgreSQL rows skipped: Debian's postgresql package is not installed (apt-get install -y postgresql)");
-            return None;
-        };
-        let tmp = tempfile::TempDir::new().expect("tempdir");
-        let dir = tmp.path().join("pg");
-        std::fs::create_dir_all(&dir).expect("pg dir");
-        if is_root() {
-            let _ = Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(tmp.path())
-                .status();
-        }
-        let ok = pg_cmd(&bin, "initdb")
-            .args(["-D"])
-            .arg(&dir)
-            .args(["-U", "bench", "--auth=trust", "-E", "UTF8"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        if !ok {
-            println!("PostgreSQL rows skipped: initdb failed");
-            return None;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
-        let child = pg_cmd(&bin, "postgres")
-            .arg("-D")
-            .arg(&dir)
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-                "-k",
-                "",
-                "-c",
-                "synchronous_commit=on",
-                "-c",
-                "fsync=on",
-                "-c",
-                "max_connections=100",
-                "-c",
-                "shared_buffers=256MB",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let pg = Postgres {
-            child: Some(child),
-            dir,
-            port,
-            bin,
-            _tmp: tmp,
-        };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", pg.port)).is_ok() {
-                return Some(pg);
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        println!("PostgreSQL rows skipped: the server did not start");
-        None
-    }
-
-    async fn connect(&self) -> tokio_postgres::Client {
-        let (client, conn) = tokio_postgres::connect(
-            &format!(
-                "host=127.0.0.1 port={} user=bench dbname=postgres",
-                self.port
-            ),
-            tokio_postgres::NoTls,
-        )
-        .await
-        .expect("connect to postgres");
-        tokio::spawn(conn);
-        client
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let _ = pg_cmd(&self.bin, "pg_ctl")
-            .args(["-D"])
-            .arg(&self.dir)
-            .args(["-m", "fast", "stop"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        if let Some(mut c) = self.child.take() {
-            let _ = c.wait();
-        }
-    }
-}
+#[path = "../tests/support/pg.rs"]
+mod pg;
+use pg::Postgres;
 
 const PG_SCHEMA: &str = "
 DROP TABLE IF EXISTS events;
@@ -961,7 +822,7 @@ fn views(total: u64) -> Json {
 /// of `total` events, and how far behind it runs while 32 clients append
 /// (from each append's 201 to the moment PostgreSQL holds its position).
 fn replication(total: u64, pg: &Postgres) -> Json {
-    let url = format!("postgresql://bench@127.0.0.1:{}/postgres", pg.port);
+    let url = pg.url();
     let rt = runtime();
     let replicate = |s: &Server, instance: &str| {
         Command::new(env!("CARGO_BIN_EXE_ragtrail"))
@@ -1215,7 +1076,7 @@ fn main() {
         return;
     }
     let mut results = serde_json::Map::new();
-    let pg = Postgres::start();
+    let pg = Postgres::start_with(&["-c", "shared_buffers=256MB"]);
     // Queries first: their peak-RSS figures should be of the projection, not
     // of memory the append runs left behind.
     if wants("queries") {
@@ -1265,7 +1126,7 @@ fn main() {
         results.insert("restart".into(), Json::Array(rows));
     }
     if wants("replicate") {
-        match Postgres::start() {
+        match Postgres::start_with(&["-c", "shared_buffers=256MB"]) {
             Some(pg) => {
                 let total = sizes().into_iter().max().unwrap_or(100_000);
                 results.insert("replicate".into(), replication(total, &pg));

@@ -171,6 +171,24 @@ pub fn encode(d: &Draft<'_>) -> Result<(Vec<u8>, Envelope), bincode::error::Enco
     encode_with_payload(d, &payload_bytes(d.event)?)
 }
 
+/// The draft an envelope was made from: encoding it again must give the
+/// envelope's own hashes (how a restore and a replica check what they are handed).
+pub fn draft_of(e: &Envelope) -> Draft<'_> {
+    Draft {
+        position: e.position,
+        id: e.id,
+        stream: e.stream,
+        version: e.version,
+        effective: e.effective,
+        recorded_at: e.recorded_at,
+        actor: &e.actor,
+        reason: e.reason.as_deref(),
+        idempotency_key: e.idempotency_key.as_deref(),
+        event: &e.event,
+        prev_hash: e.prev_hash,
+    }
+}
+
 /// Like [`encode`], with the payload's bytes already made by [`payload_bytes`]
 /// (the store encodes payloads on the caller's task, off the writer thread).
 pub fn encode_with_payload(

@@ -305,23 +305,9 @@ impl Writer {
                 .map_err(|invalid| AppendError::Invalid { index: i, invalid })?;
             let payload = envelope::payload_bytes(&e.event)
                 .map_err(|err| bad(i, "data", format!("cannot be encoded: {err}")))?;
-            let (stored, again) = envelope::encode_with_payload(
-                &Draft {
-                    position: e.position,
-                    id: e.id,
-                    stream: e.stream,
-                    version: e.version,
-                    effective: e.effective,
-                    recorded_at: e.recorded_at,
-                    actor: &e.actor,
-                    reason: e.reason.as_deref(),
-                    idempotency_key: e.idempotency_key.as_deref(),
-                    event: &e.event,
-                    prev_hash: e.prev_hash,
-                },
-                &payload,
-            )
-            .map_err(|err| bad(i, "data", format!("cannot be encoded: {err}")))?;
+            let (stored, again) =
+                envelope::encode_with_payload(&envelope::draft_of(e), &payload)
+                    .map_err(|err| bad(i, "data", format!("cannot be encoded: {err}")))?;
             if again.hash != e.hash {
                 return Err(bad(
                     i,

@@ -8,7 +8,7 @@
 
 use super::schema::MIGRATIONS;
 use crate::wire::EnvelopeView;
-use ragtrail_events::envelope::{self, Draft};
+use ragtrail_events::envelope;
 use ragtrail_events::{Envelope, Event, Value};
 use tokio_postgres::{GenericClient, Transaction};
 use uuid::Uuid;
@@ -127,20 +127,8 @@ fn checked(v: &EnvelopeView) -> Result<Envelope, SinkError> {
         detail,
     };
     let e = v.to_envelope().map_err(|f| bad(f.to_string()))?;
-    let (_, again) = envelope::encode(&Draft {
-        position: e.position,
-        id: e.id,
-        stream: e.stream,
-        version: e.version,
-        effective: e.effective,
-        recorded_at: e.recorded_at,
-        actor: &e.actor,
-        reason: e.reason.as_deref(),
-        idempotency_key: e.idempotency_key.as_deref(),
-        event: &e.event,
-        prev_hash: e.prev_hash,
-    })
-    .map_err(|err| bad(format!("cannot be encoded: {err}")))?;
+    let (_, again) = envelope::encode(&envelope::draft_of(&e))
+        .map_err(|err| bad(format!("cannot be encoded: {err}")))?;
     if again.hash != e.hash || again.payload_hash != e.payload_hash {
         return Err(bad(
             "its fields do not hash to its hash: it was altered on the way".into(),

@@ -11,6 +11,7 @@ pub struct Postgres {
     dir: PathBuf,
     pub port: u16,
     bin: PathBuf,
+    settings: Vec<String>,
     _tmp: tempfile::TempDir,
 }
 
@@ -48,6 +49,11 @@ impl Postgres {
     /// A fresh PostgreSQL, or None (saying why) where the package is missing
     /// outside CI; in CI (`CI` set) a missing package fails the test.
     pub fn start() -> Option<Postgres> {
+        Postgres::start_with(&[])
+    }
+
+    /// As [`Postgres::start`], with server settings (`-c name=value` pairs).
+    pub fn start_with(settings: &[&str]) -> Option<Postgres> {
         let Some(bin) = bin() else {
             assert!(
                 std::env::var("CI").is_err(),
@@ -83,6 +89,7 @@ impl Postgres {
             dir,
             port,
             bin,
+            settings: settings.iter().map(|s| s.to_string()).collect(),
             _tmp: tmp,
         };
         pg.run();
@@ -95,6 +102,7 @@ impl Postgres {
             .arg("-D")
             .arg(&self.dir)
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-k", ""])
+            .args(&self.settings)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -282,3 +282,27 @@ async fn cors_is_off_unless_origins_are_named() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("is not an origin"), "{err}");
 }
+
+#[tokio::test]
+async fn a_board_known_before_recording_began_is_empty_and_says_when_it_began() {
+    let s = Server::start_demo();
+    let programme = ragtrail::import::id_of("tameside-cip");
+    for path in [
+        "/api/v1/board?as_at=2024-09-10&known_at=2000-01-01T00:00:00Z".to_string(),
+        format!(
+            "/api/v1/board?as_at=2024-09-10&known_at=2000-01-01T00:00:00Z&programme={programme}"
+        ),
+    ] {
+        let r = get(&s, &path, &[]).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let b: Value = r.json().await.unwrap();
+        assert_eq!(b["items"], serde_json::json!([]), "{path}");
+        assert_eq!(b["programmes"], serde_json::json!([]));
+        let began = b["recording_began"].as_str().expect("when recording began");
+        assert!(began > "2020", "{began}");
+    }
+    // Known now, the same board is full, and says when recording began too.
+    let now: Value = s.public_json("/api/v1/board?as_at=2024-09-10").await;
+    assert!(!now["items"].as_array().unwrap().is_empty());
+    assert!(now["recording_began"].is_string());
+}

@@ -51,8 +51,10 @@ pub struct ItemMovement {
     pub risks_opened: Vec<String>,
     pub risks_closed: Vec<String>,
     pub narratives_changed: Vec<Section>,
-    /// Red, or Amber and worsening, overall at the later date: discuss first.
+    /// Red, or Amber and worsening, in any dimension at the later date: discuss first.
     pub exception: bool,
+    /// The dimensions that made it an exception.
+    pub exception_in: Vec<Dimension>,
     /// Registered after the earlier date.
     pub new_item: bool,
 }
@@ -148,13 +150,16 @@ fn item_movement(before: Option<&ItemView>, after: &ItemView) -> ItemMovement {
         })
         .map(|(s, _)| *s)
         .collect();
-    let overall = rag.get(&Dimension::Overall);
-    let exception = match overall {
-        Some(m) => {
+    // Every dimension is judged: an action Amber on delivery and Red on
+    // savings is an exception, for its savings.
+    let exception_in: Vec<Dimension> = rag
+        .iter()
+        .filter(|(_, m)| {
             m.to == Some(Rag::Red) || (m.to == Some(Rag::Amber) && m.change == Change::Worsened)
-        }
-        None => false,
-    };
+        })
+        .map(|(d, _)| *d)
+        .collect();
+    let exception = !exception_in.is_empty();
     ItemMovement {
         id: after.id,
         programme: after.programme,
@@ -175,6 +180,7 @@ fn item_movement(before: Option<&ItemView>, after: &ItemView) -> ItemMovement {
             .collect(),
         narratives_changed,
         exception,
+        exception_in,
         new_item: before.is_none(),
     }
 }

@@ -817,3 +817,60 @@ fn cambridgeshire_risks_and_issues_show_on_their_item_or_programme_and_in_the_mo
     );
     assert_eq!(c.items[0].risks_opened, vec!["R01".to_string()]);
 }
+
+/// An action Amber on delivery and Red on savings (Cambridgeshire's actions
+/// carry both) is an exception for its savings, though its overall RAG is not.
+#[test]
+fn an_exception_is_judged_on_every_dimension_and_names_it() {
+    let mut log = Log::default();
+    let prog = Uuid::from_u128(20);
+    let (steady, savings_red, overall_red) = (
+        Uuid::from_u128(21),
+        Uuid::from_u128(22),
+        Uuid::from_u128(23),
+    );
+    let (before, after) = (day(2016, 9, 1), day(2016, 12, 1));
+    log.add(
+        prog,
+        before,
+        Event::ProgrammeRegistered {
+            name: "LAC".into(),
+            authority: "Cambridgeshire".into(),
+            sponsor: None,
+        },
+    );
+    for (id, reference) in [(steady, "1.1"), (savings_red, "2.1"), (overall_red, "4.4")] {
+        log.add(
+            id,
+            before,
+            Event::ItemRegistered {
+                programme: prog,
+                parent: None,
+                kind: ItemKind::Action,
+                reference: reference.into(),
+                title: format!("action {reference}"),
+                owner: None,
+                target_date: None,
+                timeframe: None,
+            },
+        );
+        log.add(id, before, rag(Dimension::Overall, Rag::Amber));
+        log.add(id, before, rag(Dimension::Delivery, Rag::Amber));
+        log.add(id, before, rag(Dimension::Savings, Rag::Green));
+    }
+    log.add(savings_red, after, rag(Dimension::Savings, Rag::Red));
+    log.add(overall_red, after, rag(Dimension::Overall, Rag::Red));
+    let trail = Trail::rebuild(&log.events);
+    let cmp = compare::between(&trail, before, after, None, Some(prog));
+    let of = |id: Uuid| cmp.items.iter().find(|m| m.id == id).unwrap();
+    assert!(!of(steady).exception);
+    assert!(of(steady).exception_in.is_empty());
+    assert!(
+        of(savings_red).exception,
+        "Red on savings alone makes an exception"
+    );
+    assert_eq!(of(savings_red).exception_in, vec![Dimension::Savings]);
+    assert_eq!(of(overall_red).exception_in, vec![Dimension::Overall]);
+    // Exceptions come first.
+    assert!(!cmp.items[0].exception_in.is_empty() && !cmp.items[1].exception_in.is_empty());
+}

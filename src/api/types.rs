@@ -38,6 +38,9 @@ pub struct BoardPage {
     pub board: Board,
     /// Pass as `after` for the next page; null on the last page.
     pub next: Option<Uuid>,
+    /// When the first event was recorded (null for an empty log): a board
+    /// as known before then is empty, and says so.
+    pub recording_began: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -93,6 +93,24 @@ pub async fn board(
         })
         .await;
     }
+    let recording_began = state.store.get(1)?.map(|e| e.recorded_at);
+    if q.known_at
+        .is_some_and(|t| recording_began.is_none_or(|began| t < began))
+    {
+        // Known at an instant before anything was recorded: nothing, and when recording began.
+        return Ok(Json(BoardPage {
+            board: ragtrail_projections::Board {
+                as_at: q.as_at,
+                known_at: q.known_at,
+                programmes: Vec::new(),
+                items: Vec::new(),
+                counts: Default::default(),
+            },
+            next: None,
+            recording_began,
+        })
+        .into_response());
+    }
     let trail = state.trail.read();
     if let Some(id) = q.programme {
         no_programme(&trail, id, &q)?;
@@ -102,6 +120,7 @@ pub async fn board(
     Ok(Json(BoardPage {
         board: page.board,
         next: page.next,
+        recording_began,
     })
     .into_response())
 }

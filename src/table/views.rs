@@ -237,6 +237,7 @@ fn movement_columns() -> Vec<Column> {
         col("to", 10.0),
         col("change", 10.0),
         col("exception", 10.0),
+        col("exception_in", 16.0),
         col("new_item", 10.0),
         col("target_date_from", 12.0),
         col("target_date_to", 12.0),
@@ -260,6 +261,13 @@ fn movement_sheet(name: &str, cmp: &Comparison) -> Sheet {
                 Cell::opt(mv.to, Cell::Rag),
                 Cell::text(format!("{:?}", mv.change).to_lowercase()),
                 Cell::Bool(m.exception),
+                Cell::text(
+                    m.exception_in
+                        .iter()
+                        .map(|d| d.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
                 Cell::Bool(m.new_item),
                 Cell::opt(m.target_date.as_ref().and_then(|t| t.from), Cell::Date),
                 Cell::opt(m.target_date.as_ref().and_then(|t| t.to), Cell::Date),

@@ -46,6 +46,17 @@ fn row(m: &ItemMovement) -> String {
     if !m.risks_closed.is_empty() {
         notes.push(format!("risks closed: {}", esc(&m.risks_closed.join(", "))));
     }
+    if m.exception_in.iter().any(|d| *d != Dimension::Overall) {
+        let why: Vec<String> = m
+            .exception_in
+            .iter()
+            .map(|d| {
+                let to = m.rag.get(d).and_then(|x| x.to);
+                format!("{d} {}", to.map_or("–", |r| r.word()))
+            })
+            .collect();
+        notes.push(format!("exception for {}", esc(&why.join(", "))));
+    }
     if !m.narratives_changed.is_empty() {
         notes.push(format!(
             "{} narrative(s) updated",
@@ -118,7 +129,10 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
             .unwrap_or_default()
     );
     let groups = [
-        ("exceptions", "Exceptions: Red, or Amber and worsening"),
+        (
+            "exceptions",
+            "Exceptions: Red, or Amber and worsening, in any dimension",
+        ),
         ("worsened", "Worsened"),
         ("improved", "Improved"),
         ("unchanged", "Unchanged, new or unrated"),

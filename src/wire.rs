@@ -62,10 +62,7 @@ impl AppendBody {
             d => d.clone(),
         };
         let mut event = Event::from_type_and_data(&self.type_name, data)?;
-        // A plan's months are a set: kept in month order, whatever order they came in.
-        if let Event::TimelinePlanned { months } = &mut event {
-            months.sort_by_key(|m| m.month);
-        }
+        months_in_order(&mut event);
         Ok(NewEvent {
             stream: self.stream,
             event,
@@ -166,6 +163,19 @@ impl EnvelopeView {
             prev_hash: digest("prev_hash", &self.prev_hash)?,
             hash: digest("hash", &self.hash)?,
         })
+    }
+}
+
+/// A plan's months are a set: kept in month order, whatever order they came
+/// in (in a correction's replacement too).
+fn months_in_order(event: &mut Event) {
+    match event {
+        Event::TimelinePlanned { months } => months.sort_by_key(|m| m.month),
+        Event::Corrected {
+            replacement: Some(r),
+            ..
+        } => months_in_order(r),
+        _ => {}
     }
 }
 

@@ -184,11 +184,9 @@ fn event_at(e: &Event, at: &str) -> Check {
                         format!("{} is not the first day of a month", m.month),
                     ));
                 }
-                if last.is_some_and(|l| l >= m.month) {
-                    return Err(FieldError::new(
-                        field,
-                        "months must be in ascending order, each once",
-                    ));
+                // A month given twice is kept as given (the board shows its first entry).
+                if last.is_some_and(|l| l > m.month) {
+                    return Err(FieldError::new(field, "months must be in ascending order"));
                 }
                 last = Some(m.month);
             }

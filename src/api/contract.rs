@@ -165,8 +165,8 @@ fn data(type_name: &str) -> Value {
         "TimelinePlanned" => object(
             &[(
                 "months",
-                json!({"type": "array", "minItems": 1, "uniqueItems": true,
-                    "description": "Each month once; given in any order, kept in month order.",
+                json!({"type": "array", "minItems": 1,
+                    "description": "Given in any order, kept in month order; a month given twice is kept twice, and the board shows its first entry.",
                     "items": object(&[("month", json!({"type": "string", "format": "date", "pattern": month_pattern()})), ("phase", one_of_enum("Phase"))], &["month", "phase"])}),
             )],
             &["months"],
@@ -322,10 +322,15 @@ fn body_of(type_name: &str, keyed: bool) -> Value {
             json!({"type": "string", "format": "uuid", "description": "The programme, item, metric, risk or issue the event is about"}),
         ),
         ("type", json!({"type": "string", "enum": [type_name]})),
-        (
-            "data",
-            json!({"$ref": format!("#/components/schemas/{type_name}Data")}),
-        ),
+        ("data", {
+            let data = json!({"$ref": format!("#/components/schemas/{type_name}Data")});
+            // Missing or null, `data` is read as `{}`, which these types take.
+            if matches!(type_name, "RiskClosed" | "IssueResolved") {
+                nullable(data)
+            } else {
+                data
+            }
+        }),
         ("effective", date()),
         (
             "reason",
@@ -340,7 +345,12 @@ fn body_of(type_name: &str, keyed: bool) -> Value {
     if keyed {
         props.push(("idempotency_key", nullable(key())));
     }
-    let mut required = vec!["stream", "type", "data", "effective"];
+    // A missing `data` is read as `{}`: required only where `{}` would not do.
+    let empty_will_do = matches!(type_name, "RiskClosed" | "IssueResolved");
+    let mut required = vec!["stream", "type", "effective"];
+    if !empty_will_do {
+        required.push("data");
+    }
     if needs_reason(type_name) {
         required.push("reason");
     }
@@ -456,11 +466,6 @@ fn parameter(path: &str, name: &str) -> Option<(Value, Value)> {
             json!("csv"),
         ),
         "children" | "full" => (json!({"type": "boolean"}), json!(false)),
-        "Idempotency-Key" => (
-            json!({"type": "string", "maxLength": KEY_MAX, "pattern": "^([!-~]([ -~]*[!-~])?)?$",
-                "description": "Printable ASCII; empty is no key"}),
-            json!("board-2024-09-10-p4"),
-        ),
         "name" => (
             json!({"type": "string", "minLength": 1, "maxLength": 100}),
             json!("board secretary"),
@@ -553,6 +558,23 @@ pub fn truthful(mut doc: Value, public_read: bool) -> Value {
         for (method, op) in ops.iter_mut() {
             let has_body = op.get("requestBody").is_some();
             // Parameters typed as the server parses them.
+            // The Idempotency-Key header is said in words, not as a parameter:
+            // HTTP trims a header's surrounding spaces before the server sees
+            // it, so no schema can give its length truthfully. The body's
+            // `idempotency_key` is the same key, exactly described.
+            let keyed = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key"));
+            if keyed {
+                if let Some(ps) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+                    ps.retain(|p| p["name"] != "Idempotency-Key");
+                }
+                let text = op["description"].as_str().unwrap_or_default().to_string();
+                op["description"] = json!(format!(
+                    "{text}\n\nA retry with the same idempotency key returns the first result. Give the key as the body's `idempotency_key`, or in an `Idempotency-Key` header (1 to {KEY_MAX} characters of printable ASCII; an empty header is no key). If both are given they must agree (409 otherwise)."
+                ));
+            }
             if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
                 for p in params.iter_mut() {
                     let name = p["name"].as_str().unwrap_or_default().to_string();

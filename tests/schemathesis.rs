@@ -43,7 +43,10 @@ async fn schemathesis_finds_nothing_wrong_and_appends_valid_events() {
     let out =
         std::env::temp_dir().join(format!("ragtrail-schemathesis-{}.txt", std::process::id()));
     let log = std::fs::File::create(&out).expect("a file for the report");
+    // Its cache goes in a temp dir, not the checkout.
+    let cwd = tempfile::TempDir::new().expect("a dir for schemathesis");
     let mut run = Command::new(&st)
+        .current_dir(cwd.path())
         .args(["run", &s.url("/api/v1/openapi.json")])
         .args(["-H", &format!("Authorization: Bearer {writer}")])
         .args(["--checks", "all"])

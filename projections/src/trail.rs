@@ -259,6 +259,13 @@ impl Trail {
         self.position
     }
 
+    /// When the first event applied was recorded (None before any).
+    pub fn recording_began(&self) -> Option<DateTime<Utc>> {
+        self.meta
+            .first()
+            .and_then(|m| DateTime::from_timestamp_micros(m.recorded_us))
+    }
+
     /// Applies one event (cloning its payload). See [`Trail::apply_owned`].
     pub fn apply(&mut self, env: &Envelope) {
         if env.position > self.position {

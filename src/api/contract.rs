@@ -485,19 +485,6 @@ fn has_tables(path: &str) -> bool {
     ) || path == "/api/v1/events"
 }
 
-/// Whether a GET answers from the log alone (and so carries an ETag and may answer 304).
-fn is_read_view(path: &str) -> bool {
-    has_tables(path)
-        || matches!(
-            path,
-            "/api/v1/boards"
-                | "/api/v1/verify"
-                | "/api/v1/items/{id}/trend"
-                | "/api/v1/programmes/{id}/counts"
-                | "/api/v1/boards/{id}/seal/verify"
-        )
-}
-
 fn problem(description: &str) -> Value {
     json!({"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
 }
@@ -610,7 +597,7 @@ pub fn truthful(mut doc: Value, public_read: bool) -> Value {
                         .or_insert_with(|| problem(description));
                 }
             }
-            if method == "get" && is_read_view(path) {
+            if method == "get" && crate::etag::is_read_view(path) {
                 responses.insert(
                     "304".into(),
                     json!({"description": "Not modified: the If-None-Match tag is still current"}),

@@ -93,7 +93,8 @@ pub async fn board(
         })
         .await;
     }
-    let recording_began = state.store.get(1)?.map(|e| e.recorded_at);
+    // From the trail's memory, not a read of the store on every board.
+    let recording_began = state.trail.read().recording_began();
     if q.known_at
         .is_some_and(|t| recording_began.is_none_or(|began| t < began))
     {

@@ -162,6 +162,7 @@ pub(crate) fn open_sled(
     options: &Options,
 ) -> Result<(sled::Db, sled::Tree, usize), StoreError> {
     make_dir(dir)?;
+    crate::rewrite::finish(dir)?;
     let (db, segment) = open_db(dir, options.cache_bytes)?;
     let events = db.open_tree(EVENTS_TREE)?;
     crate::legacy::move_in(dir, &db, &events, value_cap(segment))?;
@@ -173,11 +174,9 @@ pub(crate) fn key_of(k: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(k.try_into().ok()?))
 }
 
-/// Opens the directory for a store: sled, the index rebuilt from its values,
-/// and the head record checked. A value that cannot be read stops the store
-/// from opening; a head record that sled does not reach opens it as damaged.
-pub(crate) fn open(dir: &Path, options: &Options) -> Result<Opened, StoreError> {
-    let (db, events, segment) = open_sled(dir, options)?;
+/// Rebuilds the index from every value of the events tree. A value that
+/// cannot be read stops the store from opening.
+pub(crate) fn read_index(dir: &Path, events: &sled::Tree) -> Result<Index, StoreError> {
     let refuse = |detail: String| StoreError::Damaged {
         path: dir.to_path_buf(),
         detail,
@@ -202,6 +201,15 @@ pub(crate) fn open(dir: &Path, options: &Options) -> Result<Opened, StoreError> 
             index.add(key, record, None);
         }
     }
+    Ok(index)
+}
+
+/// Opens the directory for a store: sled, the index rebuilt from its values,
+/// and the head record checked. A value that cannot be read stops the store
+/// from opening; a head record that sled does not reach opens it as damaged.
+pub(crate) fn open(dir: &Path, options: &Options) -> Result<Opened, StoreError> {
+    let (db, events, segment) = open_sled(dir, options)?;
+    let index = read_index(dir, &events)?;
     let count = index.len() as u64;
     let mut head = Head::EMPTY;
     let mut last_recorded = DateTime::<Utc>::MIN_UTC;

@@ -11,6 +11,18 @@
 //! encoding of the [`Event`] at the header's `schema`. The chain:
 //! `payload_hash = SHA-256(payload)` and `hash = SHA-256(prev_hash ‖ header)`,
 //! both over the bytes exactly as stored, so any altered byte is detected.
+//!
+//! An event whose personal text was erased (see [`erasure`](crate::erasure))
+//! is stored in format 2, with the same prefix and header (so `hash` and
+//! `payload_hash` still hold what was first written) and the redacted payload:
+//!
+//! ```text
+//! [format: 1 byte = 2][prev_hash: 32][hash: 32][header_len: u32 BE][header][erased_by: u64 BE][payload]
+//! ```
+//!
+//! `erased_by` is the position of the `TextErased` event that redacted it;
+//! that event names the SHA-256 of the redacted payload, which `verify`
+//! checks in place of `payload_hash`.
 
 use crate::event::Event;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -23,6 +35,8 @@ use uuid::Uuid;
 pub const SCHEMA: u16 = 1;
 /// The stored layout version (first byte of every stored value).
 const FORMAT: u8 = 1;
+/// The stored layout of an event whose payload an erasure redacted.
+const FORMAT_REDACTED: u8 = 2;
 const FIXED: usize = 1 + 32 + 32 + 4;
 /// Decoding never allocates more than this for one event (protects against corrupt lengths).
 const DECODE_LIMIT: usize = 16 * 1024 * 1024;
@@ -131,6 +145,9 @@ pub struct Envelope {
     pub payload_hash: Digest32,
     pub prev_hash: Digest32,
     pub hash: Digest32,
+    /// The position of the erasure that redacted this event's payload, if one did:
+    /// `payload_hash` is then the hash of the payload as first written.
+    pub erased_by: Option<u64>,
 }
 
 /// The fields of a new envelope that the store does not assign itself.
@@ -154,7 +171,7 @@ pub struct Draft<'a> {
 pub enum DecodeError {
     #[error("stored value is {0} bytes, shorter than the fixed {FIXED}-byte prefix")]
     Short(usize),
-    #[error("unknown stored format {0} (this build reads format {FORMAT})")]
+    #[error("unknown stored format {0} (this build reads formats {FORMAT} and {FORMAT_REDACTED})")]
     Format(u8),
     #[error("header length {0} runs past the end of the stored value")]
     HeaderLength(usize),
@@ -237,8 +254,70 @@ pub fn encode_with_payload(
         payload_hash,
         prev_hash: d.prev_hash,
         hash,
+        erased_by: None,
     };
     Ok((out, env))
+}
+
+/// The stored bytes of an event as an erasure leaves it: `stored`'s prefix
+/// and header unchanged, format 2, and `event` (the redacted payload) in
+/// place of the payload. Returns the bytes and the SHA-256 of the new payload.
+pub fn redacted(
+    stored: &[u8],
+    event: &Event,
+    erased_by: u64,
+) -> Result<(Vec<u8>, Digest32), String> {
+    let (header, _) = split(stored).map_err(|e| e.to_string())?;
+    let payload = payload_bytes(event).map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(FIXED + header.len() + 8 + payload.len());
+    out.push(FORMAT_REDACTED);
+    out.extend_from_slice(&stored[1..FIXED]);
+    out.extend_from_slice(header);
+    out.extend_from_slice(&erased_by.to_be_bytes());
+    out.extend_from_slice(&payload);
+    Ok((out, sha256(&[&payload])))
+}
+
+/// Encodes an envelope as it was exported (a restore, a replica): an
+/// untouched one as [`encode`] does, a redacted one in format 2 with its
+/// `payload_hash` as given. Either way the result's `hash` is computed, so
+/// the caller can check it against the one it was handed.
+pub fn encode_as_exported(e: &Envelope) -> Result<(Vec<u8>, Envelope), String> {
+    let (original, again) = encode(&draft_of(e)).map_err(|err| err.to_string())?;
+    let Some(by) = e.erased_by else {
+        return Ok((original, again));
+    };
+    // The header as first written: the exported payload_hash, not the redacted payload's.
+    let header = Header {
+        position: e.position,
+        id: e.id,
+        stream: e.stream,
+        version: e.version,
+        effective_days: e.effective.num_days_from_ce(),
+        recorded_at_us: e.recorded_at.timestamp_micros(),
+        actor: e.actor.clone(),
+        reason: e.reason.clone(),
+        idempotency_key: e.idempotency_key.clone(),
+        schema: SCHEMA,
+        payload_hash: e.payload_hash.0,
+    };
+    let header_bytes =
+        bincode::serde::encode_to_vec(&header, config()).map_err(|x| x.to_string())?;
+    let hash = sha256(&[&e.prev_hash.0, &header_bytes]);
+    let mut first = Vec::with_capacity(FIXED + header_bytes.len());
+    first.push(FORMAT);
+    first.extend_from_slice(&e.prev_hash.0);
+    first.extend_from_slice(&hash.0);
+    first.extend_from_slice(&(header_bytes.len() as u32).to_be_bytes());
+    first.extend_from_slice(&header_bytes);
+    let (bytes, _) = redacted(&first, &e.event, by)?;
+    let env = Envelope {
+        payload_hash: e.payload_hash,
+        hash,
+        erased_by: Some(by),
+        ..again
+    };
+    Ok((bytes, env))
 }
 
 /// Decodes stored bytes, upcasting old payload schemas. Does not check hashes;
@@ -262,8 +341,19 @@ pub enum Broken {
 
 /// Decodes stored bytes and checks them against the previous event's hash.
 pub fn check(bytes: &[u8], expected_prev: Digest32) -> Result<Envelope, Broken> {
+    check_parts(bytes, expected_prev).map(|(env, _)| env)
+}
+
+/// Like [`check`], for the walk along the log: a redacted payload cannot be
+/// checked against `payload_hash`, so its own SHA-256 is returned, to be
+/// checked against what its erasure recorded.
+pub fn check_parts(
+    bytes: &[u8],
+    expected_prev: Digest32,
+) -> Result<(Envelope, Option<Digest32>), Broken> {
     let (env, header_bytes, payload) = decode_parts(bytes)?;
-    if sha256(&[payload]) != env.payload_hash {
+    let redacted = env.erased_by.map(|_| sha256(&[payload]));
+    if redacted.is_none() && sha256(&[payload]) != env.payload_hash {
         return Err(Broken::PayloadHash);
     }
     if sha256(&[&env.prev_hash.0, header_bytes]) != env.hash {
@@ -275,7 +365,7 @@ pub fn check(bytes: &[u8], expected_prev: Digest32) -> Result<Envelope, Broken> 
             found: env.prev_hash,
         });
     }
-    Ok(env)
+    Ok((env, redacted))
 }
 
 /// What the store needs to index a stored event, read from its header alone
@@ -305,12 +395,18 @@ pub(crate) fn locate(bytes: &[u8]) -> Result<Located, DecodeError> {
     })
 }
 
-/// Splits stored bytes into header bytes and payload bytes, after the fixed part.
+/// Splits stored bytes into header bytes and payload bytes, after the fixed
+/// part (and, in format 2, the erasure's position).
 fn split(bytes: &[u8]) -> Result<(&[u8], &[u8]), DecodeError> {
+    split_erased(bytes).map(|(h, _, p)| (h, p))
+}
+
+/// Header bytes, the erasure's position (format 2), and payload bytes.
+fn split_erased(bytes: &[u8]) -> Result<(&[u8], Option<u64>, &[u8]), DecodeError> {
     if bytes.len() < FIXED {
         return Err(DecodeError::Short(bytes.len()));
     }
-    if bytes[0] != FORMAT {
+    if bytes[0] != FORMAT && bytes[0] != FORMAT_REDACTED {
         return Err(DecodeError::Format(bytes[0]));
     }
     let mut len = [0u8; 4];
@@ -321,11 +417,17 @@ fn split(bytes: &[u8]) -> Result<(&[u8], &[u8]), DecodeError> {
         return Err(DecodeError::HeaderLength(header_len));
     }
     let (h, p) = rest.split_at(header_len);
-    Ok((h, p))
+    if bytes[0] == FORMAT {
+        return Ok((h, None, p));
+    }
+    let Some((by, p)) = p.split_first_chunk::<8>() else {
+        return Err(DecodeError::HeaderLength(header_len));
+    };
+    Ok((h, Some(u64::from_be_bytes(*by)), p))
 }
 
 fn decode_parts(bytes: &[u8]) -> Result<(Envelope, &[u8], &[u8]), DecodeError> {
-    let (header_bytes, payload) = split(bytes)?;
+    let (header_bytes, erased_by, payload) = split_erased(bytes)?;
     let mut prev = [0u8; 32];
     prev.copy_from_slice(&bytes[1..33]);
     let mut hash = [0u8; 32];
@@ -351,6 +453,7 @@ fn decode_parts(bytes: &[u8]) -> Result<(Envelope, &[u8], &[u8]), DecodeError> {
         payload_hash: Digest32(header.payload_hash),
         prev_hash: Digest32(prev),
         hash: Digest32(hash),
+        erased_by,
     };
     Ok((env, header_bytes, payload))
 }

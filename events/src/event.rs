@@ -220,6 +220,34 @@ pub enum Event {
         position: u64,
         head: String,
     },
+    /// Personal text was erased from earlier events on a lawful request
+    /// (written only by an erasure: `POST /api/v1/erasures`, `ragtrail erase`).
+    /// The envelope's reason says why. The erased text itself is never held:
+    /// only its salted SHA-256, one per variant asked for.
+    TextErased {
+        legal_basis: String,
+        /// 32 random bytes (hex) mixed into `text_hashes`.
+        salt: String,
+        /// SHA-256 (hex) of `salt ‖ text` for each variant of the text erased.
+        text_hashes: Vec<String>,
+        /// Every event the erasure changed, and which of its fields.
+        events: Vec<ErasedEvent>,
+    },
+}
+
+/// One event an erasure changed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErasedEvent {
+    pub position: u64,
+    pub stream: Uuid,
+    /// The fields changed, as paths into the event's `data` (`data.text`).
+    pub fields: Vec<String>,
+    /// SHA-256 (hex) of the payload as the erasure left it: `verify` checks the
+    /// stored payload against this, as it checks an untouched one against
+    /// its `payload_hash`.
+    pub payload: String,
 }
 
 impl Event {
@@ -249,11 +277,12 @@ impl Event {
             Event::RoleAssigned { .. } => "RoleAssigned",
             Event::ItemClosed { .. } => "ItemClosed",
             Event::BoardSealed { .. } => "BoardSealed",
+            Event::TextErased { .. } => "TextErased",
         }
     }
 
     /// Every type name, in variant order.
-    pub const TYPE_NAMES: [&'static str; 23] = [
+    pub const TYPE_NAMES: [&'static str; 24] = [
         "ProgrammeRegistered",
         "BoardMeetingHeld",
         "ItemRegistered",
@@ -277,6 +306,7 @@ impl Event {
         "RoleAssigned",
         "ItemClosed",
         "BoardSealed",
+        "TextErased",
     ];
 
     /// Whether the envelope must carry a reason for this event.

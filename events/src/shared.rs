@@ -46,10 +46,20 @@ impl Default for Options {
     }
 }
 
-pub(crate) struct Shared {
+/// sled and its events tree. An erasure rewrites the data directory and
+/// swaps a new sled in (see [`rewrite`](crate::rewrite)), so handles to
+/// either are taken afresh for each use, never kept.
+pub(crate) struct Sled {
     pub(crate) db: sled::Db,
     /// The events: one value per group commit, keyed by its first position (u64 BE).
     pub(crate) events: sled::Tree,
+}
+
+pub(crate) struct Shared {
+    pub(crate) sled: RwLock<Sled>,
+    /// Held (shared) by writes to the service's own trees, and (alone) by an
+    /// erasure while it copies them into the rewritten store.
+    pub(crate) trees: RwLock<()>,
     pub(crate) index: RwLock<Index>,
     pub(crate) head: RwLock<Head>,
     pub(crate) live: broadcast::Sender<Arc<Envelope>>,
@@ -77,6 +87,16 @@ pub(crate) fn write_lock<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T>
 const CHUNK_EVENTS: usize = 4096;
 
 impl Shared {
+    /// sled's events tree, as it is now.
+    pub(crate) fn events(&self) -> sled::Tree {
+        read_lock(&self.sled).events.clone()
+    }
+
+    /// sled, as it is now.
+    pub(crate) fn db(&self) -> sled::Db {
+        read_lock(&self.sled).db.clone()
+    }
+
     pub(crate) fn head(&self) -> Head {
         *read_lock(&self.head)
     }
@@ -100,7 +120,8 @@ impl Shared {
 
     /// The sled value under `key`.
     fn value(&self, key: u64, position: u64) -> Result<sled::IVec, StoreError> {
-        self.events
+        read_lock(&self.sled)
+            .events
             .get(key.to_be_bytes())?
             .ok_or_else(|| StoreError::Corrupt {
                 position,

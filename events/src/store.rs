@@ -90,8 +90,11 @@ impl Store {
         let (live, _) = broadcast::channel(options.live_capacity.max(1));
         let writable = opened.damage.is_none();
         let shared = Arc::new(Shared {
-            db: opened.db,
-            events: opened.events,
+            sled: RwLock::new(crate::shared::Sled {
+                db: opened.db,
+                events: opened.events,
+            }),
+            trees: RwLock::new(()),
             index: RwLock::new(opened.index),
             head: RwLock::new(opened.head),
             live,
@@ -112,6 +115,7 @@ impl Store {
             disk,
             keeper,
             value_cap: crate::dir::value_cap(opened.segment),
+            segment: opened.segment,
         };
         let jobs = writer::spawn(shared.clone(), parts, &options).map_err(thread)?;
         Ok(Store {
@@ -142,15 +146,55 @@ impl Store {
                 "{name:?} is not a usable tree name"
             ))));
         }
-        Ok(self.shared.db.open_tree(name)?)
+        Ok(self.shared.db().open_tree(name)?)
+    }
+
+    /// Runs `write` on the tree `name` (see [`Store::tree`]): a write made
+    /// this way is never lost to an erasure's rewrite running at the same time.
+    pub fn write_tree<T>(
+        &self,
+        name: &str,
+        write: impl FnOnce(&sled::Tree) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let _held = read_lock(&self.shared.trees);
+        write(&self.tree(name)?)
     }
 
     /// Flushes and fsyncs every tree (for writes to [`Store::tree`] trees).
     pub fn sync(&self) -> Result<(), StoreError> {
-        self.shared.db.flush()?;
+        self.shared.db().flush()?;
         std::fs::File::open(self.shared.dir.join("db"))
             .and_then(|f| f.sync_all())
             .map_err(|e| StoreError::Read(sled::Error::Io(e)))
+    }
+
+    /// Where `request`'s text is, changing nothing (an erasure's dry run):
+    /// every field of every event that holds it, erasable or not.
+    pub fn find_text(
+        &self,
+        request: &crate::erase::Request,
+    ) -> Result<Vec<crate::erase::Found>, crate::erase::EraseError> {
+        request.check().map_err(crate::erase::EraseError::Invalid)?;
+        crate::erase::find(self.iter_from(0), &request.variants()).map_err(Into::into)
+    }
+
+    /// Erases `request`'s text from every event's payload, records the
+    /// erasure as a `TextErased` event, and rewrites the data directory so
+    /// that no file of it holds the text (see [`rewrite`](crate::rewrite)).
+    /// Appends wait meanwhile. Every hash stays as it was: `verify` checks a
+    /// redacted payload against the hash its erasure recorded.
+    pub async fn erase(
+        &self,
+        request: crate::erase::Request,
+    ) -> Result<crate::erase::Erased, crate::erase::EraseError> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Msg::Erase(request, tx))
+            .map_err(|_| crate::erase::EraseError::Closed)?;
+        let erased = rx.await.map_err(|_| crate::erase::EraseError::Closed)??;
+        // Walk the chain again from the start next time: redactions are checked on the way.
+        *self.verified.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        Ok(erased)
     }
 
     /// The directory the store lives in.
@@ -323,7 +367,7 @@ impl Store {
             // At the head already: start past the last value (nothing to walk).
             Some(index.place(at).map_or(index.last_key + 1, |p| p.key))
         };
-        let walked = crate::verify::walk(&self.shared.events, from, start_key, Some(head))?;
+        let walked = crate::verify::walk(&self.shared.events(), from, start_key, Some(head))?;
         let verified = walked.verified();
         *kept = Some(walked);
         drop(kept);

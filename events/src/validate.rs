@@ -36,6 +36,15 @@ pub fn text(field: &str, value: &str, max: usize, required: bool) -> Check {
             format!("is {n} characters long; the limit is {max}"),
         ));
     }
+    if value.contains(crate::erasure::MARKER_PREFIX) {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "contains {:?}, which only an erasure writes",
+                crate::erasure::MARKER_PREFIX
+            ),
+        ));
+    }
     if value
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
@@ -350,6 +359,38 @@ fn event_at(e: &Event, at: &str) -> Check {
         Event::RoleAssigned { role, person } => {
             text(&f("role"), role, NAME_MAX, true)?;
             text(&f("person"), person, NAME_MAX, true)
+        }
+        Event::TextErased {
+            legal_basis,
+            salt,
+            text_hashes,
+            events,
+        } => {
+            text(&f("legal_basis"), legal_basis, REASON_MAX, true)?;
+            let hex64 = |name: String, h: &str| {
+                if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    Ok(())
+                } else {
+                    Err(FieldError::new(
+                        name,
+                        "must be a SHA-256 digest: 64 hexadecimal characters",
+                    ))
+                }
+            };
+            hex64(f("salt"), salt)?;
+            if text_hashes.is_empty() || events.is_empty() {
+                return Err(FieldError::new(
+                    f("events"),
+                    "an erasure names at least one text and one event",
+                ));
+            }
+            for (i, h) in text_hashes.iter().enumerate() {
+                hex64(f(&format!("text_hashes[{i}]")), h)?;
+            }
+            for (i, e) in events.iter().enumerate() {
+                hex64(f(&format!("events[{i}].payload")), &e.payload)?;
+            }
+            Ok(())
         }
     }
 }

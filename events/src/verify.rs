@@ -110,6 +110,7 @@ pub(crate) fn walk(
             checksum = Some((key, first));
         }
     }
+    walk.settle_erasures()?;
     if let Some((key, position)) = checksum {
         return Err(VerifyError::Bad {
             position,
@@ -129,6 +130,10 @@ pub(crate) struct Walk {
     prev: Digest32,
     versions: HashMap<Uuid, u64>,
     checked: u64,
+    /// Redacted events not yet vouched for: position → (the erasure that
+    /// redacted it, the SHA-256 of its stored payload). The erasure comes
+    /// later in the log and must name exactly that hash.
+    redacted: HashMap<u64, (u64, Digest32)>,
 }
 
 impl Walk {
@@ -138,7 +143,49 @@ impl Walk {
             prev: Digest32::GENESIS,
             versions: HashMap::new(),
             checked: 0,
+            redacted: HashMap::new(),
         }
+    }
+
+    /// At the end of a walk every redacted event must have been vouched for by its erasure.
+    fn settle_erasures(&self) -> Result<(), VerifyError> {
+        match self.redacted.iter().min_by_key(|(p, _)| **p) {
+            None => Ok(()),
+            Some((position, (by, _))) => Err(VerifyError::Bad {
+                position: *position,
+                problem: format!(
+                    "its payload was replaced, and the erasure it names (position {by}) is not in the log: the payload was altered"
+                ),
+            }),
+        }
+    }
+
+    /// Checks what an erasure at `at` says it redacted against what is stored.
+    fn vouch(&mut self, at: u64, events: &[crate::event::ErasedEvent]) -> Result<(), VerifyError> {
+        for e in events {
+            let bad = |problem: String| VerifyError::Bad {
+                position: e.position,
+                problem,
+            };
+            match self.redacted.get(&e.position) {
+                Some((by, hash)) if *by == at => {
+                    if Digest32::from_hex(&e.payload) != Some(*hash) {
+                        return Err(bad(format!(
+                            "its redacted payload is not the one the erasure at position {at} recorded: the payload was altered"
+                        )));
+                    }
+                    self.redacted.remove(&e.position);
+                }
+                // Redacted again by a later erasure, which vouches for it.
+                Some((by, _)) if *by > at => {}
+                _ => {
+                    return Err(bad(format!(
+                        "the erasure at position {at} says it redacted this event, but its stored payload is not that redaction"
+                    )))
+                }
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn verified(&self) -> Verified {
@@ -151,8 +198,9 @@ impl Walk {
 
     /// Checks one record; events must continue the chain at the expected position.
     fn record(&mut self, key: &[u8], value: &[u8]) -> Result<(), VerifyError> {
+        let expected = self.expected;
         let bad = |problem: String| VerifyError::Bad {
-            position: self.expected,
+            position: expected,
             problem,
         };
         match key.first() {
@@ -177,7 +225,19 @@ impl Walk {
                 self.expected
             )));
         }
-        let env = envelope::check(value, self.prev).map_err(|e| bad(e.to_string()))?;
+        let (env, redacted) =
+            envelope::check_parts(value, self.prev).map_err(|e| bad(e.to_string()))?;
+        if let (Some(by), Some(hash)) = (env.erased_by, redacted) {
+            if by <= position {
+                return Err(bad(format!(
+                    "its payload was replaced, naming an erasure at position {by}, which is not after it: the payload was altered"
+                )));
+            }
+            self.redacted.insert(position, (by, hash));
+        }
+        if let crate::event::Event::TextErased { events, .. } = &env.event {
+            self.vouch(position, events)?;
+        }
         if env.position != position {
             return Err(bad(format!(
                 "stored under position {position} but its header says {}: events were moved",

@@ -28,6 +28,11 @@ pub(crate) enum Msg {
     Stop(oneshot::Sender<()>),
     /// Re-store exported envelopes exactly as they were (see `Store::restore`).
     Restore(Vec<Envelope>, oneshot::Sender<Result<Head, AppendError>>),
+    /// Erase a text from every event's payload (see `Store::erase`).
+    Erase(
+        crate::erase::Request,
+        oneshot::Sender<Result<crate::erase::Erased, crate::erase::EraseError>>,
+    ),
 }
 
 pub(crate) struct Job {
@@ -44,6 +49,8 @@ pub(crate) struct Parts {
     pub(crate) keeper: Keeper,
     /// The most record bytes in one sled value.
     pub(crate) value_cap: usize,
+    /// sled's segment size (an erasure's rewrite uses the same).
+    pub(crate) segment: usize,
 }
 
 pub(crate) fn spawn(
@@ -66,6 +73,9 @@ pub(crate) fn spawn(
         keeper: parts.keeper,
         value_cap: parts.value_cap,
         max_group: options.max_group.max(1),
+        segment: parts.segment,
+        cache_bytes: options.cache_bytes,
+        sync_files: options.sync_files,
     };
     std::thread::Builder::new()
         .name("ragtrail-writer".into())
@@ -101,6 +111,9 @@ struct Writer {
     keeper: Keeper,
     value_cap: usize,
     max_group: usize,
+    segment: usize,
+    cache_bytes: u64,
+    sync_files: bool,
 }
 
 /// One append's place in a group.
@@ -175,17 +188,24 @@ impl Writer {
             let mut jobs = Vec::new();
             let mut stop = None;
             let mut restore = None;
+            let mut erase = None;
             match rx.recv() {
                 Ok(Msg::Append(j)) => jobs.push(j),
                 Ok(Msg::Stop(s)) => stop = Some(s),
                 Ok(Msg::Restore(events, reply)) => restore = Some((events, reply)),
+                Ok(Msg::Erase(request, reply)) => erase = Some((request, reply)),
                 Err(_) => return None,
             }
-            while stop.is_none() && restore.is_none() && jobs.len() < self.max_group {
+            while stop.is_none()
+                && restore.is_none()
+                && erase.is_none()
+                && jobs.len() < self.max_group
+            {
                 match rx.try_recv() {
                     Ok(Msg::Append(j)) => jobs.push(j),
                     Ok(Msg::Stop(s)) => stop = Some(s),
                     Ok(Msg::Restore(events, reply)) => restore = Some((events, reply)),
+                    Ok(Msg::Erase(request, reply)) => erase = Some((request, reply)),
                     Err(_) => break,
                 }
             }
@@ -194,6 +214,9 @@ impl Writer {
             }
             if let Some((events, reply)) = restore {
                 let _ = reply.send(self.restore(events));
+            }
+            if let Some((request, reply)) = erase {
+                let _ = reply.send(self.erase(request));
             }
             if stop.is_some() {
                 return stop;
@@ -409,22 +432,23 @@ impl Writer {
         }
         // One value is one insert (atomic by itself); several are one sled
         // batch, applied atomically (sled writes a batch manifest for it).
+        let (db, events) = {
+            let sled = read_lock(&self.shared.sled);
+            (sled.db.clone(), sled.events.clone())
+        };
         let applied = if values.len() == 1 {
             let (key, value) = values.remove(0);
-            self.shared
-                .events
-                .insert(key.to_be_bytes(), value)
-                .map(|_| ())
+            events.insert(key.to_be_bytes(), value).map(|_| ())
         } else {
             let mut batch = sled::Batch::default();
             for (key, value) in values {
                 batch.insert(&key.to_be_bytes(), value);
             }
-            self.shared.events.apply_batch(batch)
+            events.apply_batch(batch)
         };
         let durable = applied
             .map_err(WriteFailure::Take)
-            .and_then(|()| self.disk.make_durable(&self.shared.db));
+            .and_then(|()| self.disk.make_durable(&db));
         if let Err(detail) = durable {
             self.failed = Some(detail.clone());
             self.shared.writable.store(false, Ordering::Relaxed);
@@ -609,6 +633,179 @@ impl Writer {
             }
         }
         Ok(())
+    }
+}
+
+impl Writer {
+    /// Erases a text from every event's payload: finds it, redacts each
+    /// field that holds it, records the erasure as an event, rewrites the
+    /// data directory with the redacted values (see [`rewrite`]) and takes the
+    /// new sled up. Nothing is appended meanwhile: this is the writer.
+    ///
+    /// [`rewrite`]: crate::rewrite
+    fn erase(
+        &mut self,
+        request: crate::erase::Request,
+    ) -> Result<crate::erase::Erased, crate::erase::EraseError> {
+        use crate::erase::{EraseError, Erased, Found};
+        if let Some(why) = &self.failed {
+            return Err(EraseError::Unwritable(why.clone()));
+        }
+        request.check().map_err(EraseError::Invalid)?;
+        let texts = request.variants();
+        let head = self.head;
+        let erasure_at = head.position + 1;
+        // Every event holding the text, and its redaction.
+        let mut found: Vec<Found> = Vec::new();
+        let mut redactions: HashMap<u64, (Uuid, Vec<String>, Event)> = HashMap::new();
+        let mut next = 1;
+        while next <= head.position {
+            let chunk = self.shared.chunk(next, head.position)?;
+            if chunk.is_empty() {
+                break;
+            }
+            next += chunk.len() as u64;
+            for e in chunk {
+                let e = e?;
+                let here = crate::erase::find(std::iter::once(Ok(e.clone())), &texts)?;
+                if here.iter().any(|f| f.erasable) {
+                    if let Some((redacted, fields)) = crate::erasure::redact(&e.event, &texts) {
+                        redactions.insert(e.position, (e.stream, fields, redacted));
+                    }
+                }
+                found.extend(here);
+            }
+        }
+        let unerasable: Vec<Found> = found.iter().filter(|f| !f.erasable).cloned().collect();
+        if !unerasable.is_empty() {
+            return Err(EraseError::Unerasable(unerasable));
+        }
+        if redactions.is_empty() {
+            return Err(EraseError::Nowhere);
+        }
+        // The rewrite holds a second copy of the store for a moment.
+        let dir = self.shared.dir.clone();
+        let size = std::fs::metadata(dir.join("db")).map_or(0, |m| m.len());
+        self.room_for(size / 2).map_err(EraseError::Unwritable)?;
+        // Each group value that holds a redacted event, rewritten.
+        let mut by_key: HashMap<u64, Vec<u64>> = HashMap::new();
+        {
+            let index = read_lock(&self.shared.index);
+            for &p in redactions.keys() {
+                let place = index
+                    .place((p - 1) as usize)
+                    .ok_or_else(|| EraseError::Rewrite(format!("event {p} is not in the index")))?;
+                by_key.entry(place.key).or_default().push(p);
+            }
+        }
+        let mut replaced: HashMap<u64, Vec<u8>> = HashMap::new();
+        let mut erased_events: Vec<crate::event::ErasedEvent> = Vec::new();
+        let events_tree = self.shared.events();
+        for (key, positions) in &by_key {
+            let value = events_tree
+                .get(key.to_be_bytes())?
+                .ok_or_else(|| EraseError::Rewrite(format!("the group value {key} is gone")))?;
+            let read = group::read(&value).map_err(EraseError::Rewrite)?;
+            let mut records: Vec<Record> = Vec::with_capacity(read.records.len());
+            for (k, v, _) in read.records {
+                let mut v = v.to_vec();
+                if let Some(p) = keys::position_of(k).filter(|p| positions.contains(p)) {
+                    let (stream, fields, redacted) = &redactions[&p];
+                    let (bytes, payload) = envelope::redacted(&v, redacted, erasure_at)
+                        .map_err(EraseError::Rewrite)?;
+                    v = bytes;
+                    erased_events.push(crate::event::ErasedEvent {
+                        position: p,
+                        stream: *stream,
+                        fields: fields.clone(),
+                        payload: payload.to_hex(),
+                    });
+                }
+                records.push((k.to_vec(), v));
+            }
+            replaced.insert(*key, group::encode(&records).0);
+        }
+        erased_events.sort_by_key(|e| e.position);
+        let mut salt = [0u8; 32];
+        getrandom::getrandom(&mut salt)
+            .map_err(|e| EraseError::Rewrite(format!("no randomness for the salt: {e}")))?;
+        let event = Event::TextErased {
+            legal_basis: request.legal_basis.trim().to_string(),
+            salt: hex::encode(salt),
+            text_hashes: texts
+                .iter()
+                .map(|t| crate::erasure::salted(&salt, t).to_hex())
+                .collect(),
+            events: erased_events.clone(),
+        };
+        let recorded_at = Utc::now().max(self.last_recorded);
+        let draft = Draft {
+            position: erasure_at,
+            id: Uuid::now_v7(),
+            stream: Uuid::now_v7(),
+            version: 1,
+            effective: recorded_at.date_naive(),
+            recorded_at,
+            actor: &request.actor,
+            reason: Some(request.reason.trim()),
+            idempotency_key: None,
+            event: &event,
+            prev_hash: head.hash,
+        };
+        let (bytes, env) = envelope::encode(&draft)
+            .map_err(|e| EraseError::Rewrite(format!("cannot encode the erasure: {e}")))?;
+        let (value, _) = group::encode(&[(keys::event(erasure_at).to_vec(), bytes)]);
+        // The new store, built beside the old one; writes to the service's
+        // trees wait until it is in place.
+        let held = write_lock(&self.shared.trees);
+        let db = self.shared.db();
+        let built =
+            crate::rewrite::build(&dir, &db, self.segment, &replaced, &[(erasure_at, value)]);
+        drop(db);
+        if let Err(e) = built {
+            let _ = std::fs::remove_dir_all(dir.join(crate::rewrite::DIR));
+            return Err(e.into());
+        }
+        // From here the new store is the store (a crash now is rolled forward on open).
+        let reopened = crate::rewrite::finish(&dir).and_then(|_| {
+            let (db, _) = crate::dir::open_db(&dir, self.cache_bytes)?;
+            let events = db.open_tree(crate::dir::EVENTS_TREE)?;
+            let index = crate::dir::read_index(&dir, &events)?;
+            let disk = Disk::open(&dir, self.sync_files)?;
+            Ok((db, events, index, disk))
+        });
+        let (db, events, index, disk) = match reopened {
+            Ok(r) => r,
+            Err(e) => {
+                let why = format!("an erasure was written but not taken up: {e}; restart ragtrail");
+                self.failed = Some(WriteFailure::Damaged(why.clone()));
+                self.shared.writable.store(false, Ordering::Relaxed);
+                return Err(EraseError::Reopen(why));
+            }
+        };
+        let old = std::mem::replace(
+            &mut *write_lock(&self.shared.sled),
+            crate::shared::Sled { db, events },
+        );
+        *write_lock(&self.shared.index) = index;
+        drop(held);
+        drop(old);
+        self.disk = disk;
+        self.shared.count_commit();
+        let receipt = Receipt::of(&env);
+        self.advance(
+            Head {
+                position: env.position,
+                hash: env.hash,
+            },
+            recorded_at,
+            vec![env],
+        );
+        let fields = found.into_iter().filter(|f| f.erasable).collect();
+        Ok(Erased {
+            erasure: receipt,
+            fields,
+        })
     }
 }
 

@@ -152,6 +152,17 @@ pub fn every_variant() -> Vec<Event> {
             position: 120,
             head: "cd".repeat(32),
         },
+        Event::TextErased {
+            legal_basis: "UK GDPR Article 17(1)(a)".into(),
+            salt: "5a".repeat(32),
+            text_hashes: vec!["0f".repeat(32)],
+            events: vec![ragtrail_events::event::ErasedEvent {
+                position: 7,
+                stream: uuid(7),
+                fields: vec!["data.text".into()],
+                payload: "e1".repeat(32),
+            }],
+        },
     ];
     assert_eq!(
         v.len(),

@@ -401,8 +401,11 @@ fn split(bytes: &[u8]) -> Result<(&[u8], &[u8]), DecodeError> {
     split_erased(bytes).map(|(h, _, p)| (h, p))
 }
 
+/// Stored bytes cut in three: header bytes, the erasure's position (format 2), payload bytes.
+type Parts<'a> = (&'a [u8], Option<u64>, &'a [u8]);
+
 /// Header bytes, the erasure's position (format 2), and payload bytes.
-fn split_erased(bytes: &[u8]) -> Result<(&[u8], Option<u64>, &[u8]), DecodeError> {
+fn split_erased(bytes: &[u8]) -> Result<Parts<'_>, DecodeError> {
     if bytes.len() < FIXED {
         return Err(DecodeError::Short(bytes.len()));
     }

@@ -84,11 +84,15 @@ type Known = std::sync::Arc<std::sync::RwLock<Vec<(Identity, [u8; 32])>>>;
 /// store's directory is locked to this process), so checking a token reads no disk.
 #[derive(Clone)]
 pub struct Tokens {
+    /// The tokens live in the store's `tokens` tree, taken afresh for each
+    /// use (an erasure swaps sled; see `Store::write_tree`).
     store: Store,
-    tree: sled::Tree,
     known: Known,
     revoking: std::sync::Arc<std::sync::Mutex<()>>,
 }
+
+/// The store's tree the tokens are kept in.
+const TREE: &str = "tokens";
 
 fn hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
@@ -107,7 +111,6 @@ impl Tokens {
     pub fn open(store: &Store) -> Result<Tokens, TokenError> {
         let t = Tokens {
             store: store.clone(),
-            tree: store.tree("tokens")?,
             known: Default::default(),
             revoking: std::sync::Arc::new(std::sync::Mutex::new(())),
         };
@@ -115,10 +118,14 @@ impl Tokens {
         Ok(t)
     }
 
+    fn tree(&self) -> Result<sled::Tree, TokenError> {
+        Ok(self.store.tree(TREE)?)
+    }
+
     /// Re-reads every stored hash into memory.
     fn reload(&self) -> Result<(), TokenError> {
         let mut all = Vec::new();
-        for kv in self.tree.iter() {
+        for kv in self.tree()?.iter() {
             let (k, v) = kv?;
             let s: Stored =
                 serde_json::from_slice(&v).map_err(|e| TokenError::Damaged(e.to_string()))?;
@@ -153,9 +160,9 @@ impl Tokens {
             hash: hex::encode(hash(&token)),
         })
         .map_err(|e| TokenError::Damaged(e.to_string()))?;
-        let fresh =
-            self.tree
-                .compare_and_swap(name.as_bytes(), None as Option<&[u8]>, Some(stored))?;
+        let fresh = self.store.write_tree(TREE, |tree| {
+            Ok(tree.compare_and_swap(name.as_bytes(), None as Option<&[u8]>, Some(stored))?)
+        })?;
         if fresh.is_err() {
             return Err(TokenError::Exists(name.to_string()));
         }
@@ -178,7 +185,9 @@ impl Tokens {
         if admins.len() == 1 && admins[0] == name {
             return Err(TokenError::LastAdmin(name.to_string()));
         }
-        let gone = self.tree.remove(name.as_bytes())?.is_some();
+        let gone = self
+            .store
+            .write_tree(TREE, |tree| Ok(tree.remove(name.as_bytes())?.is_some()))?;
         self.store.sync()?;
         self.reload()?;
         Ok(gone)
@@ -186,7 +195,7 @@ impl Tokens {
 
     /// Every token's name and role (never the token).
     pub fn list(&self) -> Result<Vec<Identity>, TokenError> {
-        self.tree
+        self.tree()?
             .iter()
             .map(|kv| {
                 let (k, v) = kv?;
@@ -201,7 +210,7 @@ impl Tokens {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.tree.is_empty()
+        self.tree().is_ok_and(|t| t.is_empty())
     }
 
     /// The identity a token belongs to. Every known hash is compared, in constant time.

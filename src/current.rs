@@ -71,6 +71,32 @@ impl CurrentTrail {
         Ok((CurrentTrail { trail, applied }, task))
     }
 
+    /// Builds the projection again from the whole log and puts it in place
+    /// of this one (after an erasure changed stored text: the trail held the
+    /// text as first written). Readers see the old trail until the new one
+    /// is whole; events appended meanwhile are applied before the swap.
+    pub fn rebuild(&self, store: &Store) -> Result<(), StoreError> {
+        let mut fresh = Trail::new();
+        let fill = |t: &mut Trail| -> Result<(), StoreError> {
+            loop {
+                let events = store.read(t.position(), CHUNK)?;
+                if events.is_empty() {
+                    return Ok(());
+                }
+                for e in events {
+                    if e.position == t.position() + 1 {
+                        t.apply_owned(e);
+                    }
+                }
+            }
+        };
+        fill(&mut fresh)?;
+        let mut current = write(&self.trail);
+        fill(&mut fresh)?;
+        *current = fresh;
+        Ok(())
+    }
+
     /// Reads the projection. Hold the guard briefly: updates wait for it.
     pub fn read(&self) -> RwLockReadGuard<'_, Trail> {
         match self.trail.read() {

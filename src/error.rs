@@ -108,6 +108,24 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<ragtrail_events::erase::EraseError> for ApiError {
+    fn from(e: ragtrail_events::erase::EraseError) -> Self {
+        use ragtrail_events::erase::EraseError;
+        match e {
+            EraseError::Invalid(f) => ApiError::Invalid(f),
+            EraseError::Nowhere => ApiError::NotFound(e.to_string()),
+            EraseError::Unerasable(_) => ApiError::Conflict {
+                detail: e.to_string(),
+                current_version: None,
+            },
+            EraseError::Unwritable(_) | EraseError::Closed | EraseError::Reopen(_) => {
+                ApiError::Unavailable(e.to_string())
+            }
+            EraseError::Rewrite(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
 impl From<crate::seal::SealError> for ApiError {
     fn from(e: crate::seal::SealError) -> Self {
         use crate::seal::SealError;

@@ -108,6 +108,36 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         data: PathBuf,
     },
+    /// Erase personal text (a person's name) from every event, on a lawful
+    /// request, while no server holds the store. Each field that holds it is
+    /// replaced by "[erased …]", the erasure is recorded as an event (the
+    /// text only as a salted hash), and the store's files are rewritten so
+    /// that none holds the text. Every hash, digest and seal still verifies.
+    /// Exports and backups taken before keep the text. With a server running,
+    /// use POST /api/v1/erasures (admin) instead. Exit 0 when erased (or, with
+    /// --dry-run, when listed), 1 when the text is found nowhere or cannot be
+    /// erased, 2 on bad input or an unreadable store.
+    Erase {
+        /// The data directory of the store.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// The text to erase. Give it several times for variants
+        /// (--text "Jane Smith" --text "J. Smith"). Case is ignored for ASCII letters.
+        #[arg(long, value_name = "TEXT", required = true)]
+        text: Vec<String>,
+        /// Why: the request's reference, recorded as the erasure's reason.
+        #[arg(long, value_name = "R")]
+        reason: String,
+        /// The lawful basis, e.g. "UK GDPR Article 17(1)(a)".
+        #[arg(long, value_name = "B")]
+        legal_basis: String,
+        /// List every event and field that holds the text, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The name recorded as who erased (default: your login name).
+        #[arg(long, value_name = "NAME")]
+        actor: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -168,6 +198,21 @@ fn main() -> ExitCode {
             cli::verify::run(&data, digest.as_deref(), key.as_deref())
         }
         Command::Rebuild { data } => rt.block_on(cli::rebuild::run(&data)),
+        Command::Erase {
+            data,
+            text,
+            reason,
+            legal_basis,
+            dry_run,
+            actor,
+        } => rt.block_on(cli::erase::run(cli::erase::Options {
+            data,
+            texts: text,
+            reason,
+            legal_basis,
+            dry_run,
+            actor,
+        })),
         Command::Replicate {
             from,
             token,

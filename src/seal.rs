@@ -4,11 +4,18 @@
 //! head; checking one rebuilds the same board from today's log and compares,
 //! and checks the chain and that the event at the sealed position is still
 //! the one the seal named. The API's seal routes and the audit page use this.
+//!
+//! The snapshot hashes each text value of the board on its own (see
+//! [`snapshot`]), so that a seal survives a lawful erasure: an erased value
+//! carries the hash of what it was, and stands in by it. Seals made before
+//! this scheme hashed the board's JSON whole; they are still checked that
+//! way, and an erasure of text they cover breaks them (docs/erasure.md).
 
 use crate::state::AppState;
 use chrono::NaiveDate;
 use ragtrail_events::{
-    envelope, Append, AppendError, Event, NewEvent, Receipt, StoreError, Verified, VerifyError,
+    envelope, erasure, Append, AppendError, Event, NewEvent, Receipt, StoreError, Verified,
+    VerifyError,
 };
 use ragtrail_projections::view::{BoardEntry, SealView};
 use ragtrail_projections::{board, programme, Trail};
@@ -74,8 +81,24 @@ pub struct SealCheck {
     pub chain_verified: bool,
 }
 
-/// SHA-256 (hex) of the board of `programme` as at `as_at`, knowing the log up to `upto`.
+/// The snapshot of the board of `programme` as at `as_at`, knowing the log
+/// up to `upto`: SHA-256 (hex) of the board's JSON with every string (each
+/// text value, and each key) replaced by its own hash
+/// ([`erasure::text_hash`]: an erased value by the hash its marker carries).
 pub fn snapshot(
+    trail: &Trail,
+    programme: Uuid,
+    as_at: NaiveDate,
+    upto: u64,
+) -> Result<String, SealError> {
+    let board = board::upto(trail, as_at, upto, Some(programme));
+    let hashed = texts_hashed(serde_json::to_value(&board)?);
+    let bytes = serde_json::to_vec(&hashed)?;
+    Ok(envelope::sha256(&[&bytes]).to_hex())
+}
+
+/// The snapshot as seals made before erasure existed took it: SHA-256 of the board's JSON whole.
+fn whole_snapshot(
     trail: &Trail,
     programme: Uuid,
     as_at: NaiveDate,
@@ -84,6 +107,21 @@ pub fn snapshot(
     let board = board::upto(trail, as_at, upto, Some(programme));
     let bytes = serde_json::to_vec(&board)?;
     Ok(envelope::sha256(&[&bytes]).to_hex())
+}
+
+fn texts_hashed(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    let hash = |s: &str| erasure::text_hash(s).to_hex();
+    match v {
+        Value::String(s) => Value::String(hash(&s)),
+        Value::Array(items) => Value::Array(items.into_iter().map(texts_hashed).collect()),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (hash(&k), texts_hashed(v)))
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// Seals board meeting `id` for `actor`: the snapshot as the log stands now.
@@ -151,7 +189,14 @@ pub fn check(state: &AppState, id: Uuid, chain: &Chain) -> Result<SealCheck, Sea
         let trail = state.trail.read();
         let meeting = programme::meeting(&trail, id).ok_or(SealError::NoBoard(id))?;
         let seal = meeting.seal.clone().ok_or(SealError::NotSealed(id))?;
-        let now = snapshot(&trail, meeting.programme, seal.as_at, seal.position)?;
+        let mut now = snapshot(&trail, meeting.programme, seal.as_at, seal.position)?;
+        if now != seal.snapshot {
+            // A seal made before snapshots hashed each text on its own.
+            let whole = whole_snapshot(&trail, meeting.programme, seal.as_at, seal.position)?;
+            if whole == seal.snapshot {
+                now = whole;
+            }
+        }
         (meeting, seal, now)
     };
     let stored_head = state.store.get(seal.position)?.map(|e| e.hash.to_hex());

@@ -116,6 +116,11 @@ pub struct EnvelopeView {
     pub payload_hash: String,
     pub prev_hash: String,
     pub hash: String,
+    /// The position of the erasure that redacted this event's text, if one
+    /// did: `data` then holds "[erased …]" where the text was, and
+    /// `payload_hash` is still the hash of the payload as first written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_by: Option<u64>,
 }
 
 impl From<&Envelope> for EnvelopeView {
@@ -136,6 +141,7 @@ impl From<&Envelope> for EnvelopeView {
             payload_hash: e.payload_hash.to_hex(),
             prev_hash: e.prev_hash.to_hex(),
             hash: e.hash.to_hex(),
+            erased_by: e.erased_by,
         }
     }
 }
@@ -162,6 +168,7 @@ impl EnvelopeView {
             payload_hash: digest("payload_hash", &self.payload_hash)?,
             prev_hash: digest("prev_hash", &self.prev_hash)?,
             hash: digest("hash", &self.hash)?,
+            erased_by: self.erased_by,
         })
     }
 }

@@ -91,6 +91,24 @@ pub(crate) fn prepare(append: &Append) -> Result<Prepared, AppendError> {
     }
     let mut payloads = Vec::with_capacity(append.events.len());
     for (index, e) in append.events.iter().enumerate() {
+        let erasure = match &e.event {
+            Event::TextErased { .. } => true,
+            Event::Corrected { replacement, .. } => {
+                matches!(replacement.as_deref(), Some(Event::TextErased { .. }))
+            }
+            _ => false,
+        };
+        if erasure {
+            // verify checks an erasure against the payloads it redacted: one
+            // appended by hand would vouch for redactions never made.
+            return Err(AppendError::Invalid {
+                index,
+                invalid: FieldError::new(
+                    "type",
+                    "a TextErased event is written only by an erasure: POST /api/v1/erasures (admin) or `ragtrail erase`",
+                ),
+            });
+        }
         validate::envelope(&e.event, e.effective, e.reason.as_deref(), &append.actor)
             .map_err(|invalid| AppendError::Invalid { index, invalid })?;
         payloads.push(

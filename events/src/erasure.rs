@@ -73,6 +73,12 @@ pub fn holds(value: &str, texts: &[String]) -> bool {
     texts.iter().any(|t| !matches(body, t).is_empty())
 }
 
+/// A value as a person reads it: a redacted one without its marker's hash
+/// ("Update from [erased]"), any other as it is.
+pub fn shown(value: &str) -> &str {
+    body_of(value)
+}
+
 /// The part of a value an erasure may match in: after its marker, if redacted before.
 fn body_of(value: &str) -> &str {
     match marked_hash(value) {

@@ -123,6 +123,11 @@ pub(crate) fn build(
 /// repeat after a crash at any point; called on every open before sled is.
 /// Returns whether a rewrite was moved in.
 pub(crate) fn finish(dir: &Path) -> Result<bool, StoreError> {
+    finish_upto(dir, usize::MAX)
+}
+
+/// [`finish`], stopping after its first `steps` steps, as a crash would (for tests).
+fn finish_upto(dir: &Path, steps: usize) -> Result<bool, StoreError> {
     let new = dir.join(DIR);
     if !new.exists() {
         return Ok(false);
@@ -132,7 +137,6 @@ pub(crate) fn finish(dir: &Path) -> Result<bool, StoreError> {
         sync_dir(dir)?;
         return Ok(false);
     }
-    remove_snapshots(dir)?;
     let move_in = |name: &str| -> Result<(), StoreError> {
         let from = new.join(name);
         if from.exists() {
@@ -145,11 +149,109 @@ pub(crate) fn finish(dir: &Path) -> Result<bool, StoreError> {
         }
         Ok(())
     };
-    move_in("blobs")?;
-    move_in("conf")?;
-    move_in("db")?;
-    sync_dir(dir)?;
-    fs::remove_dir_all(&new).map_err(io_error(&new, "cannot remove the rewrite's directory"))?;
-    sync_dir(dir)?;
+    type Step<'a> = Box<dyn Fn() -> Result<(), StoreError> + 'a>;
+    let all: Vec<Step<'_>> = vec![
+        Box::new(|| remove_snapshots(dir)),
+        Box::new(|| move_in("blobs")),
+        Box::new(|| move_in("conf")),
+        Box::new(|| move_in("db")),
+        Box::new(|| sync_dir(dir)),
+        Box::new(|| {
+            fs::remove_dir_all(&new)
+                .map_err(io_error(&new, "cannot remove the rewrite's directory"))
+        }),
+        Box::new(|| sync_dir(dir)),
+    ];
+    for step in all.iter().take(steps) {
+        step()?;
+    }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(dir: &Path) -> sled::Db {
+        sled::Config::new()
+            .path(dir)
+            .segment_size(512 * 1024)
+            .flush_every_ms(None)
+            .open()
+            .unwrap()
+    }
+
+    fn contents(db: &sled::Db) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut out = Vec::new();
+        for name in db.tree_names() {
+            for kv in db.open_tree(&name).unwrap().iter() {
+                let (k, v) = kv.unwrap();
+                out.push(([name.to_vec(), k.to_vec()].concat(), v.to_vec()));
+            }
+        }
+        out
+    }
+
+    /// A crash after every step of the move (and before the new store was
+    /// ready) leaves a directory that opens as exactly the old store or
+    /// exactly the new one, and the next open finishes the move.
+    #[test]
+    fn a_crash_at_any_step_leaves_the_old_store_or_the_new() {
+        for steps in 0..=8 {
+            for ready in [false, true] {
+                let tmp = tempfile::tempdir().unwrap();
+                let dir = tmp.path();
+                let (old, new) = {
+                    let db = open(dir);
+                    let events = db.open_tree(crate::dir::EVENTS_TREE).unwrap();
+                    for k in 1..200u64 {
+                        events.insert(k.to_be_bytes(), vec![7u8; 300]).unwrap();
+                    }
+                    db.open_tree("tokens").unwrap().insert("t", "x").unwrap();
+                    db.flush().unwrap();
+                    let old = contents(&db);
+                    let replaced: HashMap<u64, Vec<u8>> = (1..200u64)
+                        .step_by(3)
+                        .map(|k| (k, vec![9u8; 100]))
+                        .collect();
+                    build(
+                        dir,
+                        &db,
+                        512 * 1024,
+                        &replaced,
+                        &[(500, b"erasure".to_vec())],
+                    )
+                    .unwrap();
+                    let mut new = old.clone();
+                    for (k, v) in new.iter_mut() {
+                        let name = crate::dir::EVENTS_TREE.as_bytes();
+                        if k.starts_with(name) {
+                            let key = crate::dir::key_of(&k[name.len()..]).unwrap();
+                            if let Some(r) = replaced.get(&key) {
+                                *v = r.clone();
+                            }
+                        }
+                    }
+                    let mut erasure = crate::dir::EVENTS_TREE.as_bytes().to_vec();
+                    erasure.extend_from_slice(&500u64.to_be_bytes());
+                    new.push((erasure, b"erasure".to_vec()));
+                    new.sort();
+                    (old, new)
+                };
+                if !ready {
+                    fs::remove_file(dir.join(DIR).join(READY)).unwrap();
+                }
+                finish_upto(dir, steps).unwrap();
+                // The next open finishes (or clears) it.
+                finish(dir).unwrap();
+                assert!(!dir.join(DIR).exists());
+                let mut found = contents(&open(dir));
+                found.sort();
+                let mut old = old.clone();
+                old.sort();
+                let want = if ready { &new } else { &old };
+                assert_eq!(&found, want, "steps {steps}, ready {ready}");
+            }
+        }
+    }
 }

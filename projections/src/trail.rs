@@ -180,7 +180,9 @@ pub(crate) fn facts_of(e: Event) -> Vec<(Slot, SlotValue)> {
         Event::RoleAssigned { .. } => whole(Role, e),
         Event::ItemClosed { closure } => vec![(Closed, SlotValue::Closure(closure))],
         Event::BoardSealed { .. } => whole(Seal, e),
-        Event::Corrected { .. } => Vec::new(),
+        // A correction acts on its target; an erasure changed stored text
+        // (the trail is rebuilt from the log after one) and is listed by the audit.
+        Event::Corrected { .. } | Event::TextErased { .. } => Vec::new(),
     }
 }
 

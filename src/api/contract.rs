@@ -301,11 +301,12 @@ fn data(type_name: &str) -> Value {
     }
 }
 
-/// The event types a client may append (a `BoardSealed` comes only from the seal route).
+/// The event types a client may append (a `BoardSealed` comes only from the
+/// seal route, a `TextErased` only from an erasure).
 fn appendable() -> impl Iterator<Item = &'static str> {
     Event::TYPE_NAMES
         .into_iter()
-        .filter(|t| *t != "BoardSealed")
+        .filter(|t| *t != "BoardSealed" && *t != "TextErased")
 }
 
 /// Whether an event type needs a reason (and so `reason` is required).

@@ -6,6 +6,7 @@ mod append;
 mod audit;
 pub mod body;
 mod contract;
+mod erasures;
 mod log;
 mod openapi;
 mod tables;
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/verify", get(audit::verify))
         .route("/api/v1/digest", get(audit::digest))
         .route("/api/v1/digest/key", get(audit::key))
+        .route("/api/v1/erasures", post(erasures::erase))
         .route("/api/v1/tokens", post(tokens::create).get(tokens::list))
         .route("/api/v1/tokens/{name}", delete(tokens::revoke))
         .route("/api/v1/openapi.json", get(openapi::document))

@@ -2,7 +2,7 @@
 //! and the types they serialize: `GET /api/v1/openapi.json`.
 
 use super::types::*;
-use super::{append, audit, log, tokens, views};
+use super::{append, audit, erasures, log, tokens, views};
 use crate::seal::{SealCheck, SealResult};
 use crate::state::AppState;
 use crate::wire::{AppendBody, BatchBody, EnvelopeView};
@@ -46,12 +46,14 @@ impl Modify for BearerAuth {
         views::board, views::compare, views::metric_trend, views::item_trend, views::counts,
         views::history, views::boards,
         audit::seal, audit::verify_seal, audit::verify, audit::digest, audit::key, audit::health,
-        tokens::create, tokens::list, tokens::revoke
+        tokens::create, tokens::list, tokens::revoke, erasures::erase
     ),
     components(schemas(
         AppendBody, BatchBody, BatchReceipts, EnvelopeView, EventsPage, BoardPage, ItemTrend, ProgrammeCounts,
         ItemHistory, BoardEntry, BoardsList, Health, VerifyReport, PublicKey, SealResult, SealCheck,
         TokenRequest, TokenCreated, TokenList, Problem, crate::signing::SignedDigest,
+        erasures::ErasureRequest, erasures::ErasureFound, erasures::ErasureDone,
+        ragtrail_events::erase::Found, ragtrail_events::event::ErasedEvent,
         crate::auth::Identity, crate::auth::Role,
         Event, PlannedPhase, Rag, Dimension, Phase, ItemKind, Section, MilestoneState, Unit,
         Direction, Grade, Priority, Closure, Receipt, Head,

@@ -1,5 +1,6 @@
 //! The subcommands of the `ragtrail` binary, one file each.
 
+pub mod erase;
 pub mod export;
 pub mod import;
 pub mod rebuild;

@@ -127,8 +127,8 @@ fn checked(v: &EnvelopeView) -> Result<Envelope, SinkError> {
         detail,
     };
     let e = v.to_envelope().map_err(|f| bad(f.to_string()))?;
-    let (_, again) = envelope::encode(&envelope::draft_of(&e))
-        .map_err(|err| bad(format!("cannot be encoded: {err}")))?;
+    let (_, again) =
+        envelope::encode_as_exported(&e).map_err(|err| bad(format!("cannot be encoded: {err}")))?;
     if again.hash != e.hash || again.payload_hash != e.payload_hash {
         return Err(bad(
             "its fields do not hash to its hash: it was altered on the way".into(),

@@ -29,8 +29,10 @@ pub fn csrf_field(token: Option<&str>) -> String {
     )
 }
 
-/// HTML-escapes text.
+/// HTML-escapes text. A value an erasure redacted is shown as people read
+/// it, "[erased]" where the text was, without its marker's hash.
 pub fn esc(s: &str) -> String {
+    let s = ragtrail_events::erasure::shown(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

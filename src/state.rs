@@ -40,15 +40,6 @@ impl AppState {
         Ok(receipts)
     }
 
-    /// Rebuilds the projections from the log (after an erasure), off the async threads.
-    pub async fn rebuild_trail(&self) -> Result<(), crate::error::ApiError> {
-        let (trail, store) = (self.trail.clone(), self.store.clone());
-        tokio::task::spawn_blocking(move || trail.rebuild(&store))
-            .await
-            .map_err(|e| crate::error::ApiError::Internal(e.to_string()))??;
-        Ok(())
-    }
-
     /// Waits (briefly, see [`SHOWN_WITHIN`]) until the current trail shows
     /// the log up to `position`. Usually the store's writer has applied it
     /// already (see [`crate::current`]).

@@ -22,8 +22,7 @@ use std::fs::File;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-/// The sled tree that holds the events.
-pub const EVENTS_TREE: &str = "events";
+pub(crate) use crate::keys::{key_of, EVENTS_TREE};
 /// sled's segment size for a new store (2 MiB; sled's default is 512 KiB).
 /// sled writes a page larger than a quarter of a segment to a file of its own
 /// under `blobs/`; group values are cut to [`value_cap`] so that a leaf of
@@ -167,11 +166,6 @@ pub(crate) fn open_sled(
     let events = db.open_tree(EVENTS_TREE)?;
     crate::legacy::move_in(dir, &db, &events, value_cap(segment))?;
     Ok((db, events, segment))
-}
-
-/// The key of a value in the events tree.
-pub(crate) fn key_of(k: &[u8]) -> Option<u64> {
-    Some(u64::from_be_bytes(k.try_into().ok()?))
 }
 
 /// Rebuilds the index from every value of the events tree. A value that

@@ -129,8 +129,11 @@ pub fn find(
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Erased {
-    /// The `TextErased` event that records it.
+    /// The `TextErased` event that records it (the first, when it changed so
+    /// many events that it is recorded as several).
     pub erasure: Receipt,
+    /// Every `TextErased` event of it, in order.
+    pub erasures: Vec<Receipt>,
     /// Every field changed.
     pub fields: Vec<Found>,
 }

@@ -6,6 +6,14 @@
 //! (An earlier ragtrail kept these records in sled, with `s` + stream +
 //! version → position as a stream index; see [`migrate`](crate::migrate).)
 
+/// The sled tree that holds the events.
+pub const EVENTS_TREE: &str = "events";
+
+/// The key of a value in the events tree (the first position it holds).
+pub(crate) fn key_of(k: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(k.try_into().ok()?))
+}
+
 pub const EVENT: u8 = b'e';
 /// The stream index of the sled layout (now rebuilt in memory).
 pub const STREAM: u8 = b's';

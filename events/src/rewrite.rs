@@ -81,10 +81,10 @@ pub(crate) fn build(
         for name in old.tree_names() {
             let from = old.open_tree(&name)?;
             let to = db.open_tree(&name)?;
-            let events = name == crate::dir::EVENTS_TREE.as_bytes();
+            let events = name == crate::keys::EVENTS_TREE.as_bytes();
             for kv in from.iter() {
                 let (k, v) = kv?;
-                let key = crate::dir::key_of(&k);
+                let key = crate::keys::key_of(&k);
                 match key.and_then(|k| replaced.get(&k)).filter(|_| events) {
                     Some(value) => to.insert(k, value.as_slice())?,
                     None => to.insert(k, v)?,
@@ -203,7 +203,7 @@ mod tests {
                 let dir = tmp.path();
                 let (old, new) = {
                     let db = open(dir);
-                    let events = db.open_tree(crate::dir::EVENTS_TREE).unwrap();
+                    let events = db.open_tree(crate::keys::EVENTS_TREE).unwrap();
                     for k in 1..200u64 {
                         events.insert(k.to_be_bytes(), vec![7u8; 300]).unwrap();
                     }
@@ -224,15 +224,15 @@ mod tests {
                     .unwrap();
                     let mut new = old.clone();
                     for (k, v) in new.iter_mut() {
-                        let name = crate::dir::EVENTS_TREE.as_bytes();
+                        let name = crate::keys::EVENTS_TREE.as_bytes();
                         if k.starts_with(name) {
-                            let key = crate::dir::key_of(&k[name.len()..]).unwrap();
+                            let key = crate::keys::key_of(&k[name.len()..]).unwrap();
                             if let Some(r) = replaced.get(&key) {
                                 *v = r.clone();
                             }
                         }
                     }
-                    let mut erasure = crate::dir::EVENTS_TREE.as_bytes().to_vec();
+                    let mut erasure = crate::keys::EVENTS_TREE.as_bytes().to_vec();
                     erasure.extend_from_slice(&500u64.to_be_bytes());
                     new.push((erasure, b"erasure".to_vec()));
                     new.sort();

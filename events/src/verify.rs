@@ -44,8 +44,19 @@ pub fn verify_dir(dir: impl AsRef<Path>) -> Result<Verified, VerifyError> {
     let (_db, events, _) = crate::dir::open_sled(dir, &crate::shared::Options::default())?;
     let verified = walk(&events, Walk::start(), None, None)?.verified();
     let hash_at = |p: u64| -> Option<Digest32> {
-        // The walk has checked every position up to `count`; only the head's is asked.
-        (p == verified.count).then_some(verified.head)
+        // The walk has checked every position up to `count`. The head record
+        // names the head, or (after a crash before it was brought up to date)
+        // an event a little before it, found by its key.
+        if p == verified.count {
+            return Some(verified.head);
+        }
+        let wanted = keys::event(p);
+        events.iter().find_map(|kv| {
+            let (_, v) = kv.ok()?;
+            let read = group::read(&v).ok()?;
+            let (_, value, _) = read.records.into_iter().find(|(k, _, _)| *k == wanted)?;
+            envelope::decode(value).ok().map(|e| e.hash)
+        })
     };
     if let Some(d) = crate::head::check(&crate::head::read(dir), verified.count, hash_at) {
         return Err(VerifyError::Bad {

@@ -699,6 +699,17 @@ impl Writer {
                 by_key.entry(place.key).or_default().push(p);
             }
         }
+        // A large erasure is recorded as several events (each names at most
+        // ERASED_PER_EVENT events, so none grows past what a reader decodes):
+        // the redacted event at the n-th position, in order, is vouched for
+        // by the erasure event at `erasure_at + n / ERASED_PER_EVENT`.
+        let mut order: Vec<u64> = redactions.keys().copied().collect();
+        order.sort_unstable();
+        let vouched_by: HashMap<u64, u64> = order
+            .iter()
+            .enumerate()
+            .map(|(n, p)| (*p, erasure_at + (n / ERASED_PER_EVENT) as u64))
+            .collect();
         let mut replaced: HashMap<u64, Vec<u8>> = HashMap::new();
         let mut erased_events: Vec<crate::event::ErasedEvent> = Vec::new();
         let events_tree = self.shared.events();
@@ -712,7 +723,7 @@ impl Writer {
                 let mut v = v.to_vec();
                 if let Some(p) = keys::position_of(k).filter(|p| positions.contains(p)) {
                     let (stream, fields, redacted) = &redactions[&p];
-                    let (bytes, payload) = envelope::redacted(&v, redacted, erasure_at)
+                    let (bytes, payload) = envelope::redacted(&v, redacted, vouched_by[&p])
                         .map_err(EraseError::Rewrite)?;
                     v = bytes;
                     erased_events.push(crate::event::ErasedEvent {
@@ -730,38 +741,48 @@ impl Writer {
         let mut salt = [0u8; 32];
         getrandom::getrandom(&mut salt)
             .map_err(|e| EraseError::Rewrite(format!("no randomness for the salt: {e}")))?;
-        let event = Event::TextErased {
-            legal_basis: request.legal_basis.trim().to_string(),
-            salt: hex::encode(salt),
-            text_hashes: texts
-                .iter()
-                .map(|t| crate::erasure::salted(&salt, t).to_hex())
-                .collect(),
-            events: erased_events.clone(),
-        };
+        let text_hashes: Vec<String> = texts
+            .iter()
+            .map(|t| crate::erasure::salted(&salt, t).to_hex())
+            .collect();
         let recorded_at = Utc::now().max(self.last_recorded);
-        let draft = Draft {
-            position: erasure_at,
-            id: Uuid::now_v7(),
-            stream: Uuid::now_v7(),
-            version: 1,
-            effective: recorded_at.date_naive(),
-            recorded_at,
-            actor: &request.actor,
-            reason: Some(request.reason.trim()),
-            idempotency_key: None,
-            event: &event,
-            prev_hash: head.hash,
-        };
-        let (bytes, env) = envelope::encode(&draft)
-            .map_err(|e| EraseError::Rewrite(format!("cannot encode the erasure: {e}")))?;
-        let (value, _) = group::encode(&[(keys::event(erasure_at).to_vec(), bytes)]);
+        let stream = Uuid::now_v7();
+        let mut envs: Vec<Envelope> = Vec::new();
+        let mut added: Vec<(u64, Vec<u8>)> = Vec::new();
+        let mut prev = head.hash;
+        for (n, chunk) in erased_events.chunks(ERASED_PER_EVENT).enumerate() {
+            let event = Event::TextErased {
+                legal_basis: request.legal_basis.trim().to_string(),
+                salt: hex::encode(salt),
+                text_hashes: text_hashes.clone(),
+                events: chunk.to_vec(),
+            };
+            let draft = Draft {
+                position: erasure_at + n as u64,
+                id: Uuid::now_v7(),
+                stream,
+                version: n as u64 + 1,
+                effective: recorded_at.date_naive(),
+                recorded_at,
+                actor: &request.actor,
+                reason: Some(request.reason.trim()),
+                idempotency_key: None,
+                event: &event,
+                prev_hash: prev,
+            };
+            let (bytes, env) = envelope::encode(&draft)
+                .map_err(|e| EraseError::Rewrite(format!("cannot encode the erasure: {e}")))?;
+            prev = env.hash;
+            // One value per erasure event, keyed by its position.
+            let record = (keys::event(env.position).to_vec(), bytes);
+            added.push((env.position, group::encode(&[record]).0));
+            envs.push(env);
+        }
         // The new store, built beside the old one; writes to the service's
         // trees wait until it is in place.
         let held = write_lock(&self.shared.trees);
         let db = self.shared.db();
-        let built =
-            crate::rewrite::build(&dir, &db, self.segment, &replaced, &[(erasure_at, value)]);
+        let built = crate::rewrite::build(&dir, &db, self.segment, &replaced, &added);
         drop(db);
         if let Err(e) = built {
             let _ = std::fs::remove_dir_all(dir.join(crate::rewrite::DIR));
@@ -793,22 +814,27 @@ impl Writer {
         drop(old);
         self.disk = disk;
         self.shared.count_commit();
-        let receipt = Receipt::of(&env);
-        self.advance(
-            Head {
-                position: env.position,
-                hash: env.hash,
-            },
-            recorded_at,
-            vec![env],
-        );
+        let receipts: Vec<Receipt> = envs.iter().map(Receipt::of).collect();
+        let last = envs.last().map_or(head, |e| Head {
+            position: e.position,
+            hash: e.hash,
+        });
+        self.advance(last, recorded_at, envs);
         let fields = found.into_iter().filter(|f| f.erasable).collect();
+        let first = receipts
+            .first()
+            .cloned()
+            .ok_or_else(|| EraseError::Rewrite("no erasure event was made".into()))?;
         Ok(Erased {
-            erasure: receipt,
+            erasure: first,
+            erasures: receipts,
             fields,
         })
     }
 }
+
+/// The most events one `TextErased` event names (about 100 bytes each).
+const ERASED_PER_EVENT: usize = 2_000;
 
 /// Why a correction cannot be made.
 enum Correction {

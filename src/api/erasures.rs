@@ -50,8 +50,11 @@ pub struct ErasureFound {
 #[derive(Serialize, ToSchema)]
 pub struct ErasureDone {
     pub dry_run: bool,
-    /// The `TextErased` event that records the erasure.
+    /// The `TextErased` event that records the erasure (the first, when it
+    /// changed more than 2,000 events and is recorded as several).
     pub erasure: Receipt,
+    /// Every `TextErased` event of it, in order.
+    pub erasures: Vec<Receipt>,
     /// Every field changed.
     pub fields: Vec<Found>,
 }
@@ -160,10 +163,15 @@ pub async fn erase(
         ));
     }
     let erased = state.store.erase(request).await?;
-    state.rebuild_trail().await?;
+    // The projections held the text as first written: build them again from the log.
+    let (trail, store) = (state.trail.clone(), state.store.clone());
+    tokio::task::spawn_blocking(move || trail.rebuild(&store))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
     let answer = ErasureDone {
         dry_run,
         erasure: erased.erasure,
+        erasures: erased.erasures,
         fields: erased.fields,
     };
     Ok((

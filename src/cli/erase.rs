@@ -76,11 +76,23 @@ pub async fn run(o: Options) -> ExitCode {
         eprintln!("erasing: searching every event, then rewriting the store…");
         match store.erase(request).await {
             Ok(erased) => {
+                let last = erased.erasures.last().unwrap_or(&erased.erasure);
                 println!(
-                    "erased {} field(s); the erasure is event {} (hash {})",
+                    "erased {} field(s) of {} event(s); the erasure is recorded at position {}{} (head hash {})",
                     erased.fields.len(),
+                    erased
+                        .fields
+                        .iter()
+                        .map(|f| f.position)
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .len(),
                     erased.erasure.position,
-                    erased.erasure.hash
+                    if last.position > erased.erasure.position {
+                        format!("-{}", last.position)
+                    } else {
+                        String::new()
+                    },
+                    last.hash
                 );
                 print(&erased.fields);
                 println!(

@@ -43,6 +43,24 @@ fn files_holding(dir: &Path, text: &str) -> Vec<String> {
     out
 }
 
+/// Each file under `dir` with its bytes, to show nothing changed.
+fn files_digest(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 async fn post_erasure(s: &Server, token: Option<&str>, body: &Value) -> (u16, Value) {
     let mut req = client().post(s.url("/api/v1/erasures")).json(body);
     if let Some(t) = token {
@@ -154,13 +172,18 @@ async fn an_admin_erases_a_name_and_everything_still_verifies() {
             .await
             .unwrap();
         assert_eq!(res.status(), 201);
+        let check = s
+            .admin_json(&format!("/api/v1/boards/{id}/seal/verify"))
+            .await;
+        assert_eq!(check["verified"], true, "before: {check}");
     }
     let digest = s.admin_json("/api/v1/digest").await;
     let digest_file = tmp.path().join("digest.json");
     std::fs::write(&digest_file, digest.to_string()).unwrap();
     let log_before = whole_log(&s).await;
 
-    // The dry run lists the fields and changes nothing.
+    // The dry run lists the fields and changes nothing, on disk either.
+    let files_before = files_digest(&s.data);
     let (status, dry) = post_erasure(&s, Some(&s.admin), &erasure(json!(NAME), true)).await;
     assert_eq!(status, 200, "{dry}");
     let found = dry["found"].as_array().unwrap().clone();
@@ -174,6 +197,7 @@ async fn an_admin_erases_a_name_and_everything_still_verifies() {
         assert!(fields.contains(&f.to_string()), "{fields:?}");
     }
     assert_eq!(whole_log(&s).await, log_before);
+    assert_eq!(files_digest(&s.data), files_before);
 
     // A text found nowhere writes nothing.
     let (status, problem) = post_erasure(
@@ -257,6 +281,33 @@ async fn an_admin_erases_a_name_and_everything_still_verifies() {
     assert!(
         !page.contains("[erased sha256:"),
         "people read [erased], not the hash"
+    );
+    let audit = client()
+        .get(s.url("/audit"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row = audit
+        .split("id=\"erasures\"")
+        .nth(1)
+        .expect("the audit page lists erasures");
+    assert!(
+        row.contains("erasure request ER-2026-031") && row.contains("UK GDPR Article 17(1)(a)")
+    );
+    let events: std::collections::BTreeSet<u64> = found
+        .iter()
+        .map(|f| f["position"].as_u64().unwrap())
+        .collect();
+    assert!(
+        row.contains(&format!(
+            "{} fields of {} events",
+            found.len(),
+            events.len()
+        )),
+        "{row}"
     );
     let csv = client()
         .get(s.url(&format!(

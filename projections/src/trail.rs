@@ -240,6 +240,8 @@ pub struct Trail {
     actors: Vec<Arc<str>>,
     actor_ids: HashMap<Arc<str>, u32>,
     position: u64,
+    /// Every erasure, in log order.
+    erasures: Vec<crate::view::ErasureView>,
 }
 
 impl Trail {
@@ -303,6 +305,14 @@ impl Trail {
                 reason: None,
             });
         }
+        if let Event::TextErased {
+            legal_basis,
+            events,
+            ..
+        } = &env.event
+        {
+            self.erased(&env, legal_basis, events);
+        }
         self.position = env.position;
         self.meta.push(Meta {
             id: env.id,
@@ -330,6 +340,43 @@ impl Trail {
                 .or_default()
                 .set(env.effective, env.position, fact);
         }
+    }
+
+    /// Every erasure made, in log order.
+    pub fn erasures(&self) -> &[crate::view::ErasureView] {
+        &self.erasures
+    }
+
+    /// Notes an erasure; the events of one erasure (one stream) make one entry.
+    fn erased(
+        &mut self,
+        env: &Envelope,
+        legal_basis: &str,
+        events: &[ragtrail_events::event::ErasedEvent],
+    ) {
+        let fields = events.iter().map(|e| e.fields.len()).sum::<usize>();
+        let same = self.erasures.last().is_some_and(|last| {
+            last.last_position + 1 == env.position
+                && self.meta(last.position).map(|m| m.stream) == Some(env.stream)
+        });
+        if let Some(last) = self.erasures.last_mut().filter(|_| same) {
+            {
+                last.last_position = env.position;
+                last.events += events.len();
+                last.fields += fields;
+                return;
+            }
+        }
+        self.erasures.push(crate::view::ErasureView {
+            position: env.position,
+            last_position: env.position,
+            recorded_at: env.recorded_at,
+            actor: env.actor.clone(),
+            reason: env.reason.clone(),
+            legal_basis: legal_basis.to_string(),
+            events: events.len(),
+            fields,
+        });
     }
 
     fn actor_id(&mut self, actor: &str) -> u32 {

@@ -89,6 +89,23 @@ pub struct BoardEntry {
     pub seal: Option<SealView>,
 }
 
+/// A lawful erasure, as the audit shows it (never the text erased).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErasureView {
+    /// The position of its (first) `TextErased` event.
+    pub position: u64,
+    /// The last, when it changed so many events that it is recorded as several.
+    pub last_position: u64,
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub legal_basis: String,
+    /// How many events it changed, and how many fields of them.
+    pub events: usize,
+    pub fields: usize,
+}
+
 /// What a board was shown, sealed: the digest of its snapshot and the log head then.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,5 +1,6 @@
 //! `/audit`: whether the chain verifies, the current signed digest, and every
-//! board seal with whether today's log still yields what that board was shown.
+//! board seal with whether today's log still yields what that board was shown,
+//! and every lawful erasure.
 
 use super::html::{date, esc, gate, layout};
 use crate::caller::Caller;
@@ -67,7 +68,38 @@ async fn body(state: &AppState) -> String {
         );
     }
     b.push_str("</tbody></table></div>");
+    erasures(&mut b, &state.trail.read());
     b
+}
+
+/// Every lawful erasure: who, when, why, and how much it changed (never the text).
+fn erasures(b: &mut String, trail: &ragtrail_projections::Trail) {
+    b.push_str("<h2>Erasures</h2>");
+    let all = trail.erasures();
+    if all.is_empty() {
+        b.push_str("<p>No text has been erased from the log.</p>");
+        return;
+    }
+    b.push_str("<p>Personal text erased on a lawful request. Each field that held it now reads \"[erased]\"; every hash, digest and seal made before still verifies. The erased text is recorded only as a salted hash.</p>");
+    b.push_str("<div class=\"scroll\"><table id=\"erasures\"><thead><tr><th>When</th><th>By</th><th>Reason</th><th>Legal basis</th><th>Changed</th><th>Recorded at position</th></tr></thead><tbody>");
+    for e in all {
+        let positions = if e.last_position > e.position {
+            format!("{} to {}", e.position, e.last_position)
+        } else {
+            e.position.to_string()
+        };
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} fields of {} events</td><td>{positions}</td></tr>",
+            e.recorded_at.format("%Y-%m-%d %H:%M UTC"),
+            esc(&e.actor),
+            esc(e.reason.as_deref().unwrap_or("")),
+            esc(&e.legal_basis),
+            e.fields,
+            e.events
+        );
+    }
+    b.push_str("</tbody></table></div>");
 }
 
 pub async fn page(State(state): State<AppState>, caller: Caller) -> Response {

@@ -26,14 +26,22 @@ use utoipa::ToSchema;
 #[allow(dead_code)] // read field by field, so that each error names its field
 pub struct ErasureRequest {
     /// The text to erase (a person's name), or a list of its variants.
-    #[schema(value_type = Object)]
-    pub text: Value,
+    pub text: TextOrVariants,
     /// Why (the request's reference): recorded as the erasure event's reason.
     pub reason: String,
     /// The lawful basis, e.g. "UK GDPR Article 17(1)(a)".
     pub legal_basis: String,
     /// True: list what would be erased and change nothing. False: erase.
     pub dry_run: bool,
+}
+
+/// One text, or several variants of it (at most 20, each 3 to 200 characters).
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum TextOrVariants {
+    One(String),
+    Variants(Vec<String>),
 }
 
 /// The answer to a dry run: every field that holds the text.

@@ -52,7 +52,7 @@ impl Modify for BearerAuth {
         AppendBody, BatchBody, BatchReceipts, EnvelopeView, EventsPage, BoardPage, ItemTrend, ProgrammeCounts,
         ItemHistory, BoardEntry, BoardsList, Health, VerifyReport, PublicKey, SealResult, SealCheck,
         TokenRequest, TokenCreated, TokenList, Problem, crate::signing::SignedDigest,
-        erasures::ErasureRequest, erasures::ErasureFound, erasures::ErasureDone,
+        erasures::ErasureRequest, erasures::TextOrVariants, erasures::ErasureFound, erasures::ErasureDone,
         ragtrail_events::erase::Found, ragtrail_events::event::ErasedEvent,
         crate::auth::Identity, crate::auth::Role,
         Event, PlannedPhase, Rag, Dimension, Phase, ItemKind, Section, MilestoneState, Unit,

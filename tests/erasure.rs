@@ -104,6 +104,17 @@ async fn views(s: &Server) -> Vec<String> {
     out
 }
 
+/// Runs `ragtrail` with `args`; it must succeed.
+fn ragtrail_ok(args: &[&str]) -> std::process::Output {
+    let out = ragtrail(args);
+    assert!(
+        out.status.success(),
+        "ragtrail {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn ragtrail(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_ragtrail"))
         .args(args)
@@ -342,20 +353,15 @@ async fn an_admin_erases_a_name_and_everything_still_verifies() {
     // The views rebuilt from scratch (a restart) equal the live ones.
     let live_views = views(&s).await;
     assert_eq!(s.stop(), Some(0));
-    let out = ragtrail(&[
+    ragtrail_ok(&[
         "verify",
         "--data",
         s.data.to_str().unwrap(),
         "--digest",
         digest_file.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let export = tmp.path().join("after.jsonl");
-    let out = ragtrail(&[
+    ragtrail_ok(&[
         "export",
         "--data",
         s.data.to_str().unwrap(),
@@ -364,33 +370,18 @@ async fn an_admin_erases_a_name_and_everything_still_verifies() {
         "-o",
         export.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(!std::fs::read_to_string(&export)
         .unwrap()
         .to_lowercase()
         .contains("montgomery"));
     let restored = tmp.path().join("restored");
-    let out = ragtrail(&[
+    ragtrail_ok(&[
         "import",
         "--data",
         restored.to_str().unwrap(),
         export.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = ragtrail(&["verify", "--data", restored.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ragtrail_ok(&["verify", "--data", restored.to_str().unwrap()]);
 
     let again = Server::start_with(&s.data, &[]);
     assert_eq!(views(&again).await, live_views);
@@ -445,12 +436,7 @@ async fn the_cli_erases_and_a_kill_at_any_moment_leaves_the_old_store_or_the_new
     };
     // How many events `verify` finds (it must pass).
     let count_of = |d: &Path| -> u64 {
-        let out = ragtrail(&["verify", "--data", &data(d)]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = ragtrail_ok(&["verify", "--data", &data(d)]);
         let said = String::from_utf8_lossy(&out.stdout).to_string();
         said.split_whitespace()
             .nth(1)
@@ -461,12 +447,7 @@ async fn the_cli_erases_and_a_kill_at_any_moment_leaves_the_old_store_or_the_new
 
     // The dry run lists and changes nothing.
     let args = erase_args(&original, true);
-    let out = ragtrail(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = ragtrail_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let listed = String::from_utf8_lossy(&out.stdout);
     assert!(
         listed.contains("data.owner") && listed.contains("data.text"),
@@ -487,13 +468,8 @@ async fn the_cli_erases_and_a_kill_at_any_moment_leaves_the_old_store_or_the_new
     let whole = copy("whole");
     let started = Instant::now();
     let args = erase_args(&whole, false);
-    let out = ragtrail(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    ragtrail_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let took = started.elapsed();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(files_holding(&whole, text).is_empty());
     let after = count_of(&whole);
     // 20,008 events changed: recorded as 11 erasure events of at most 2,000 each.

@@ -5,7 +5,7 @@
 use crate::movement::movement;
 use crate::trail::{Slot, SlotValue, Trail, Viewpoint};
 use crate::view::BoardQuery;
-use crate::view::{Finance, ItemView, MilestoneView, Stamped, Travel, TravelStep};
+use crate::view::{Finance, ItemView, MilestoneView, Stamped, Travel, TravelStep, WithinSlippage};
 use crate::{concern, metric, programme};
 use chrono::{Datelike, NaiveDate};
 use ragtrail_events::{Dimension, Event, Rag};
@@ -51,8 +51,10 @@ pub(crate) fn view(
         .slot(Slot::TargetDate)
         .and_then(|t| t.first_at(at.as_at, at.upto))
         .and_then(|h| h.value.date());
-    let slippage_days = match (&target_date, first_target_date) {
-        (Some(now), Some(first)) => Some((now.value - first).num_days()),
+    let slippage_days = slippage(trail, id, at);
+    let closed = trail.set_of(s, Slot::Closed, at, SlotValue::closure);
+    let overdue_days = match (&target_date, &closed) {
+        (Some(t), None) if t.value < at.as_at => Some((at.as_at - t.value).num_days()),
         _ => None,
     };
     let narratives = s
@@ -79,6 +81,7 @@ pub(crate) fn view(
                 when: when.clone(),
                 activity: activity.clone(),
                 state: *state,
+                overdue: *date < at.as_at && *state != ragtrail_events::MilestoneState::Completed,
             }),
             _ => None,
         })
@@ -118,16 +121,66 @@ pub(crate) fn view(
         target_date,
         first_target_date,
         slippage_days,
+        overdue_days,
+        within_slippage: within_slippage(trail, id, at),
         narratives,
         milestones,
         finance,
         roles: trail.roles(s, at),
-        closed: trail.set_of(s, Slot::Closed, at, SlotValue::closure),
+        closed,
         metrics,
         risks,
         issues,
         travel,
     })
+}
+
+/// Days an item's target date at `at` lies after the first one it was
+/// given (negative: brought forward).
+pub(crate) fn slippage(trail: &Trail, id: Uuid, at: Viewpoint) -> Option<i64> {
+    let s = trail.stream(id)?;
+    let now = trail.latest(s, Slot::TargetDate, at)?.0.date()?;
+    let first = s
+        .slot(Slot::TargetDate)?
+        .first_at(at.as_at, at.upto)?
+        .value
+        .date()?;
+    Some((now - first).num_days())
+}
+
+/// The largest positive slippage among the items under `id`, at any depth.
+fn within_slippage(trail: &Trail, id: Uuid, at: Viewpoint) -> Option<WithinSlippage> {
+    let mut worst: Option<WithinSlippage> = None;
+    let mut stack: Vec<Uuid> = trail
+        .children
+        .get(&id)
+        .into_iter()
+        .flatten()
+        .copied()
+        .collect();
+    // An outline is a few levels deep; the bound only guards a malformed one.
+    let mut seen = 0usize;
+    while let Some(child) = stack.pop() {
+        seen += 1;
+        if seen > 10_000 {
+            break;
+        }
+        if let Some(days) = slippage(trail, child, at).filter(|d| *d > 0) {
+            if worst.as_ref().is_none_or(|w| days > w.days) {
+                let reference = match trail.registration(child, at) {
+                    Some(Event::ItemRegistered { reference, .. }) => reference.clone(),
+                    _ => String::new(),
+                };
+                worst = Some(WithinSlippage {
+                    days,
+                    item: child,
+                    reference,
+                });
+            }
+        }
+        stack.extend(trail.children.get(&child).into_iter().flatten().copied());
+    }
+    worst
 }
 
 /// An item's RAG per dimension at `at`, with who set each.

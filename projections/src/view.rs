@@ -155,6 +155,12 @@ pub struct ItemView {
     pub first_target_date: Option<NaiveDate>,
     /// Days the current target date lies after the first one (negative: brought forward).
     pub slippage_days: Option<i64>,
+    /// Days an open item is past its (revised) target date at the board
+    /// date; None when it is closed, on time, or has no target date.
+    pub overdue_days: Option<i64>,
+    /// The largest slippage of any item under this one (deliverables under
+    /// an action), with the item it belongs to; None when none slipped.
+    pub within_slippage: Option<WithinSlippage>,
     pub narratives: BTreeMap<Section, Stamped<String>>,
     pub milestones: Vec<MilestoneView>,
     pub finance: Finance,
@@ -165,6 +171,15 @@ pub struct ItemView {
     pub issues: Vec<ConcernView>,
     /// Direction of travel of the overall RAG, as councils report it.
     pub travel: Travel,
+}
+
+/// The worst slippage among the items under one.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WithinSlippage {
+    pub days: i64,
+    pub item: Uuid,
+    pub reference: String,
 }
 
 /// Direction of travel: short term against the previous board of the
@@ -193,6 +208,8 @@ pub struct MilestoneView {
     pub when: Option<String>,
     pub activity: String,
     pub state: MilestoneState,
+    /// Its date is before the board date and it is not completed.
+    pub overdue: bool,
 }
 
 /// Money in integer pence.

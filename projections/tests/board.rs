@@ -874,3 +874,113 @@ fn an_exception_is_judged_on_every_dimension_and_names_it() {
     // Exceptions come first.
     assert!(!cmp.items[0].exception_in.is_empty() && !cmp.items[1].exception_in.is_empty());
 }
+
+#[test]
+fn late_work_is_flagged_and_slippage_rolls_up_to_the_action() {
+    let mut log = Log::default();
+    let prog = Uuid::from_u128(30);
+    let (action, late, earlier, done) = (
+        Uuid::from_u128(31),
+        Uuid::from_u128(32),
+        Uuid::from_u128(33),
+        Uuid::from_u128(34),
+    );
+    let start = day(2016, 6, 1);
+    let board = day(2016, 12, 1);
+    log.add(
+        prog,
+        start,
+        Event::ProgrammeRegistered {
+            name: "LAC".into(),
+            authority: "Cambridgeshire".into(),
+            sponsor: None,
+        },
+    );
+    let register =
+        |log: &mut Log, id: Uuid, parent: Option<Uuid>, reference: &str, target: NaiveDate| {
+            log.add(
+                id,
+                start,
+                Event::ItemRegistered {
+                    programme: prog,
+                    parent,
+                    kind: if parent.is_some() {
+                        ItemKind::Deliverable
+                    } else {
+                        ItemKind::Action
+                    },
+                    reference: reference.into(),
+                    title: format!("item {reference}"),
+                    owner: None,
+                    target_date: Some(target),
+                    timeframe: None,
+                },
+            );
+        };
+    register(&mut log, action, None, "2.1", day(2016, 10, 31));
+    register(&mut log, late, Some(action), "2.1.1", day(2016, 9, 30));
+    register(&mut log, earlier, Some(action), "2.1.2", day(2016, 11, 30));
+    register(&mut log, done, None, "2.2", day(2016, 8, 31));
+    // One deliverable slips 61 days, the other is brought forward 30.
+    log.add(
+        late,
+        day(2016, 9, 1),
+        Event::TargetDateRevised {
+            target_date: day(2016, 11, 30),
+        },
+    );
+    log.add(
+        earlier,
+        day(2016, 9, 1),
+        Event::TargetDateRevised {
+            target_date: day(2016, 10, 31),
+        },
+    );
+    log.add(
+        done,
+        day(2016, 8, 31),
+        Event::ItemClosed {
+            closure: Closure::Completed,
+        },
+    );
+    log.add(
+        action,
+        start,
+        Event::MilestoneRecorded {
+            date: day(2016, 11, 1),
+            when: None,
+            activity: "Panel in place".into(),
+            state: MilestoneState::On,
+        },
+    );
+    let trail = Trail::rebuild(&log.events);
+    let q = BoardQuery {
+        as_at: board,
+        known_at: None,
+        programme: Some(prog),
+    };
+    let a = item::at(&trail, action, &q).unwrap();
+    assert_eq!(a.overdue_days, Some(31), "open and 31 days past 31 October");
+    let w = a.within_slippage.clone().expect("a deliverable slipped");
+    assert_eq!((w.item, w.reference.as_str(), w.days), (late, "2.1.1", 61));
+    assert!(
+        a.milestones[0].overdue,
+        "a milestone due 1 November, not completed"
+    );
+    let e = item::at(&trail, earlier, &q).unwrap();
+    assert_eq!(
+        e.slippage_days,
+        Some(-30),
+        "brought forward is negative slippage"
+    );
+    assert_eq!(e.overdue_days, Some(31));
+    let d = item::at(&trail, done, &q).unwrap();
+    assert_eq!(d.overdue_days, None, "a closed item is not overdue");
+    // Before the target date nothing is overdue.
+    let early = BoardQuery {
+        as_at: day(2016, 10, 1),
+        ..q
+    };
+    assert_eq!(item::at(&trail, action, &early).unwrap().overdue_days, None);
+    assert!(!item::at(&trail, action, &early).unwrap().milestones[0].overdue);
+}

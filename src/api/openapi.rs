@@ -58,7 +58,7 @@ impl Modify for BearerAuth {
         Event, PlannedPhase, Rag, Dimension, Phase, ItemKind, Section, MilestoneState, Unit,
         Direction, Grade, Priority, Closure, Receipt, Head,
         Board, ProgrammeView, BoardMeeting, SealView, JudgementView, ItemView, MilestoneView, Finance,
-        MetricView, ReadingView, ConcernView, Stamp, Rating,
+        MetricView, ReadingView, ConcernView, Stamp, Rating, WithinSlippage, ErasureView,
         Comparison, ItemMovement, Movement, Change, MetricDelta, MetricChange, DateChange,
         MetricTrend, RagAtBoard, CountsAtBoard, HistoryEntry
     )),

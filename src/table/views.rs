@@ -102,6 +102,9 @@ fn board_columns() -> Vec<Column> {
         col("target_date", 12.0),
         col("first_target_date", 12.0),
         col("slippage_days", 10.0),
+        col("overdue_days", 10.0),
+        col("slipped_within", 14.0),
+        col("slipped_within_days", 10.0),
         col("budget (£)", 14.0),
         col("spent (£)", 14.0),
         col("savings_target (£)", 14.0),
@@ -144,6 +147,11 @@ fn board_row(names: &BTreeMap<Uuid, String>, i: &ItemView) -> Vec<Cell> {
         Cell::opt(i.target_date.as_ref(), |t| Cell::Date(t.value)),
         Cell::opt(i.first_target_date, Cell::Date),
         Cell::opt(i.slippage_days, Cell::Int),
+        Cell::opt(i.overdue_days, Cell::Int),
+        Cell::opt(i.within_slippage.as_ref(), |w| {
+            Cell::text(w.reference.clone())
+        }),
+        Cell::opt(i.within_slippage.as_ref(), |w| Cell::Int(w.days)),
         Cell::opt(i.finance.budget, Cell::Pence),
         Cell::opt(i.finance.spent, Cell::Pence),
         Cell::opt(i.finance.savings_target, Cell::Pence),

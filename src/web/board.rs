@@ -174,13 +174,25 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
             .get(&Dimension::Overall)
             .map(|s| format!(" title=\"{}\"", set_by(&s.set)))
             .unwrap_or_default();
-        let target = match (&i.target_date, i.slippage_days) {
-            (Some(t), Some(s)) if s > 0 => {
-                format!("{} <span class=\"bad\">(+{s} days)</span>", date(t.value))
-            }
-            (Some(t), _) => date(t.value),
-            (None, _) => i.timeframe.as_deref().map(esc).unwrap_or_default(),
+        let mut target = match &i.target_date {
+            Some(t) => format!(
+                "{}{}",
+                date(t.value),
+                super::html::slippage(i.slippage_days)
+            ),
+            None => i.timeframe.as_deref().map(esc).unwrap_or_default(),
         };
+        if let Some(d) = i.overdue_days {
+            let _ = write!(target, " <strong class=\"bad\">overdue {d} days</strong>");
+        }
+        if let Some(w) = &i.within_slippage {
+            let _ = write!(
+                target,
+                " <span class=\"bad\">{} under it slipped {} days</span>",
+                esc(&w.reference),
+                w.days
+            );
+        }
         let progress = i
             .narratives
             .get(&Section::Progress)

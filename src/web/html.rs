@@ -47,6 +47,19 @@ pub fn esc(s: &str) -> String {
     out
 }
 
+/// How far a target date moved from the first one, in words: "(slipped 30
+/// days)", "(brought forward 14 days)", or nothing when it has not moved.
+pub fn slippage(days: Option<i64>) -> String {
+    match days {
+        Some(d) if d > 0 => format!(" <span class=\"bad\">(slipped {d} days)</span>"),
+        Some(d) if d < 0 => format!(
+            " <span class=\"muted\">(brought forward {} days)</span>",
+            -d
+        ),
+        _ => String::new(),
+    }
+}
+
 /// A RAG chip: colour and the word.
 pub fn chip(rag: Option<Rag>) -> String {
     match rag {

@@ -91,6 +91,34 @@ fn summary(e: &Event) -> String {
             period, value, rag, ..
         } => format!("{}: {} {}", esc(period), measure(*value), chip(*rag)),
         Event::TargetDateRevised { target_date } => format!("target date → {}", date(*target_date)),
+        // The whole plan, every month of it.
+        Event::TimelinePlanned { months } => {
+            let m: Vec<String> = months
+                .iter()
+                .map(|m| format!("{}: {}", m.month.format("%b %Y"), m.phase))
+                .collect();
+            format!("plan: {}", esc(&m.join(", ")))
+        }
+        // Money in pounds, as people read it (stored in pence).
+        Event::FinanceRecorded {
+            budget,
+            spent,
+            savings_target,
+            savings_achieved,
+        } => {
+            let lines: Vec<String> = [
+                ("budget", budget),
+                ("spent", spent),
+                ("savings target", savings_target),
+                ("savings achieved", savings_achieved),
+            ]
+            .into_iter()
+            .filter_map(|(name, p)| {
+                p.map(|p| format!("{name}: {}", ragtrail_events::Value::Pence(p)))
+            })
+            .collect();
+            esc(&lines.join("; "))
+        }
         Event::ItemRegistered {
             title, reference, ..
         } => format!("registered {} {}", esc(reference), esc(title)),
@@ -163,14 +191,28 @@ fn render(state: &AppState, caller: &Caller, id: Uuid, fb: &Feedback) -> Result<
         let _ = write!(b, "<p>Owner: {}</p>", esc(o));
     }
     if let Some(t) = &item.target_date {
+        let overdue = (item.closed.is_none() && t.value < today)
+            .then(|| {
+                format!(
+                    " <strong class=\"bad\">Overdue by {} days</strong>",
+                    (today - t.value).num_days()
+                )
+            })
+            .unwrap_or_default();
         let _ = write!(
             b,
-            "<p>Target date: {}{}</p>",
+            "<p>Target date: {}{}{overdue}</p>",
             date(t.value),
-            item.slippage_days
-                .filter(|s| *s != 0)
-                .map(|s| format!(" ({s:+} days against the first target)"))
-                .unwrap_or_default()
+            super::html::slippage(item.slippage_days)
+        );
+    }
+    if let Some(w) = &item.within_slippage {
+        let _ = write!(
+            b,
+            "<p>Within this item, <a href=\"/items/{}\">{}</a> has slipped <span class=\"bad\">{} days</span>.</p>",
+            w.item,
+            esc(&w.reference),
+            w.days
         );
     }
     if let Some(d) = &item.description {

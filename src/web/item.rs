@@ -191,14 +191,14 @@ fn render(state: &AppState, caller: &Caller, id: Uuid, fb: &Feedback) -> Result<
         let _ = write!(b, "<p>Owner: {}</p>", esc(o));
     }
     if let Some(t) = &item.target_date {
-        let overdue = (item.closed.is_none() && t.value < today)
-            .then(|| {
-                format!(
-                    " <strong class=\"bad\">Overdue by {} days</strong>",
-                    (today - t.value).num_days()
-                )
-            })
-            .unwrap_or_default();
+        let overdue = if item.closed.is_none() && t.value < today {
+            format!(
+                " <strong class=\"bad\">Overdue by {} days</strong>",
+                (today - t.value).num_days()
+            )
+        } else {
+            String::new()
+        };
         let _ = write!(
             b,
             "<p>Target date: {}{}{overdue}</p>",

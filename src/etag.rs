@@ -21,9 +21,10 @@ use sha2::{Digest, Sha256};
 /// Also takes the OpenAPI document's path templates (`/api/v1/items/{id}/trend`),
 /// so the document lists 304 exactly where this middleware can answer it.
 pub fn is_read_view(path: &str) -> bool {
-    const EXACT: [&str; 5] = [
+    const EXACT: [&str; 6] = [
         "/api/v1/board",
         "/api/v1/compare",
+        "/api/v1/slippage",
         "/api/v1/boards",
         "/api/v1/events",
         "/api/v1/verify",

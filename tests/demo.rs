@@ -175,3 +175,85 @@ async fn the_demo_loads_once_and_a_restart_serves_it_as_it_is() {
         .unwrap();
     assert_eq!(first, again, "the demo is not loaded twice");
 }
+
+/// Cambridgeshire's June 2016 action plan, as an inspector asks it: what
+/// slipped, by how much, what is overdue, and which actions hold slipped steps.
+#[tokio::test]
+async fn what_slipped_and_what_is_late_on_the_demo() {
+    let s = Server::start_demo();
+    let p = id_of("cambridgeshire-lac");
+    let slips = get(&s, &format!("/api/v1/slippage?programme={p}&to=2016-06-29")).await;
+    let items = slips["items"].as_array().unwrap();
+    let days: Vec<i64> = items.iter().map(|i| i["days"].as_i64().unwrap()).collect();
+    assert!(
+        days.windows(2).all(|w| w[0] >= w[1]),
+        "biggest first: {days:?}"
+    );
+    // 2.3.2: "30 April 16", revised to "31 July 16".
+    assert_eq!(items[0]["reference"], "2.3.2", "{}", items[0]);
+    assert_eq!(
+        (items[0]["before"].as_str(), items[0]["after"].as_str()),
+        (Some("2016-04-30"), Some("2016-07-31"))
+    );
+    assert_eq!(days[0], 92);
+    // 5.1.1 was given an end date earlier than its first one: brought forward, shown last.
+    let last = items.last().unwrap();
+    assert_eq!(last["reference"], "5.1.1", "{last}");
+    assert!(last["days"].as_i64().unwrap() < 0);
+
+    // The same as CSV, and on the page.
+    let csv = client()
+        .get(s.url(&format!(
+            "/api/v1/slippage?programme={p}&to=2016-06-29&format=csv"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("days_moved") && csv.contains("2.3.2"), "{csv}");
+    let boards = get(&s, "/api/v1/boards").await;
+    let board = boards["boards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["programme"] == p.to_string().as_str())
+        .unwrap();
+    let page = client()
+        .get(s.url(&format!("/slippage?to={}", board["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("slipped 92 days") && page.contains("brought forward"),
+        "{page}"
+    );
+
+    // The board: action 2.3 shows its step's slippage; open work past its date is overdue.
+    let b = get(
+        &s,
+        &format!("/api/v1/board?as_at=2016-06-29&programme={p}&limit=1000"),
+    )
+    .await;
+    let action = item(&b, "cambridgeshire-lac/action-2.3");
+    assert_eq!(action["within_slippage"]["reference"], "2.3.2", "{action}");
+    assert_eq!(action["within_slippage"]["days"], 92);
+    let overdue: Vec<&Value> = b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["overdue_days"].as_i64().is_some())
+        .collect();
+    assert!(!overdue.is_empty());
+    for i in overdue {
+        assert!(i["closed"].is_null(), "{i}");
+        assert!(
+            i["target_date"]["value"].as_str().unwrap() < "2016-06-29",
+            "{i}"
+        );
+    }
+}

@@ -14,6 +14,7 @@
 //! - [`concern`], [`metric`], [`programme`], [`item`]: one of each as at a date.
 //! - [`board`]: the board as at a date (and as known at an instant).
 //! - [`compare`]: movement between two dates; exceptions.
+//! - [`slippage`]: the items whose target date moved, by how much, biggest first.
 //! - [`trend`]: metric readings, an item's RAG per board date, RAG counts.
 //! - [`history`]: every event about an item, in order.
 
@@ -27,6 +28,7 @@ pub mod movement;
 pub mod order;
 pub mod programme;
 pub mod rating;
+pub mod slippage;
 pub mod timeline;
 pub mod trail;
 pub mod trend;

@@ -983,4 +983,35 @@ fn late_work_is_flagged_and_slippage_rolls_up_to_the_action() {
     };
     assert_eq!(item::at(&trail, action, &early).unwrap().overdue_days, None);
     assert!(!item::at(&trail, action, &early).unwrap().milestones[0].overdue);
+
+    // What slipped, and by how much: biggest first, brought forward last.
+    let since_first =
+        ragtrail_projections::slippage::between(&trail, None, board, None, Some(prog));
+    let slips: Vec<(Uuid, i64)> = since_first.items.iter().map(|s| (s.id, s.days)).collect();
+    assert_eq!(slips, vec![(late, 61), (earlier, -30)]);
+    assert_eq!(since_first.items[0].before, day(2016, 9, 30));
+    assert_eq!(since_first.items[0].after, day(2016, 11, 30));
+    assert_eq!(
+        since_first.items[0].set.reason.as_deref(),
+        Some("board agreed")
+    );
+    let between_boards = ragtrail_projections::slippage::between(
+        &trail,
+        Some(day(2016, 8, 1)),
+        board,
+        None,
+        Some(prog),
+    );
+    assert_eq!(between_boards.items.len(), 2);
+    let after_revisions = ragtrail_projections::slippage::between(
+        &trail,
+        Some(day(2016, 9, 2)),
+        board,
+        None,
+        Some(prog),
+    );
+    assert!(
+        after_revisions.items.is_empty(),
+        "nothing moved after the revisions"
+    );
 }

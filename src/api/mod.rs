@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/batches", post(append::batch))
         .route("/api/v1/board", get(views::board))
         .route("/api/v1/compare", get(views::compare))
+        .route("/api/v1/slippage", get(views::slippage))
         .route("/api/v1/metrics/{id}/trend", get(views::metric_trend))
         .route("/api/v1/items/{id}/trend", get(views::item_trend))
         .route("/api/v1/items/{id}/history", get(views::history))

@@ -43,7 +43,7 @@ impl Modify for BearerAuth {
     ),
     paths(
         append::one, append::batch, log::page, log::live,
-        views::board, views::compare, views::metric_trend, views::item_trend, views::counts,
+        views::board, views::compare, views::slippage, views::metric_trend, views::item_trend, views::counts,
         views::history, views::boards,
         audit::seal, audit::verify_seal, audit::verify, audit::digest, audit::key, audit::health,
         tokens::create, tokens::list, tokens::revoke, erasures::erase
@@ -59,6 +59,7 @@ impl Modify for BearerAuth {
         Direction, Grade, Priority, Closure, Receipt, Head,
         Board, ProgrammeView, BoardMeeting, SealView, JudgementView, ItemView, MilestoneView, Finance,
         MetricView, ReadingView, ConcernView, Stamp, Rating, WithinSlippage, ErasureView,
+        ragtrail_projections::slippage::Slippage, ragtrail_projections::slippage::Slip,
         Comparison, ItemMovement, Movement, Change, MetricDelta, MetricChange, DateChange,
         MetricTrend, RagAtBoard, CountsAtBoard, HistoryEntry
     )),

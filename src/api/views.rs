@@ -162,6 +162,47 @@ pub async fn compare(
     }
 }
 
+/// What slipped, and by how much: every item whose target date moved between
+/// two boards (`from` to `to`), or since it was first set (no `from`), with
+/// the days moved, biggest slip first and dates brought forward last.
+#[utoipa::path(get, path = "/api/v1/slippage", tag = "views",
+    params(
+        ("from" = Option<String>, Query, description = "Earlier board date, YYYY-MM-DD (default: since each target date was first set)"),
+        ("to" = Option<String>, Query, description = "Later board date, YYYY-MM-DD (default today)"),
+        ("known_at" = Option<String>, Query, description = "RFC 3339 instant"),
+        ("programme" = Option<String>, Query, description = "One programme's id"),
+    ),
+    responses((status = 200, body = ragtrail_projections::slippage::Slippage), (status = 400, body = Problem), (status = 401, body = Problem)))]
+pub async fn slippage(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    caller.may_read(&state)?;
+    let p = Params::from_query(uri.query());
+    let format = tables::asked(&p, &headers)?;
+    let from = p.date("from")?;
+    let to = p.date("to")?.unwrap_or_else(today);
+    if from.is_some_and(|f| f > to) {
+        return Err(ApiError::BadRequest(
+            "from is after to: give the earlier board date as from".into(),
+        ));
+    }
+    let (known_at, programme) = (p.instant("known_at")?, p.uuid("programme")?);
+    let slips = {
+        let trail = state.trail.read();
+        ragtrail_projections::slippage::between(&trail, from, to, known_at, programme)
+    };
+    match format {
+        Format::Json => Ok(Json(slips).into_response()),
+        f => tables::download(
+            &table::views::slippage(&slips, programme, Source::of(&state.store)?),
+            f,
+        ),
+    }
+}
+
 /// A metric's readings over time with target and RAG (and the rule behind any derived RAG).
 #[utoipa::path(get, path = "/api/v1/metrics/{id}/trend", tag = "views",
     params(("id" = String, Path, description = "Metric id"), ("known_at" = Option<String>, Query, description = "RFC 3339 instant")),

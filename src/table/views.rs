@@ -452,6 +452,73 @@ pub fn comparison(cmp: &Comparison, programme: Option<Uuid>, source: Source) -> 
     }
 }
 
+/// What slipped between two boards, biggest first.
+pub fn slippage(
+    s: &ragtrail_projections::slippage::Slippage,
+    programme: Option<Uuid>,
+    source: Source,
+) -> Book {
+    let columns = vec![
+        col("programme_id", 38.0),
+        col("item_id", 38.0),
+        col("reference", 10.0),
+        col("kind", 12.0),
+        col("title", 40.0),
+        col("target_before", 12.0),
+        col("target_after", 12.0),
+        col("days_moved", 10.0),
+        col("set_by", 16.0),
+        col("recorded_at", 20.0),
+        col("reason", 40.0),
+    ];
+    let rows = s
+        .items
+        .iter()
+        .map(|i| {
+            vec![
+                Cell::Id(i.programme),
+                Cell::Id(i.id),
+                Cell::text(i.reference.clone()),
+                Cell::text(i.kind.to_string()),
+                Cell::text(i.title.clone()),
+                Cell::Date(i.before),
+                Cell::Date(i.after),
+                Cell::Int(i.days),
+                Cell::text(i.set.actor.to_string()),
+                Cell::Instant(i.set.recorded_at),
+                Cell::opt(i.set.reason.clone(), Cell::text),
+            ]
+        })
+        .collect();
+    let since = s.from.map_or("first set".to_string(), day);
+    let mut lines = vec![
+        (
+            "Programme".into(),
+            Cell::opt(programme, Cell::Id).or(Cell::text("All programmes")),
+        ),
+        (
+            "From".into(),
+            Cell::opt(s.from, Cell::Date).or(Cell::text("each target date as first set")),
+        ),
+        ("To (as at)".into(), Cell::Date(s.to)),
+        known_line(s.known_at),
+    ];
+    lines.extend(source.lines());
+    Book {
+        about: About {
+            title: format!("ragtrail slippage since {since} to {}", day(s.to)),
+            lines,
+            made_at: source.made_at,
+        },
+        sheets: vec![Sheet {
+            name: "Slippage".into(),
+            columns,
+            rows,
+        }],
+        file_stem: format!("ragtrail-slippage-to-{}", day(s.to)),
+    }
+}
+
 /// A metric's readings over time. Money is in pounds; the unit is in the header.
 pub fn metric_trend(
     t: &MetricTrend,

@@ -184,6 +184,7 @@ pub fn layout(title: &str, caller: &Caller, body: &str) -> Html<String> {
 <a class="brand" href="/">ragtrail</a>
 <a href="/">Board</a>
 <a href="/compare">Movement</a>
+<a href="/slippage">Slippage</a>
 <a href="/trends">Trends</a>
 <a href="/audit">Audit</a>
 <span class="spacer"></span>

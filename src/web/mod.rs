@@ -10,6 +10,7 @@ mod compare;
 mod html;
 mod item;
 mod signin;
+mod slippage;
 mod trends;
 
 use crate::state::AppState;
@@ -20,6 +21,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(board::page))
         .route("/compare", get(compare::page))
+        .route("/slippage", get(slippage::page))
         .route("/trends", get(trends::page))
         .route("/items/{id}", get(item::page))
         .route("/items/{id}/rag", post(item::record_rag))

@@ -8,7 +8,7 @@ use crate::movement::{movement, Change, Movement};
 use crate::trail::Trail;
 use crate::view::{ItemView, MetricView};
 use chrono::{DateTime, NaiveDate, Utc};
-use ragtrail_events::{Dimension, Direction, Rag, Section};
+use ragtrail_events::{Dimension, Direction, Event, PlannedPhase, Rag, Section};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -51,12 +51,34 @@ pub struct ItemMovement {
     pub risks_opened: Vec<String>,
     pub risks_closed: Vec<String>,
     pub narratives_changed: Vec<Section>,
+    /// The description, when it was rewritten between the two dates.
+    pub description_changed: Option<TextChange>,
+    /// The planned timeline, when it was redrawn between the two dates.
+    pub plan_changed: Option<PlanChange>,
     /// Red, or Amber and worsening, in any dimension at the later date: discuss first.
     pub exception: bool,
     /// The dimensions that made it an exception.
     pub exception_in: Vec<Dimension>,
     /// Registered after the earlier date.
     pub new_item: bool,
+}
+
+/// A text before and after.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TextChange {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// A planned timeline before and after, and the months whose phase differs.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanChange {
+    pub from: Vec<PlannedPhase>,
+    pub to: Vec<PlannedPhase>,
+    /// Months planned in one and not the other, or with another phase.
+    pub months_changed: Vec<NaiveDate>,
 }
 
 /// A target date before and after.
@@ -179,10 +201,51 @@ fn item_movement(before: Option<&ItemView>, after: &ItemView) -> ItemMovement {
             .cloned()
             .collect(),
         narratives_changed,
+        description_changed: (before.is_some()
+            && before.and_then(|b| b.description.clone()) != after.description)
+            .then(|| TextChange {
+                from: before.and_then(|b| b.description.clone()),
+                to: after.description.clone(),
+            }),
+        plan_changed: None,
         exception,
         exception_in,
         new_item: before.is_none(),
     }
+}
+
+/// How an item's planned timeline was redrawn between two queries, if it was.
+fn plan_change(trail: &Trail, id: Uuid, q1: &BoardQuery, q2: &BoardQuery) -> Option<PlanChange> {
+    let plan = |q: &BoardQuery| -> Vec<PlannedPhase> {
+        let at = trail.at(q.as_at, q.known_at);
+        trail
+            .stream(id)
+            .and_then(|s| trail.latest(s, crate::trail::Slot::Plan, at))
+            .and_then(|(f, _)| match f.event() {
+                Some(Event::TimelinePlanned { months }) => Some(months.clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    };
+    let (from, to) = (plan(q1), plan(q2));
+    if from == to || from.is_empty() {
+        return None;
+    }
+    let phase_in = |p: &[PlannedPhase], m: NaiveDate| -> Vec<ragtrail_events::Phase> {
+        p.iter().filter(|x| x.month == m).map(|x| x.phase).collect()
+    };
+    let mut months: Vec<NaiveDate> = from.iter().chain(&to).map(|p| p.month).collect();
+    months.sort_unstable();
+    months.dedup();
+    let months_changed = months
+        .into_iter()
+        .filter(|m| phase_in(&from, *m) != phase_in(&to, *m))
+        .collect();
+    Some(PlanChange {
+        from,
+        to,
+        months_changed,
+    })
 }
 
 /// Movement from `from` to `to` (as known at `known_at`), optionally for one programme.
@@ -207,7 +270,14 @@ pub fn between(
     let mut items: Vec<ItemMovement> = later
         .items
         .iter()
-        .map(|after| item_movement(item::at(trail, after.id, &q1).as_ref(), after))
+        .map(|after| {
+            let before = item::at(trail, after.id, &q1);
+            let mut m = item_movement(before.as_ref(), after);
+            if before.is_some() {
+                m.plan_changed = plan_change(trail, after.id, &q1, &q2);
+            }
+            m
+        })
         .collect();
     let group = |m: &ItemMovement| {
         let c = m.rag.get(&Dimension::Overall).map(|m| m.change);

@@ -1015,3 +1015,118 @@ fn late_work_is_flagged_and_slippage_rolls_up_to_the_action() {
         "nothing moved after the revisions"
     );
 }
+
+#[test]
+fn the_comparison_shows_a_rewritten_description_and_a_redrawn_plan() {
+    let mut log = Log::default();
+    let prog = Uuid::from_u128(40);
+    let (redrawn, same) = (Uuid::from_u128(41), Uuid::from_u128(42));
+    let (january, july) = (day(2020, 1, 31), day(2020, 7, 31));
+    log.add(
+        prog,
+        january,
+        Event::ProgrammeRegistered {
+            name: "LAC sustainability".into(),
+            authority: "Tameside".into(),
+            sponsor: None,
+        },
+    );
+    let month = |m: u32, phase: Phase| PlannedPhase {
+        month: day(2020, m, 1),
+        phase,
+    };
+    for (id, reference) in [(redrawn, "5"), (same, "6")] {
+        log.add(
+            id,
+            january,
+            Event::ItemRegistered {
+                programme: prog,
+                parent: None,
+                kind: ItemKind::Project,
+                reference: reference.into(),
+                title: format!("project {reference}"),
+                owner: None,
+                target_date: None,
+                timeframe: None,
+            },
+        );
+        log.add(
+            id,
+            january,
+            Event::ItemAmended {
+                title: None,
+                owner: None,
+                description: Some("Respite and assessment".into()),
+                priority: None,
+            },
+        );
+        log.add(
+            id,
+            january,
+            Event::TimelinePlanned {
+                months: vec![
+                    month(1, Phase::Decision),
+                    month(2, Phase::Planning),
+                    month(3, Phase::Implementation),
+                ],
+            },
+        );
+    }
+    // July: project 5's plan is redrawn (planning runs a month longer) and its description rewritten.
+    log.add(
+        redrawn,
+        july,
+        Event::TimelinePlanned {
+            months: vec![
+                month(1, Phase::Decision),
+                month(2, Phase::Planning),
+                month(3, Phase::Planning),
+                month(4, Phase::Implementation),
+            ],
+        },
+    );
+    log.add(
+        redrawn,
+        july,
+        Event::ItemAmended {
+            title: None,
+            owner: None,
+            description: Some("Respite, assessment and the purchase of a house".into()),
+            priority: None,
+        },
+    );
+    // Project 6's plan is given again, unchanged.
+    log.add(
+        same,
+        july,
+        Event::TimelinePlanned {
+            months: vec![
+                month(1, Phase::Decision),
+                month(2, Phase::Planning),
+                month(3, Phase::Implementation),
+            ],
+        },
+    );
+    let trail = Trail::rebuild(&log.events);
+    let cmp = compare::between(&trail, january, july, None, Some(prog));
+    let of = |id: Uuid| cmp.items.iter().find(|m| m.id == id).unwrap();
+    let plan = of(redrawn)
+        .plan_changed
+        .clone()
+        .expect("the plan was redrawn");
+    assert_eq!(plan.months_changed, vec![day(2020, 3, 1), day(2020, 4, 1)]);
+    assert_eq!(plan.from.len(), 3);
+    assert_eq!(plan.to.len(), 4);
+    let d = of(redrawn).description_changed.clone().expect("rewritten");
+    assert_eq!(d.from.as_deref(), Some("Respite and assessment"));
+    assert_eq!(
+        d.to.as_deref(),
+        Some("Respite, assessment and the purchase of a house")
+    );
+    assert_eq!(
+        of(same).plan_changed,
+        None,
+        "the same plan given again is no change"
+    );
+    assert_eq!(of(same).description_changed, None);
+}

@@ -252,6 +252,8 @@ fn movement_columns() -> Vec<Column> {
         col("risks_opened", 20.0),
         col("risks_closed", 20.0),
         col("narratives_changed", 30.0),
+        col("description_changed", 12.0),
+        col("plan_months_changed", 30.0),
     ]
 }
 
@@ -285,6 +287,15 @@ fn movement_sheet(name: &str, cmp: &Comparison) -> Sheet {
                     m.narratives_changed
                         .iter()
                         .map(|s| s.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                Cell::Bool(m.description_changed.is_some()),
+                Cell::text(
+                    m.plan_changed
+                        .iter()
+                        .flat_map(|p| &p.months_changed)
+                        .map(|d| d.format("%Y-%m").to_string())
                         .collect::<Vec<_>>()
                         .join(", "),
                 ),

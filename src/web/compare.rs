@@ -57,6 +57,21 @@ fn row(m: &ItemMovement) -> String {
             .collect();
         notes.push(format!("exception for {}", esc(&why.join(", "))));
     }
+    if m.description_changed.is_some() {
+        notes.push("description rewritten".to_string());
+    }
+    if let Some(p) = &m.plan_changed {
+        let months: Vec<String> = p
+            .months_changed
+            .iter()
+            .map(|d| d.format("%b %Y").to_string())
+            .collect();
+        notes.push(format!(
+            "plan redrawn ({} month(s) changed: {})",
+            months.len(),
+            esc(&months.join(", "))
+        ));
+    }
     if !m.narratives_changed.is_empty() {
         notes.push(format!(
             "{} narrative(s) updated",

@@ -68,6 +68,8 @@ pub(crate) fn view(
             _ => None,
         })
         .collect();
+    // Several entries of one section for the same board date: all are kept.
+    let earlier_narratives = narratives_of(trail, s, at);
     let milestones = trail
         .events(s, Slot::Milestone, at)
         .filter_map(|e| match e {
@@ -124,6 +126,7 @@ pub(crate) fn view(
         overdue_days,
         within_slippage: within_slippage(trail, id, at),
         narratives,
+        earlier_narratives,
         milestones,
         finance,
         roles: trail.roles(s, at),
@@ -133,6 +136,38 @@ pub(crate) fn view(
         issues,
         travel,
     })
+}
+
+/// For each narrative section with several entries at its latest date, the
+/// entries before the latest (oldest first).
+fn narratives_of(
+    trail: &Trail,
+    s: &crate::trail::Stream,
+    at: Viewpoint,
+) -> BTreeMap<ragtrail_events::Section, Vec<Stamped<String>>> {
+    let mut out = BTreeMap::new();
+    for slot in s.slots.keys() {
+        let Slot::Narrative(section) = slot else {
+            continue;
+        };
+        let hits: Vec<_> = trail.all(s, *slot, at).collect();
+        let Some(last) = hits.last() else { continue };
+        let day = last.effective;
+        let earlier: Vec<Stamped<String>> = hits[..hits.len() - 1]
+            .iter()
+            .filter(|h| h.effective == day)
+            .filter_map(|h| {
+                Some(Stamped {
+                    value: h.value.text()?.to_string(),
+                    set: trail.stamp(h),
+                })
+            })
+            .collect();
+        if !earlier.is_empty() {
+            out.insert(*section, earlier);
+        }
+    }
+    out
 }
 
 /// Days an item's target date at `at` lies after the first one it was

@@ -162,6 +162,11 @@ pub struct ItemView {
     /// an action), with the item it belongs to; None when none slipped.
     pub within_slippage: Option<WithinSlippage>,
     pub narratives: BTreeMap<Section, Stamped<String>>,
+    /// Entries of a section recorded for the same board date before the one
+    /// in `narratives` (a report with two "progress" paragraphs), oldest
+    /// first. Absent when every section has one entry.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub earlier_narratives: BTreeMap<Section, Vec<Stamped<String>>>,
     pub milestones: Vec<MilestoneView>,
     pub finance: Finance,
     pub roles: BTreeMap<String, String>,

@@ -1130,3 +1130,63 @@ fn the_comparison_shows_a_rewritten_description_and_a_redrawn_plan() {
     );
     assert_eq!(of(same).description_changed, None);
 }
+
+#[test]
+fn two_entries_in_one_section_at_one_board_are_both_kept() {
+    let mut log = Log::default();
+    let prog = Uuid::from_u128(50);
+    let it = Uuid::from_u128(51);
+    let (may, june) = (day(2016, 5, 1), day(2016, 6, 29));
+    log.add(
+        prog,
+        may,
+        Event::ProgrammeRegistered {
+            name: "LAC".into(),
+            authority: "Cambridgeshire".into(),
+            sponsor: None,
+        },
+    );
+    log.add(
+        it,
+        may,
+        Event::ItemRegistered {
+            programme: prog,
+            parent: None,
+            kind: ItemKind::Action,
+            reference: "1.1".into(),
+            title: "action".into(),
+            owner: None,
+            target_date: None,
+            timeframe: None,
+        },
+    );
+    let note = |t: &str| Event::NarrativeRecorded {
+        section: Section::Progress,
+        text: t.into(),
+    };
+    log.add(it, may, note("May: started"));
+    log.add(it, june, note("June: panel met"));
+    log.add(it, june, note("June: second paragraph"));
+    let trail = Trail::rebuild(&log.events);
+    let q = BoardQuery {
+        as_at: june,
+        known_at: None,
+        programme: Some(prog),
+    };
+    let i = item::at(&trail, it, &q).unwrap();
+    assert_eq!(
+        i.narratives[&Section::Progress].value,
+        "June: second paragraph"
+    );
+    let earlier: Vec<&str> = i.earlier_narratives[&Section::Progress]
+        .iter()
+        .map(|n| n.value.as_str())
+        .collect();
+    assert_eq!(
+        earlier,
+        vec!["June: panel met"],
+        "May's entry belongs to another board"
+    );
+    let in_may = item::at(&trail, it, &BoardQuery { as_at: may, ..q }).unwrap();
+    assert!(in_may.earlier_narratives.is_empty());
+}

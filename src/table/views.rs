@@ -142,7 +142,20 @@ fn board_row(names: &BTreeMap<Uuid, String>, i: &ItemView) -> Vec<Cell> {
             None => r.extend(std::iter::repeat_n(Cell::Empty, 5)),
         }
     }
-    let text = |s: Section| Cell::opt(i.narratives.get(&s), |n| Cell::text(n.value.clone()));
+    // Every entry of the section at this board, oldest first, a blank line between.
+    let text = |s: Section| {
+        Cell::opt(i.narratives.get(&s), |n| {
+            let mut all: Vec<&str> = i
+                .earlier_narratives
+                .get(&s)
+                .into_iter()
+                .flatten()
+                .map(|e| e.value.as_str())
+                .collect();
+            all.push(&n.value);
+            Cell::text(all.join("\n\n"))
+        })
+    };
     r.extend([
         Cell::opt(i.target_date.as_ref(), |t| Cell::Date(t.value)),
         Cell::opt(i.first_target_date, Cell::Date),

@@ -193,9 +193,13 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
                 w.days
             );
         }
+        // Every progress entry of this board, oldest first.
         let progress = i
-            .narratives
+            .earlier_narratives
             .get(&Section::Progress)
+            .into_iter()
+            .flatten()
+            .chain(i.narratives.get(&Section::Progress))
             .map(|n| {
                 let t: String = n.value.chars().take(160).collect();
                 let more = if n.value.chars().count() > 160 {
@@ -203,9 +207,9 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
                 } else {
                     ""
                 };
-                format!("{}{more}", esc(&t))
+                format!("<p>{}{more}</p>", esc(&t))
             })
-            .unwrap_or_default();
+            .collect::<String>();
         let mut metrics = String::new();
         for m in i.metrics.iter().take(4) {
             if let Some(l) = &m.latest {

@@ -90,3 +90,126 @@ async fn a_board_shows_every_entry_the_whole_plan_pounds_and_late_work() {
         "the whole plan, to its last month"
     );
 }
+
+async fn text(s: &Server, path: &str) -> String {
+    client()
+        .get(s.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_new_kinds_of_fact_are_taken_and_shown() {
+    let s = Server::start(true);
+    let (a, b, shared, risk, metric) = (
+        "00000000-0000-0000-0000-0000000000b1",
+        "00000000-0000-0000-0000-0000000000b2",
+        "00000000-0000-0000-0000-0000000000b3",
+        "00000000-0000-0000-0000-0000000000b4",
+        "00000000-0000-0000-0000-0000000000b5",
+    );
+    let d = "2018-11-01";
+    let reg = |id: &str, parent: Option<&str>, r: &str| {
+        event(
+            id,
+            "ItemRegistered",
+            json!({"programme": PROGRAMME, "parent": parent, "kind": "action", "reference": r, "title": format!("action {r}")}),
+            d,
+        )
+    };
+    s.batch(&json!({"events": [
+        event(PROGRAMME, "ProgrammeRegistered", json!({"name": "Sufficiency", "authority": "Cheshire East"}), d),
+        event(PROGRAMME, "BoardMeetingHeld", json!({"board": "Review", "date": d}), d),
+        event(PROGRAMME, "RagDefined", json!({"rag": "blue", "label": "Complete"}), d),
+        event(PROGRAMME, "RagDefined", json!({"rag": "amber", "label": "Slippage or Issues", "meaning": "Some slippage, or issues to resolve"}), d),
+        event(PROGRAMME, "SourceRecorded", json!({"title": "Sufficiency review and scorecard", "date": d, "author": "Head of Service", "sha256": "ab".repeat(32)}), d),
+        reg(a, None, "SE1"), reg(b, None, "SE2"), reg(shared, Some(a), "A1"),
+        event(shared, "ItemLinked", json!({"other": b, "relation": "also under"}), d),
+        event(shared, "MilestonePlanned", json!({"when": "To be agreed", "activity": "Panel in place", "state": "unstated"}), d),
+        event(shared, "MoneyRecorded", json!({"line": "Investment needed", "pence": 2500000}), d),
+        event(risk, "RiskRaised", json!({"programme": PROGRAMME, "item": shared, "reference": "R1", "description": "Capacity", "mitigation": "Recruit"}), d),
+        event(risk, "RiskScored", json!({"likelihood": 4, "impact": 5, "score": 20}), d),
+        event(metric, "MetricDefined", json!({"item": shared, "name": "Reviews", "unit": "count", "good_direction": "up"}), d),
+        event(metric, "TargetStated", json!({"target": "Quarterly review"}), d),
+        event(metric, "MetricReadingRecorded", json!({"period": "Q2", "period_end": "2018-09-30", "value": {"number": 3}}), d),
+    ]}))
+    .await;
+    // Bad ones are refused with the field named.
+    for (body, field) in [
+        (
+            event(risk, "RiskScored", json!({"likelihood": 0, "impact": 5}), d),
+            "data.likelihood",
+        ),
+        (
+            event(
+                PROGRAMME,
+                "SourceRecorded",
+                json!({"title": "x", "date": d, "sha256": "zz"}),
+                d,
+            ),
+            "data.sha256",
+        ),
+    ] {
+        let res = client()
+            .post(s.url("/api/v1/events"))
+            .bearer_auth(&s.admin)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422);
+        let p: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(p["field"], field, "{p}");
+    }
+    let board = s
+        .public_json(&format!("/api/v1/board?as_at={d}&programme={PROGRAMME}"))
+        .await;
+    let p = &board["programmes"][0];
+    assert_eq!(p["rag_definitions"][1]["label"], "Slippage or Issues");
+    assert_eq!(p["source"]["author"], "Head of Service");
+    let row = board["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == shared)
+        .unwrap();
+    assert_eq!(row["milestones"][0]["date"], serde_json::Value::Null);
+    assert_eq!(row["milestones"][0]["when"], "To be agreed");
+    assert_eq!(row["money_lines"]["Investment needed"]["value"], 2500000);
+    assert_eq!(row["links"][0]["item"], b);
+    assert_eq!(row["risks"][0]["score"], 20);
+    assert_eq!(row["metrics"][0]["target_text"], "Quarterly review");
+    let other = board["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == b)
+        .unwrap();
+    assert_eq!(other["links"][0]["item"], shared);
+    assert_eq!(other["links"][0]["inward"], true);
+
+    let board_page = text(&s, &format!("/?programme={PROGRAMME}&as_at={d}")).await;
+    assert!(
+        board_page.contains("Slippage or Issues")
+            && board_page.contains("Some slippage, or issues to resolve")
+    );
+    assert!(board_page.contains("Source: Sufficiency review and scorecard"));
+    assert!(board_page.contains("(target: Quarterly review)"));
+    let item_page = text(&s, &format!("/items/{shared}")).await;
+    for want in [
+        "To be agreed",
+        "no date given",
+        "Investment needed",
+        "£25000.00",
+        "also under",
+        "likelihood 4, impact 5, score 20",
+        "Mitigation: Recruit",
+        "Source: Sufficiency review",
+    ] {
+        assert!(item_page.contains(want), "the item page shows {want:?}");
+    }
+}

@@ -233,6 +233,55 @@ pub enum Event {
         /// Every event the erasure changed, and which of its fields.
         events: Vec<ErasedEvent>,
     },
+    /// A risk (the stream) is scored: likelihood and impact, and the score
+    /// when the report gives one (usually likelihood × impact).
+    RiskScored {
+        likelihood: u8,
+        impact: u8,
+        score: Option<u16>,
+    },
+    /// A named money line of an item or programme beyond budget, spent and
+    /// savings ("Investment needed", "Anticipated saving"), in pence.
+    MoneyRecorded {
+        line: String,
+        pence: i64,
+    },
+    /// A metric's (the stream's) target in words, where the report gives no
+    /// number ("Quarterly review", "Reduce").
+    TargetStated {
+        target: String,
+    },
+    /// One of a programme's (the stream's) own RAG definitions: what its
+    /// report says a status means ("Complete: Blue", "Amber (At Risk) – one
+    /// or more aspect of programme viability … is at risk").
+    RagDefined {
+        rag: Rag,
+        label: String,
+        meaning: Option<String>,
+    },
+    /// A milestone of an item (the stream) as the report gives it, when it
+    /// has no exact date: "To be agreed", "Ongoing", "Mid Feb 20". `date` is
+    /// the date it stands for, only when the report's words give one.
+    MilestonePlanned {
+        when: String,
+        date: Option<NaiveDate>,
+        activity: String,
+        state: MilestoneState,
+    },
+    /// An item (the stream) is linked to another: an action shared by two
+    /// standards ("also under"), or another relation the report states.
+    ItemLinked {
+        other: Uuid,
+        relation: String,
+    },
+    /// The report the facts of a programme (the stream) at this date come
+    /// from: its title, date, author and the SHA-256 of its file.
+    SourceRecorded {
+        title: String,
+        date: NaiveDate,
+        author: Option<String>,
+        sha256: Option<String>,
+    },
 }
 
 /// One event an erasure changed.
@@ -278,11 +327,18 @@ impl Event {
             Event::ItemClosed { .. } => "ItemClosed",
             Event::BoardSealed { .. } => "BoardSealed",
             Event::TextErased { .. } => "TextErased",
+            Event::RiskScored { .. } => "RiskScored",
+            Event::MoneyRecorded { .. } => "MoneyRecorded",
+            Event::TargetStated { .. } => "TargetStated",
+            Event::RagDefined { .. } => "RagDefined",
+            Event::MilestonePlanned { .. } => "MilestonePlanned",
+            Event::ItemLinked { .. } => "ItemLinked",
+            Event::SourceRecorded { .. } => "SourceRecorded",
         }
     }
 
     /// Every type name, in variant order.
-    pub const TYPE_NAMES: [&'static str; 24] = [
+    pub const TYPE_NAMES: [&'static str; 31] = [
         "ProgrammeRegistered",
         "BoardMeetingHeld",
         "ItemRegistered",
@@ -307,6 +363,13 @@ impl Event {
         "ItemClosed",
         "BoardSealed",
         "TextErased",
+        "RiskScored",
+        "MoneyRecorded",
+        "TargetStated",
+        "RagDefined",
+        "MilestonePlanned",
+        "ItemLinked",
+        "SourceRecorded",
     ];
 
     /// Whether the envelope must carry a reason for this event.

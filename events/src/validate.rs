@@ -360,6 +360,62 @@ fn event_at(e: &Event, at: &str) -> Check {
             text(&f("role"), role, NAME_MAX, true)?;
             text(&f("person"), person, NAME_MAX, true)
         }
+        Event::RiskScored {
+            likelihood,
+            impact,
+            score,
+        } => {
+            for (name, v) in [("likelihood", likelihood), ("impact", impact)] {
+                if !(1..=10).contains(v) {
+                    return Err(FieldError::new(
+                        f(name),
+                        "must be 1 to 10, as the report's scale gives it",
+                    ));
+                }
+            }
+            if score.is_some_and(|s| s == 0 || s > 100) {
+                return Err(FieldError::new(f("score"), "must be 1 to 100"));
+            }
+            Ok(())
+        }
+        Event::MoneyRecorded { line, .. } => text(&f("line"), line, NAME_MAX, true),
+        Event::TargetStated { target } => text(&f("target"), target, NAME_MAX, true),
+        Event::RagDefined { label, meaning, .. } => {
+            text(&f("label"), label, NAME_MAX, true)?;
+            opt_text(&f("meaning"), meaning, REASON_MAX)
+        }
+        Event::MilestonePlanned {
+            when,
+            date: d,
+            activity,
+            ..
+        } => {
+            text(&f("when"), when, NAME_MAX, true)?;
+            if let Some(d) = d {
+                date(&f("date"), *d)?;
+            }
+            text(&f("activity"), activity, TEXT_MAX, true)
+        }
+        Event::ItemLinked { relation, .. } => text(&f("relation"), relation, NAME_MAX, true),
+        Event::SourceRecorded {
+            title,
+            date: d,
+            author,
+            sha256,
+        } => {
+            text(&f("title"), title, TITLE_MAX, true)?;
+            date(&f("date"), *d)?;
+            opt_text(&f("author"), author, NAME_MAX)?;
+            match sha256 {
+                Some(h) if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    Err(FieldError::new(
+                        f("sha256"),
+                        "must be a SHA-256 digest: 64 hexadecimal characters",
+                    ))
+                }
+                _ => Ok(()),
+            }
+        }
         Event::TextErased {
             legal_basis,
             salt,

@@ -33,6 +33,9 @@ pub(crate) fn view(trail: &Trail, id: Uuid, at: Viewpoint) -> Option<(ConcernVie
             raised: h.effective,
             closed_on: None,
             note: None,
+            likelihood: None,
+            impact: None,
+            score: None,
         };
         match (e, view.as_mut()) {
             (
@@ -85,6 +88,18 @@ pub(crate) fn view(trail: &Trail, id: Uuid, at: Viewpoint) -> Option<(ConcernVie
                 if rag.is_some() {
                     v.rag = *rag;
                 }
+            }
+            (
+                Event::RiskScored {
+                    likelihood,
+                    impact,
+                    score,
+                },
+                Some((v, _)),
+            ) => {
+                v.likelihood = Some(*likelihood);
+                v.impact = Some(*impact);
+                v.score = *score;
             }
             (Event::RiskClosed { note } | Event::IssueResolved { note }, Some((v, _))) => {
                 v.open = false;

@@ -5,7 +5,9 @@
 use crate::movement::movement;
 use crate::trail::{Slot, SlotValue, Trail, Viewpoint};
 use crate::view::BoardQuery;
-use crate::view::{Finance, ItemView, MilestoneView, Stamped, Travel, TravelStep, WithinSlippage};
+use crate::view::{
+    Finance, ItemLink, ItemView, MilestoneView, Stamped, Travel, TravelStep, WithinSlippage,
+};
 use crate::{concern, metric, programme};
 use chrono::{Datelike, NaiveDate};
 use ragtrail_events::{Dimension, Event, Rag};
@@ -70,6 +72,9 @@ pub(crate) fn view(
         .collect();
     // Several entries of one section for the same board date: all are kept.
     let earlier_narratives = narratives_of(trail, s, at);
+    let late = |date: Option<NaiveDate>, state: ragtrail_events::MilestoneState| {
+        date.is_some_and(|d| d < at.as_at) && state != ragtrail_events::MilestoneState::Completed
+    };
     let milestones = trail
         .events(s, Slot::Milestone, at)
         .filter_map(|e| match e {
@@ -79,15 +84,42 @@ pub(crate) fn view(
                 activity,
                 state,
             } => Some(MilestoneView {
-                date: *date,
+                date: Some(*date),
                 when: when.clone(),
                 activity: activity.clone(),
                 state: *state,
-                overdue: *date < at.as_at && *state != ragtrail_events::MilestoneState::Completed,
+                overdue: late(Some(*date), *state),
+            }),
+            // A milestone the report gives no exact date ("To be agreed"): its words are kept.
+            Event::MilestonePlanned {
+                when,
+                date,
+                activity,
+                state,
+            } => Some(MilestoneView {
+                date: *date,
+                when: Some(when.clone()),
+                activity: activity.clone(),
+                state: *state,
+                overdue: late(*date, *state),
             }),
             _ => None,
         })
         .collect();
+    // The latest amount of each named money line.
+    let mut money_lines: BTreeMap<String, Stamped<i64>> = BTreeMap::new();
+    for h in trail.all(s, Slot::MoneyLine, at) {
+        if let Some(Event::MoneyRecorded { line, pence }) = h.value.event() {
+            money_lines.insert(
+                line.clone(),
+                Stamped {
+                    value: *pence,
+                    set: trail.stamp(&h),
+                },
+            );
+        }
+    }
+    let links = links_of(trail, id, at);
     let finance = Finance {
         budget: trail.money(s, Slot::Budget, at),
         spent: trail.money(s, Slot::Spent, at),
@@ -129,6 +161,8 @@ pub(crate) fn view(
         earlier_narratives,
         milestones,
         finance,
+        money_lines,
+        links,
         roles: trail.roles(s, at),
         closed,
         metrics,
@@ -136,6 +170,54 @@ pub(crate) fn view(
         issues,
         travel,
     })
+}
+
+/// The items `id` links to, and those that link to it.
+fn links_of(trail: &Trail, id: Uuid, at: Viewpoint) -> Vec<ItemLink> {
+    let reference = |other: Uuid| match trail.registration(other, at) {
+        Some(Event::ItemRegistered { reference, .. }) => Some(reference.clone()),
+        _ => None,
+    };
+    let relations = |from: Uuid| -> Vec<(Uuid, String)> {
+        trail
+            .stream(from)
+            .map(|s| {
+                trail
+                    .events(s, Slot::Link, at)
+                    .filter_map(|e| match e {
+                        Event::ItemLinked { other, relation } => Some((*other, relation.clone())),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut out: Vec<ItemLink> = relations(id)
+        .into_iter()
+        .filter_map(|(other, relation)| {
+            Some(ItemLink {
+                item: other,
+                reference: reference(other)?,
+                relation,
+                inward: false,
+            })
+        })
+        .collect();
+    for from in trail.linked_from.get(&id).into_iter().flatten() {
+        for (other, relation) in relations(*from) {
+            if other == id {
+                if let Some(r) = reference(*from) {
+                    out.push(ItemLink {
+                        item: *from,
+                        reference: r,
+                        relation,
+                        inward: true,
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 /// For each narrative section with several entries at its latest date, the

@@ -57,6 +57,7 @@ pub(crate) fn with_readings(
         unit: *unit,
         good_direction: *good_direction,
         target: *target,
+        target_text: trail.text(s, Slot::TargetText, at),
         tolerance_pct: *tolerance_pct,
         latest: None,
         previous: None,

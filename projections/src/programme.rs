@@ -5,7 +5,9 @@
 use crate::concern;
 use crate::trail::{Slot, Stream, Trail, Viewpoint};
 use crate::view::BoardQuery;
-use crate::view::{BoardEntry, BoardMeeting, JudgementView, ProgrammeView, SealView};
+use crate::view::{
+    BoardEntry, BoardMeeting, JudgementView, ProgrammeView, RagDefinition, SealView, SourceView,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use ragtrail_events::Event;
 use uuid::Uuid;
@@ -69,7 +71,52 @@ pub(crate) fn view(trail: &Trail, id: Uuid, at: Viewpoint) -> Option<ProgrammeVi
         roles: trail.roles(s, at),
         risks,
         issues,
+        rag_definitions: rag_definitions(trail, s, at),
+        source: trail
+            .latest(s, Slot::Source, at)
+            .and_then(|(f, set)| match f.event() {
+                Some(Event::SourceRecorded {
+                    title,
+                    date,
+                    author,
+                    sha256,
+                }) => Some(SourceView {
+                    title: title.clone(),
+                    date: *date,
+                    author: author.clone(),
+                    sha256: sha256.clone(),
+                    set,
+                }),
+                _ => None,
+            }),
     })
+}
+
+/// A programme's own RAG definitions at `at`: the latest given for each RAG, in RAG order.
+fn rag_definitions(trail: &Trail, s: &Stream, at: Viewpoint) -> Vec<RagDefinition> {
+    let mut by_rag: std::collections::BTreeMap<u8, RagDefinition> = Default::default();
+    for e in trail.events(s, Slot::RagDefinition, at) {
+        if let Event::RagDefined {
+            rag,
+            label,
+            meaning,
+        } = e
+        {
+            let order = ragtrail_events::Rag::ALL
+                .iter()
+                .position(|r| r == rag)
+                .unwrap_or(usize::MAX) as u8;
+            by_rag.insert(
+                order,
+                RagDefinition {
+                    rag: *rag,
+                    label: label.clone(),
+                    meaning: meaning.clone(),
+                },
+            );
+        }
+    }
+    by_rag.into_values().collect()
 }
 
 /// The latest seal of a board meeting, as known at `at`.

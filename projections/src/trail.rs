@@ -43,6 +43,16 @@ pub(crate) enum Slot {
     Role,
     Closed,
     Seal,
+    /// Named money lines (`MoneyRecorded`), each event whole.
+    MoneyLine,
+    /// A metric's target in words.
+    TargetText,
+    /// A programme's own RAG definitions, each event whole.
+    RagDefinition,
+    /// Links to other items, each event whole.
+    Link,
+    /// The report a programme's facts at a date come from.
+    Source,
 }
 
 /// One fact's value, as small as it can be kept.
@@ -180,6 +190,13 @@ pub(crate) fn facts_of(e: Event) -> Vec<(Slot, SlotValue)> {
         Event::RoleAssigned { .. } => whole(Role, e),
         Event::ItemClosed { closure } => vec![(Closed, SlotValue::Closure(closure))],
         Event::BoardSealed { .. } => whole(Seal, e),
+        Event::RiskScored { .. } => whole(Concern, e),
+        Event::MoneyRecorded { .. } => whole(MoneyLine, e),
+        Event::TargetStated { target } => vec![(TargetText, text(target))],
+        Event::RagDefined { .. } => whole(RagDefinition, e),
+        Event::MilestonePlanned { .. } => whole(Milestone, e),
+        Event::ItemLinked { .. } => whole(Link, e),
+        Event::SourceRecorded { .. } => whole(Source, e),
         // A correction acts on its target; an erasure changed stored text
         // (the trail is rebuilt from the log after one) and is listed by the audit.
         Event::Corrected { .. } | Event::TextErased { .. } => Vec::new(),
@@ -236,6 +253,8 @@ pub struct Trail {
     pub(crate) item_metrics: HashMap<Uuid, BTreeSet<Uuid>>,
     /// Item → child items.
     pub(crate) children: HashMap<Uuid, BTreeSet<Uuid>>,
+    /// Item → the items that link to it (`ItemLinked`).
+    pub(crate) linked_from: HashMap<Uuid, BTreeSet<Uuid>>,
     pub(crate) programmes: BTreeSet<Uuid>,
     actors: Vec<Arc<str>>,
     actor_ids: HashMap<Arc<str>, u32>,
@@ -443,6 +462,9 @@ impl Trail {
                 if let Some(p) = parent {
                     self.children.entry(*p).or_default().insert(stream);
                 }
+            }
+            Event::ItemLinked { other, .. } => {
+                self.linked_from.entry(*other).or_default().insert(stream);
             }
             Event::MetricDefined { item: Some(i), .. } => {
                 self.item_metrics.entry(*i).or_default().insert(stream);

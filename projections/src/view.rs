@@ -64,6 +64,44 @@ pub struct ProgrammeView {
     /// Risks and issues raised against the programme rather than an item.
     pub risks: Vec<ConcernView>,
     pub issues: Vec<ConcernView>,
+    /// What the programme's own report says each RAG means, in its words.
+    pub rag_definitions: Vec<RagDefinition>,
+    /// The report the board's facts come from (the latest recorded as at the date).
+    pub source: Option<SourceView>,
+}
+
+/// One of a programme's own RAG definitions.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RagDefinition {
+    pub rag: Rag,
+    /// The report's word for it: "Complete", "At Risk", "Slippage or Issues".
+    pub label: String,
+    pub meaning: Option<String>,
+}
+
+/// The report facts were taken from.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceView {
+    pub title: String,
+    pub date: NaiveDate,
+    pub author: Option<String>,
+    /// SHA-256 (hex) of the report's file, when it was recorded.
+    pub sha256: Option<String>,
+    /// Who recorded it, and when.
+    pub set: Stamp,
+}
+
+/// A link between two items.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemLink {
+    pub item: Uuid,
+    pub reference: String,
+    pub relation: String,
+    /// True when the other item recorded the link (it points here).
+    pub inward: bool,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -169,6 +207,10 @@ pub struct ItemView {
     pub earlier_narratives: BTreeMap<Section, Vec<Stamped<String>>>,
     pub milestones: Vec<MilestoneView>,
     pub finance: Finance,
+    /// Money lines beyond budget, spent and savings, in pence, by the report's name for each.
+    pub money_lines: BTreeMap<String, Stamped<i64>>,
+    /// Links to other items (an action shared by two standards).
+    pub links: Vec<ItemLink>,
     pub roles: BTreeMap<String, String>,
     pub closed: Option<Stamped<Closure>>,
     pub metrics: Vec<MetricView>,
@@ -209,7 +251,8 @@ pub struct TravelStep {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MilestoneView {
-    pub date: NaiveDate,
+    /// None when the report gives no date ("To be agreed", "Ongoing").
+    pub date: Option<NaiveDate>,
     pub when: Option<String>,
     pub activity: String,
     pub state: MilestoneState,
@@ -237,6 +280,8 @@ pub struct MetricView {
     pub unit: Unit,
     pub good_direction: Direction,
     pub target: Option<Value>,
+    /// The target in words, where the report gives no number ("Quarterly review").
+    pub target_text: Option<String>,
     pub tolerance_pct: Option<f64>,
     pub latest: Option<ReadingView>,
     pub previous: Option<ReadingView>,
@@ -271,6 +316,10 @@ pub struct ConcernView {
     pub raised: NaiveDate,
     pub closed_on: Option<NaiveDate>,
     pub note: Option<String>,
+    /// A risk's likelihood, impact and score, as the report scores it.
+    pub likelihood: Option<u8>,
+    pub impact: Option<u8>,
+    pub score: Option<u16>,
 }
 
 /// Counts RAG ratings per dimension.

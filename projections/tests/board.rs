@@ -1190,3 +1190,197 @@ fn two_entries_in_one_section_at_one_board_are_both_kept() {
     let in_may = item::at(&trail, it, &BoardQuery { as_at: may, ..q }).unwrap();
     assert!(in_may.earlier_narratives.is_empty());
 }
+
+#[test]
+fn the_facts_the_model_could_not_say_before_are_held_and_shown() {
+    let mut log = Log::default();
+    let prog = Uuid::from_u128(60);
+    let (standard_a, standard_b, shared) = (
+        Uuid::from_u128(61),
+        Uuid::from_u128(62),
+        Uuid::from_u128(63),
+    );
+    let (risk, metric) = (Uuid::from_u128(64), Uuid::from_u128(65));
+    let d = day(2018, 11, 1);
+    log.add(
+        prog,
+        d,
+        Event::ProgrammeRegistered {
+            name: "Sufficiency".into(),
+            authority: "Cheshire East".into(),
+            sponsor: None,
+        },
+    );
+    log.add(
+        prog,
+        d,
+        Event::RagDefined {
+            rag: Rag::Blue,
+            label: "Complete".into(),
+            meaning: None,
+        },
+    );
+    log.add(
+        prog,
+        d,
+        Event::RagDefined {
+            rag: Rag::Amber,
+            label: "Slippage or Issues".into(),
+            meaning: Some("Some slippage".into()),
+        },
+    );
+    log.add(
+        prog,
+        d,
+        Event::SourceRecorded {
+            title: "Sufficiency review".into(),
+            date: d,
+            author: Some("Head of Service".into()),
+            sha256: None,
+        },
+    );
+    for (id, parent, reference) in [
+        (standard_a, None, "SE1"),
+        (standard_b, None, "SE2"),
+        (shared, Some(standard_a), "A1"),
+    ] {
+        log.add(
+            id,
+            d,
+            Event::ItemRegistered {
+                programme: prog,
+                parent,
+                kind: ItemKind::Action,
+                reference: reference.into(),
+                title: reference.into(),
+                owner: None,
+                target_date: None,
+                timeframe: None,
+            },
+        );
+    }
+    log.add(
+        shared,
+        d,
+        Event::ItemLinked {
+            other: standard_b,
+            relation: "also under".into(),
+        },
+    );
+    log.add(
+        shared,
+        d,
+        Event::MilestonePlanned {
+            when: "To be agreed".into(),
+            date: None,
+            activity: "Panel".into(),
+            state: MilestoneState::Unstated,
+        },
+    );
+    log.add(
+        shared,
+        d,
+        Event::MoneyRecorded {
+            line: "Investment needed".into(),
+            pence: 2_500_000,
+        },
+    );
+    log.add(
+        risk,
+        d,
+        Event::RiskRaised {
+            programme: prog,
+            item: Some(shared),
+            reference: "R1".into(),
+            description: "Capacity".into(),
+            owner: None,
+            mitigation: Some("Recruit".into()),
+            rag: None,
+        },
+    );
+    log.add(
+        risk,
+        d,
+        Event::RiskScored {
+            likelihood: 4,
+            impact: 5,
+            score: Some(20),
+        },
+    );
+    log.add(
+        metric,
+        d,
+        Event::MetricDefined {
+            item: Some(shared),
+            reference: None,
+            name: "Reviews".into(),
+            unit: Unit::Count,
+            good_direction: Direction::Up,
+            target: None,
+            tolerance_pct: None,
+        },
+    );
+    log.add(
+        metric,
+        d,
+        Event::TargetStated {
+            target: "Quarterly review".into(),
+        },
+    );
+    let trail = Trail::rebuild(&log.events);
+    let q = BoardQuery {
+        as_at: d,
+        known_at: None,
+        programme: Some(prog),
+    };
+    let b = board::at(&trail, &q);
+    let p = &b.programmes[0];
+    let defs: Vec<(Rag, &str)> = p
+        .rag_definitions
+        .iter()
+        .map(|x| (x.rag, x.label.as_str()))
+        .collect();
+    assert_eq!(
+        defs,
+        vec![(Rag::Blue, "Complete"), (Rag::Amber, "Slippage or Issues")],
+        "in RAG order"
+    );
+    assert_eq!(
+        p.source.as_ref().map(|s| s.title.as_str()),
+        Some("Sufficiency review")
+    );
+    let a1 = item::at(&trail, shared, &q).unwrap();
+    assert_eq!(a1.milestones[0].date, None);
+    assert_eq!(a1.milestones[0].when.as_deref(), Some("To be agreed"));
+    assert!(
+        !a1.milestones[0].overdue,
+        "an undated milestone is never overdue"
+    );
+    assert_eq!(a1.money_lines["Investment needed"].value, 2_500_000);
+    assert_eq!(a1.links.len(), 1);
+    assert_eq!((a1.links[0].item, a1.links[0].inward), (standard_b, false));
+    let se2 = item::at(&trail, standard_b, &q).unwrap();
+    assert_eq!(
+        se2.links.len(),
+        1,
+        "the other standard sees the shared action"
+    );
+    assert_eq!(
+        (
+            se2.links[0].item,
+            se2.links[0].inward,
+            se2.links[0].reference.as_str()
+        ),
+        (shared, true, "A1")
+    );
+    let r = &a1.risks[0];
+    assert_eq!(
+        (r.likelihood, r.impact, r.score),
+        (Some(4), Some(5), Some(20))
+    );
+    assert_eq!(r.action.as_deref(), Some("Recruit"));
+    assert_eq!(
+        a1.metrics[0].target_text.as_deref(),
+        Some("Quarterly review")
+    );
+}

@@ -297,6 +297,61 @@ fn data(type_name: &str) -> Value {
             &["role", "person"],
         ),
         "ItemClosed" => object(&[("closure", one_of_enum("Closure"))], &["closure"]),
+        "RiskScored" => {
+            let scale = json!({"type": "integer", "minimum": 1, "maximum": 10});
+            object(
+                &[
+                    ("likelihood", scale.clone()),
+                    ("impact", scale),
+                    (
+                        "score",
+                        nullable(json!({"type": "integer", "minimum": 1, "maximum": 100})),
+                    ),
+                ],
+                &["likelihood", "impact"],
+            )
+        }
+        "MoneyRecorded" => object(
+            &[
+                ("line", t(NAME_MAX)),
+                ("pence", json!({"type": "integer", "format": "int64"})),
+            ],
+            &["line", "pence"],
+        ),
+        "TargetStated" => object(&[("target", t(NAME_MAX))], &["target"]),
+        "RagDefined" => object(
+            &[
+                ("rag", one_of_enum("Rag")),
+                ("label", t(NAME_MAX)),
+                ("meaning", o(REASON_MAX)),
+            ],
+            &["rag", "label"],
+        ),
+        "MilestonePlanned" => object(
+            &[
+                ("when", t(NAME_MAX)),
+                ("date", nullable(date())),
+                ("activity", t(TEXT_MAX)),
+                ("state", one_of_enum("MilestoneState")),
+            ],
+            &["when", "activity", "state"],
+        ),
+        "ItemLinked" => object(
+            &[("other", uuid()), ("relation", t(NAME_MAX))],
+            &["other", "relation"],
+        ),
+        "SourceRecorded" => object(
+            &[
+                ("title", t(TITLE_MAX)),
+                ("date", date()),
+                ("author", o(NAME_MAX)),
+                (
+                    "sha256",
+                    nullable(json!({"type": "string", "pattern": "^[0-9a-fA-F]{64}$"})),
+                ),
+            ],
+            &["title", "date"],
+        ),
         _ => json!({"type": "object"}),
     }
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 pub const NAMESPACE: Uuid = Uuid::from_u128(0x7261_6774_7261_696c_8000_0000_0000_0001);
 
 /// Fields of `data` that hold the id of another stream (and `board` of a seal).
-const ID_FIELDS: [&str; 3] = ["programme", "parent", "item"];
+const ID_FIELDS: [&str; 4] = ["programme", "parent", "item", "other"];
 
 /// The UUID a readable name stands for (a UUID stands for itself).
 pub fn id_of(name: &str) -> Uuid {

@@ -155,6 +155,9 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
         }
     }
     body.push_str("</div>");
+    if let Some(p) = board.programmes.first() {
+        body.push_str(&super::html::programme_notes(p));
+    }
     body.push_str("<div class=\"scroll\"><table id=\"board\"><thead><tr><th>Ref</th><th>Item</th><th>Overall</th><th title=\"Direction of travel: since the previous board, and over a year\">Travel</th><th class=\"hide-narrow\">Delivery</th><th class=\"hide-narrow\">Savings</th><th>Owner</th><th>Target date</th><th class=\"hide-narrow\">Latest progress</th><th class=\"hide-narrow\">Key metrics</th></tr></thead><tbody>");
     let mut shown = 0;
     for (depth, i) in tree(&board.items) {
@@ -220,6 +223,10 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
                     measure(l.value),
                     l.target
                         .map(|t| format!(" (target {})", measure(Some(t))))
+                        .or_else(|| m
+                            .target_text
+                            .as_deref()
+                            .map(|t| format!(" (target: {})", esc(t))))
                         .unwrap_or_default(),
                     chip(l.rag)
                 );

@@ -60,6 +60,42 @@ pub fn slippage(days: Option<i64>) -> String {
     }
 }
 
+/// What a programme's report says of itself: where the facts come from, and
+/// what its RAG statuses mean in its own words (shown beside the chips).
+pub fn programme_notes(p: &ragtrail_projections::view::ProgrammeView) -> String {
+    let mut out = String::new();
+    if let Some(s) = &p.source {
+        out.push_str(&format!(
+            "<p class=\"muted\" id=\"source\">Source: {}, {}{}{}. Recorded by {} on {}.</p>",
+            esc(&s.title),
+            date(s.date),
+            s.author
+                .as_deref()
+                .map(|a| format!(", by {}", esc(a)))
+                .unwrap_or_default(),
+            s.sha256
+                .as_deref()
+                .map(|h| format!(" (file SHA-256 <span class=\"hash\">{}</span>)", esc(h)))
+                .unwrap_or_default(),
+            esc(&s.set.actor),
+            s.set.recorded_at.format("%-d %b %Y")
+        ));
+    }
+    if !p.rag_definitions.is_empty() {
+        out.push_str("<dl class=\"rag-definitions\" id=\"rag-definitions\" aria-label=\"What each RAG means in this programme\">");
+        for d in &p.rag_definitions {
+            out.push_str(&format!(
+                "<dt>{} {}</dt><dd>{}</dd>",
+                chip(Some(d.rag)),
+                esc(&d.label),
+                d.meaning.as_deref().map(esc).unwrap_or_default()
+            ));
+        }
+        out.push_str("</dl>");
+    }
+    out
+}
+
 /// A RAG chip: colour and the word.
 pub fn chip(rag: Option<Rag>) -> String {
     match rag {

@@ -144,9 +144,99 @@ fn summary(e: &Event) -> String {
     text
 }
 
+/// The item's milestones, money, links and risks, as the report gives them.
+fn facts(item: &ItemView) -> String {
+    let mut b = String::new();
+    if !item.milestones.is_empty() {
+        b.push_str("<h2>Milestones</h2><div class=\"scroll\"><table id=\"milestones\"><thead><tr><th>When</th><th>Activity</th><th>State</th></tr></thead><tbody>");
+        for m in &item.milestones {
+            let when = match (&m.when, m.date) {
+                (Some(w), Some(d)) => {
+                    format!("{} <span class=\"muted\">({})</span>", esc(w), date(d))
+                }
+                (Some(w), None) => {
+                    format!("{} <span class=\"muted\">(no date given)</span>", esc(w))
+                }
+                (None, Some(d)) => date(d),
+                (None, None) => String::new(),
+            };
+            let late = if m.overdue {
+                " <strong class=\"bad\">overdue</strong>"
+            } else {
+                ""
+            };
+            let _ = write!(
+                b,
+                "<tr><td>{when}</td><td>{}</td><td>{:?}{late}</td></tr>",
+                esc(&m.activity),
+                m.state
+            );
+        }
+        b.push_str("</tbody></table></div>");
+    }
+    let pounds = |p: i64| esc(&ragtrail_events::Value::Pence(p).to_string());
+    let f = &item.finance;
+    let mut money: Vec<(String, i64)> = [
+        ("Budget", f.budget),
+        ("Spent", f.spent),
+        ("Savings target", f.savings_target),
+        ("Savings achieved", f.savings_achieved),
+    ]
+    .into_iter()
+    .filter_map(|(n, v)| v.map(|v| (n.to_string(), v)))
+    .collect();
+    money.extend(item.money_lines.iter().map(|(n, v)| (n.clone(), v.value)));
+    if !money.is_empty() {
+        b.push_str("<h2>Money</h2><dl id=\"money\">");
+        for (n, v) in money {
+            let _ = write!(b, "<dt>{}</dt><dd>{}</dd>", esc(&n), pounds(v));
+        }
+        b.push_str("</dl>");
+    }
+    if !item.links.is_empty() {
+        b.push_str("<h2>Linked items</h2><ul id=\"links\">");
+        for l in &item.links {
+            let _ = write!(
+                b,
+                "<li>{} <a href=\"/items/{}\">{}</a>{}</li>",
+                esc(&l.relation),
+                l.item,
+                esc(&l.reference),
+                if l.inward { " (recorded there)" } else { "" }
+            );
+        }
+        b.push_str("</ul>");
+    }
+    if !item.risks.is_empty() {
+        b.push_str("<h2>Risks</h2><ul id=\"risks\">");
+        for r in &item.risks {
+            let score = match (r.likelihood, r.impact) {
+                (Some(l), Some(i)) => format!(
+                    " — likelihood {l}, impact {i}{}",
+                    r.score.map(|s| format!(", score {s}")).unwrap_or_default()
+                ),
+                _ => String::new(),
+            };
+            let _ = write!(
+                b,
+                "<li>{} {}{score}{}{}</li>",
+                esc(&r.reference),
+                esc(&r.description),
+                r.action
+                    .as_deref()
+                    .map(|a| format!(". Mitigation: {}", esc(a)))
+                    .unwrap_or_default(),
+                if r.open { "" } else { " (closed)" }
+            );
+        }
+        b.push_str("</ul>");
+    }
+    b
+}
+
 fn render(state: &AppState, caller: &Caller, id: Uuid, fb: &Feedback) -> Result<ItemPage, NoPage> {
     let today = Utc::now().date_naive();
-    let (item, children, history): (ItemView, Vec<(Uuid, String, String)>, _) = {
+    let (item, children, history, programme_view): (ItemView, Vec<(Uuid, String, String)>, _, _) = {
         let trail = state.trail.read();
         let q = BoardQuery {
             as_at: NaiveDate::MAX,
@@ -164,6 +254,7 @@ fn render(state: &AppState, caller: &Caller, id: Uuid, fb: &Feedback) -> Result<
                 ragtrail_projections::item::at(&trail, c, &q).map(|i| (c, i.reference, i.title))
             })
             .collect();
+        let programme_view = ragtrail_projections::programme::at(&trail, item.programme, &q);
         let p = params(None);
         let _ = p;
         let history =
@@ -171,7 +262,7 @@ fn render(state: &AppState, caller: &Caller, id: Uuid, fb: &Feedback) -> Result<
                 status: StatusCode::SERVICE_UNAVAILABLE,
                 message: e.to_string(),
             })?;
-        (item, children, history)
+        (item, children, history, programme_view)
     };
     let mut b = String::new();
     let _ = write!(b, "<div class=\"card\"><p class=\"muted\">{} {} of <a href=\"/?programme={}\">the board</a>{}</p>", item.kind, esc(&item.reference), item.programme, item.parent.map(|p| format!(" · part of <a href=\"/items/{p}\">its parent</a>")).unwrap_or_default());
@@ -219,6 +310,10 @@ fn render(state: &AppState, caller: &Caller, id: Uuid, fb: &Feedback) -> Result<
         let _ = write!(b, "<p class=\"narrative\">{}</p>", esc(d));
     }
     b.push_str("</div>");
+    if let Some(p) = &programme_view {
+        b.push_str(&super::html::programme_notes(p));
+    }
+    b.push_str(&facts(&item));
     if !children.is_empty() {
         b.push_str("<h2>Within this item</h2><ul>");
         for (c, r, t) in &children {

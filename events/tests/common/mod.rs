@@ -163,6 +163,39 @@ pub fn every_variant() -> Vec<Event> {
                 payload: "e1".repeat(32),
             }],
         },
+        Event::RiskScored {
+            likelihood: 4,
+            impact: 5,
+            score: Some(20),
+        },
+        Event::MoneyRecorded {
+            line: "Investment needed".into(),
+            pence: 25_000_000,
+        },
+        Event::TargetStated {
+            target: "Quarterly review".into(),
+        },
+        Event::RagDefined {
+            rag: Rag::Blue,
+            label: "Complete".into(),
+            meaning: Some("The action is complete".into()),
+        },
+        Event::MilestonePlanned {
+            when: "To be agreed".into(),
+            date: None,
+            activity: "Panel in place".into(),
+            state: MilestoneState::Unstated,
+        },
+        Event::ItemLinked {
+            other: uuid(8),
+            relation: "also under".into(),
+        },
+        Event::SourceRecorded {
+            title: "LAC Action Plan progress report".into(),
+            date: day(2016, 6, 29),
+            author: Some("Head of Service".into()),
+            sha256: Some("ab".repeat(32)),
+        },
     ];
     assert_eq!(
         v.len(),

@@ -121,6 +121,13 @@ async fn the_new_kinds_of_fact_are_taken_and_shown() {
             d,
         )
     };
+    let mut rag_change = event(
+        shared,
+        "RagChanged",
+        json!({"dimension": "overall", "rag": "amber"}),
+        d,
+    );
+    rag_change["reason"] = json!("as reported");
     s.batch(&json!({"events": [
         event(PROGRAMME, "ProgrammeRegistered", json!({"name": "Sufficiency", "authority": "Cheshire East"}), d),
         event(PROGRAMME, "BoardMeetingHeld", json!({"board": "Review", "date": d}), d),
@@ -135,6 +142,10 @@ async fn the_new_kinds_of_fact_are_taken_and_shown() {
         event(risk, "RiskScored", json!({"likelihood": 4, "impact": 5, "score": 20}), d),
         event(metric, "MetricDefined", json!({"item": shared, "name": "Reviews", "unit": "count", "good_direction": "up"}), d),
         event(metric, "TargetStated", json!({"target": "Quarterly review"}), d),
+        event(PROGRAMME, "NoteRecorded", json!({"kind": "assumption", "field": "date", "note": "The review is undated; its updates run to November 2018"}), d),
+        event(shared, "NoteRecorded", json!({"kind": "contradiction", "field": "target_date", "note": "Revised earlier though the text says later"}), d),
+        event(PROGRAMME, "Attributed", json!({"person": "Alison Montgomery", "capacity": "sponsor"}), d),
+        rag_change,
         event(metric, "MetricReadingRecorded", json!({"period": "Q2", "period_end": "2018-09-30", "value": {"number": 3}}), d),
     ]}))
     .await;
@@ -199,7 +210,20 @@ async fn the_new_kinds_of_fact_are_taken_and_shown() {
     );
     assert!(board_page.contains("Source: Sufficiency review and scorecard"));
     assert!(board_page.contains("(target: Quarterly review)"));
+    assert!(
+        board_page.contains("Assumed (date):")
+            && board_page.contains("its updates run to November 2018")
+    );
+    assert!(board_page.contains("The report contradicts itself (target_date):"));
+    assert_eq!(
+        row["rag"]["overall"]["set"]["attributed_to"],
+        "Alison Montgomery (sponsor)"
+    );
     let item_page = text(&s, &format!("/items/{shared}")).await;
+    assert!(
+        item_page.contains("set by Alison Montgomery (sponsor), recorded by admin"),
+        "who set it, beside who recorded it"
+    );
     for want in [
         "To be agreed",
         "no date given",

@@ -282,6 +282,22 @@ pub enum Event {
         author: Option<String>,
         sha256: Option<String>,
     },
+    /// A note on the record of a stream: a value that was assumed (not in
+    /// the report), or a place where the report contradicts itself. `field`
+    /// names what it is about ("target_date", "tolerance_pct", "date").
+    NoteRecorded {
+        kind: NoteKind,
+        field: Option<String>,
+        note: String,
+    },
+    /// Who set, reported or approved the statuses, readings and narratives
+    /// of a stream (or, on a programme, of all its items) at this date, as
+    /// distinct from the account that recorded them: "Alison Montgomery,
+    /// sponsor, who completed the report".
+    Attributed {
+        person: String,
+        capacity: Option<String>,
+    },
 }
 
 /// One event an erasure changed.
@@ -334,11 +350,13 @@ impl Event {
             Event::MilestonePlanned { .. } => "MilestonePlanned",
             Event::ItemLinked { .. } => "ItemLinked",
             Event::SourceRecorded { .. } => "SourceRecorded",
+            Event::NoteRecorded { .. } => "NoteRecorded",
+            Event::Attributed { .. } => "Attributed",
         }
     }
 
     /// Every type name, in variant order.
-    pub const TYPE_NAMES: [&'static str; 31] = [
+    pub const TYPE_NAMES: [&'static str; 33] = [
         "ProgrammeRegistered",
         "BoardMeetingHeld",
         "ItemRegistered",
@@ -370,6 +388,8 @@ impl Event {
         "MilestonePlanned",
         "ItemLinked",
         "SourceRecorded",
+        "NoteRecorded",
+        "Attributed",
     ];
 
     /// Whether the envelope must carry a reason for this event.

@@ -416,6 +416,14 @@ fn event_at(e: &Event, at: &str) -> Check {
                 _ => Ok(()),
             }
         }
+        Event::NoteRecorded { field, note, .. } => {
+            opt_text(&f("field"), field, NAME_MAX)?;
+            text(&f("note"), note, REASON_MAX, true)
+        }
+        Event::Attributed { person, capacity } => {
+            text(&f("person"), person, NAME_MAX, true)?;
+            opt_text(&f("capacity"), capacity, NAME_MAX)
+        }
         Event::TextErased {
             legal_basis,
             salt,

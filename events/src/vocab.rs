@@ -207,6 +207,17 @@ pub enum Closure {
     Withdrawn,
 }
 
+/// What a note on a record says about it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteKind {
+    /// The value was not in the report: whoever recorded it assumed it.
+    Assumption,
+    /// The report contradicts itself here; what it says is recorded as said.
+    Contradiction,
+}
+
 macro_rules! display_as_serde_name {
     ($($t:ty),*) => {$(
         impl fmt::Display for $t {
@@ -231,7 +242,8 @@ display_as_serde_name!(
     Direction,
     Grade,
     Priority,
-    Closure
+    Closure,
+    NoteKind
 );
 
 #[cfg(test)]

@@ -163,6 +163,7 @@ pub(crate) fn view(
         finance,
         money_lines,
         links,
+        notes: trail.notes(s, at),
         roles: trail.roles(s, at),
         closed,
         metrics,

@@ -58,6 +58,7 @@ pub(crate) fn with_readings(
         good_direction: *good_direction,
         target: *target,
         target_text: trail.text(s, Slot::TargetText, at),
+        notes: trail.notes(s, at),
         tolerance_pct: *tolerance_pct,
         latest: None,
         previous: None,

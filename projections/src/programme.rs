@@ -71,6 +71,7 @@ pub(crate) fn view(trail: &Trail, id: Uuid, at: Viewpoint) -> Option<ProgrammeVi
         roles: trail.roles(s, at),
         risks,
         issues,
+        notes: trail.notes(s, at),
         rag_definitions: rag_definitions(trail, s, at),
         source: trail
             .latest(s, Slot::Source, at)

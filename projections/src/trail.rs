@@ -53,6 +53,8 @@ pub(crate) enum Slot {
     Link,
     /// The report a programme's facts at a date come from.
     Source,
+    /// Assumptions and contradictions noted, each event whole.
+    Note,
 }
 
 /// One fact's value, as small as it can be kept.
@@ -197,6 +199,9 @@ pub(crate) fn facts_of(e: Event) -> Vec<(Slot, SlotValue)> {
         Event::MilestonePlanned { .. } => whole(Milestone, e),
         Event::ItemLinked { .. } => whole(Link, e),
         Event::SourceRecorded { .. } => whole(Source, e),
+        Event::NoteRecorded { .. } => whole(Note, e),
+        // Read by every stamp of the stream (or programme) at its date; see `Trail::stamp`.
+        Event::Attributed { .. } => Vec::new(),
         // A correction acts on its target; an erasure changed stored text
         // (the trail is rebuilt from the log after one) and is listed by the audit.
         Event::Corrected { .. } | Event::TextErased { .. } => Vec::new(),
@@ -255,6 +260,10 @@ pub struct Trail {
     pub(crate) children: HashMap<Uuid, BTreeSet<Uuid>>,
     /// Item → the items that link to it (`ItemLinked`).
     pub(crate) linked_from: HashMap<Uuid, BTreeSet<Uuid>>,
+    /// The programme each item, risk, issue and metric belongs to.
+    programme_of: HashMap<Uuid, Uuid>,
+    /// Who set the facts of a stream at a date (`Attributed`): the latest given.
+    attributions: HashMap<(Uuid, NaiveDate), Arc<str>>,
     pub(crate) programmes: BTreeSet<Uuid>,
     actors: Vec<Arc<str>>,
     actor_ids: HashMap<Arc<str>, u32>,
@@ -331,6 +340,14 @@ impl Trail {
         } = &env.event
         {
             self.erased(&env, legal_basis, events);
+        }
+        if let Event::Attributed { person, capacity } = &env.event {
+            let who = match capacity {
+                Some(c) => format!("{person} ({c})"),
+                None => person.clone(),
+            };
+            self.attributions
+                .insert((env.stream, env.effective), Arc::from(who));
         }
         self.position = env.position;
         self.meta.push(Meta {
@@ -459,6 +476,7 @@ impl Trail {
                 programme, parent, ..
             } => {
                 self.items.entry(*programme).or_default().insert(stream);
+                self.programme_of.insert(stream, *programme);
                 if let Some(p) = parent {
                     self.children.entry(*p).or_default().insert(stream);
                 }
@@ -468,6 +486,9 @@ impl Trail {
             }
             Event::MetricDefined { item: Some(i), .. } => {
                 self.item_metrics.entry(*i).or_default().insert(stream);
+                if let Some(p) = self.programme_of.get(i).copied() {
+                    self.programme_of.insert(stream, p);
+                }
             }
             Event::RiskRaised {
                 programme, item, ..
@@ -475,6 +496,7 @@ impl Trail {
             | Event::IssueEscalated {
                 programme, item, ..
             } => {
+                self.programme_of.insert(stream, *programme);
                 self.concerns
                     .entry(item.unwrap_or(*programme))
                     .or_default()
@@ -553,7 +575,38 @@ impl Trail {
                 .unwrap_or_default(),
             reason: by.and_then(|m| m.reason.as_deref().map(str::to_string)),
             corrects,
+            attributed_to: by.and_then(|m| self.attributed(m.stream, hit.effective)),
         }
+    }
+
+    /// Who set the facts of `stream` at `effective`: an attribution of the
+    /// stream itself, else of its programme.
+    fn attributed(&self, stream: Uuid, effective: NaiveDate) -> Option<String> {
+        if self.attributions.is_empty() {
+            return None;
+        }
+        self.attributions
+            .get(&(stream, effective))
+            .or_else(|| {
+                let p = self.programme_of.get(&stream)?;
+                self.attributions.get(&(*p, effective))
+            })
+            .map(|a| a.to_string())
+    }
+
+    /// The notes (assumptions, contradictions) on a stream's record up to `at`.
+    pub(crate) fn notes(&self, s: &Stream, at: Viewpoint) -> Vec<crate::view::NoteView> {
+        self.all(s, Slot::Note, at)
+            .filter_map(|h| match h.value.event() {
+                Some(Event::NoteRecorded { kind, field, note }) => Some(crate::view::NoteView {
+                    kind: *kind,
+                    field: field.clone(),
+                    note: note.clone(),
+                    set: self.stamp(&h),
+                }),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The value of a slot in force at `at`, with its stamp.

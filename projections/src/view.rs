@@ -38,6 +38,20 @@ pub struct Stamp {
     pub reason: Option<String>,
     /// When the value was corrected: the id of the event it corrected.
     pub corrects: Option<Uuid>,
+    /// Who set, reported or approved it, as the report says (`Attributed`),
+    /// as distinct from `actor`, the account that recorded it.
+    pub attributed_to: Option<String>,
+}
+
+/// A note on a record: an assumed value, or a contradiction in the report.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NoteView {
+    pub kind: ragtrail_events::NoteKind,
+    /// What it is about ("target_date", "date", "tolerance_pct").
+    pub field: Option<String>,
+    pub note: String,
+    pub set: Stamp,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -64,6 +78,8 @@ pub struct ProgrammeView {
     /// Risks and issues raised against the programme rather than an item.
     pub risks: Vec<ConcernView>,
     pub issues: Vec<ConcernView>,
+    /// Assumptions and contradictions noted on the programme's record.
+    pub notes: Vec<NoteView>,
     /// What the programme's own report says each RAG means, in its words.
     pub rag_definitions: Vec<RagDefinition>,
     /// The report the board's facts come from (the latest recorded as at the date).
@@ -211,6 +227,8 @@ pub struct ItemView {
     pub money_lines: BTreeMap<String, Stamped<i64>>,
     /// Links to other items (an action shared by two standards).
     pub links: Vec<ItemLink>,
+    /// Assumptions and contradictions noted on the item's record.
+    pub notes: Vec<NoteView>,
     pub roles: BTreeMap<String, String>,
     pub closed: Option<Stamped<Closure>>,
     pub metrics: Vec<MetricView>,
@@ -282,6 +300,8 @@ pub struct MetricView {
     pub target: Option<Value>,
     /// The target in words, where the report gives no number ("Quarterly review").
     pub target_text: Option<String>,
+    /// Assumptions noted on the metric (a unit, direction or tolerance the report did not give).
+    pub notes: Vec<NoteView>,
     pub tolerance_pct: Option<f64>,
     pub latest: Option<ReadingView>,
     pub previous: Option<ReadingView>,

@@ -1327,6 +1327,35 @@ fn the_facts_the_model_could_not_say_before_are_held_and_shown() {
             target: "Quarterly review".into(),
         },
     );
+    log.add(
+        prog,
+        d,
+        Event::NoteRecorded {
+            kind: NoteKind::Assumption,
+            field: Some("date".into()),
+            note: "The review is undated; recorded as of 30 November 2018".into(),
+        },
+    );
+    log.add(
+        shared,
+        d,
+        Event::NoteRecorded {
+            kind: NoteKind::Contradiction,
+            field: Some("target_date".into()),
+            note:
+                "The revised date is earlier than the original, though the text says it moved later"
+                    .into(),
+        },
+    );
+    log.add(
+        prog,
+        d,
+        Event::Attributed {
+            person: "Alison Montgomery".into(),
+            capacity: Some("sponsor".into()),
+        },
+    );
+    log.add(shared, d, rag(Dimension::Overall, Rag::Amber));
     let trail = Trail::rebuild(&log.events);
     let q = BoardQuery {
         as_at: d,
@@ -1334,6 +1363,19 @@ fn the_facts_the_model_could_not_say_before_are_held_and_shown() {
         programme: Some(prog),
     };
     let b = board::at(&trail, &q);
+    assert_eq!(b.programmes[0].notes[0].kind, NoteKind::Assumption);
+    let a = item::at(&trail, shared, &q).unwrap();
+    assert_eq!(a.notes[0].field.as_deref(), Some("target_date"));
+    let set = &a.rag[&Dimension::Overall].set;
+    assert_eq!(
+        set.attributed_to.as_deref(),
+        Some("Alison Montgomery (sponsor)"),
+        "the programme's attribution reaches its items at that date"
+    );
+    assert_eq!(
+        &*set.actor, "lead",
+        "the account that recorded it is kept apart"
+    );
     let p = &b.programmes[0];
     let defs: Vec<(Rag, &str)> = p
         .rag_definitions

@@ -336,6 +336,18 @@ fn data(type_name: &str) -> Value {
             ],
             &["when", "activity", "state"],
         ),
+        "NoteRecorded" => object(
+            &[
+                ("kind", one_of_enum("NoteKind")),
+                ("field", o(NAME_MAX)),
+                ("note", t(REASON_MAX)),
+            ],
+            &["kind", "note"],
+        ),
+        "Attributed" => object(
+            &[("person", t(NAME_MAX)), ("capacity", o(NAME_MAX))],
+            &["person"],
+        ),
         "ItemLinked" => object(
             &[("other", uuid()), ("relation", t(NAME_MAX))],
             &["other", "relation"],

@@ -9,7 +9,7 @@ use crate::wire::{AppendBody, BatchBody, EnvelopeView};
 use axum::extract::State;
 use axum::Json;
 use ragtrail_events::{
-    Closure, Dimension, Direction, Event, Grade, Head, ItemKind, MilestoneState, Phase,
+    Closure, Dimension, Direction, Event, Grade, Head, ItemKind, MilestoneState, NoteKind, Phase,
     PlannedPhase, Priority, Rag, Receipt, Section, Unit,
 };
 use ragtrail_projections::compare::*;
@@ -56,11 +56,11 @@ impl Modify for BearerAuth {
         ragtrail_events::erase::Found, ragtrail_events::event::ErasedEvent,
         crate::auth::Identity, crate::auth::Role,
         Event, PlannedPhase, Rag, Dimension, Phase, ItemKind, Section, MilestoneState, Unit,
-        Direction, Grade, Priority, Closure, Receipt, Head,
+        Direction, Grade, Priority, Closure, NoteKind, Receipt, Head,
         Board, ProgrammeView, BoardMeeting, SealView, JudgementView, ItemView, MilestoneView, Finance,
         MetricView, ReadingView, ConcernView, Stamp, Rating, WithinSlippage, ErasureView,
         ragtrail_projections::slippage::Slippage, ragtrail_projections::slippage::Slip,
-        TextChange, PlanChange, RagDefinition, SourceView, ItemLink,
+        TextChange, PlanChange, RagDefinition, SourceView, ItemLink, NoteView,
         Comparison, ItemMovement, Movement, Change, MetricDelta, MetricChange, DateChange,
         MetricTrend, RagAtBoard, CountsAtBoard, HistoryEntry
     )),

@@ -250,12 +250,13 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
         );
         let _ = write!(
             body,
-            "<tr data-ref=\"{r}\"><td>{r}</td><td style=\"padding-left:{pad}rem\"><a href=\"/items/{id}\">{title}</a><div class=\"muted\">{kind}</div></td><td{set_by}>{overall}</td><td>{mv}</td><td class=\"hide-narrow\">{delivery}</td><td class=\"hide-narrow\">{savings}</td><td>{owner}</td><td>{target}</td><td class=\"hide-narrow narrative\">{progress}</td><td class=\"hide-narrow\">{metrics}</td></tr>",
+            "<tr data-ref=\"{r}\"><td>{r}</td><td style=\"padding-left:{pad}rem\"><a href=\"/items/{id}\">{title}</a><div class=\"muted\">{kind}</div>{notes}</td><td{set_by}>{overall}</td><td>{mv}</td><td class=\"hide-narrow\">{delivery}</td><td class=\"hide-narrow\">{savings}</td><td>{owner}</td><td>{target}</td><td class=\"hide-narrow narrative\">{progress}</td><td class=\"hide-narrow\">{metrics}</td></tr>",
             r = esc(&i.reference),
             pad = 0.5 + 1.2 * depth as f64,
             id = i.id,
             title = esc(&i.title),
             kind = i.kind,
+            notes = super::html::notes(&i.notes),
             overall = rag(Dimension::Overall),
             mv = travel,
             delivery = rag(Dimension::Delivery),

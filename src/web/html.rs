@@ -63,7 +63,7 @@ pub fn slippage(days: Option<i64>) -> String {
 /// What a programme's report says of itself: where the facts come from, and
 /// what its RAG statuses mean in its own words (shown beside the chips).
 pub fn programme_notes(p: &ragtrail_projections::view::ProgrammeView) -> String {
-    let mut out = String::new();
+    let mut out = notes(&p.notes);
     if let Some(s) = &p.source {
         out.push_str(&format!(
             "<p class=\"muted\" id=\"source\">Source: {}, {}{}{}. Recorded by {} on {}.</p>",
@@ -121,15 +121,40 @@ pub fn date(d: NaiveDate) -> String {
 
 /// "set by {actor} on {date}: {reason}", escaped, for a value's stamp.
 pub fn set_by(s: &ragtrail_projections::view::Stamp) -> String {
+    // Who set it, as the report says, beside the account that recorded it.
+    let who = match &s.attributed_to {
+        Some(a) => format!("{}, recorded by {}", esc(a), esc(&s.actor)),
+        None => esc(&s.actor),
+    };
     format!(
-        "set by {} on {}{}",
-        esc(&s.actor),
+        "set by {who} on {}{}",
         date(s.effective),
         s.reason
             .as_deref()
             .map(|r| format!(": {}", esc(r)))
             .unwrap_or_default()
     )
+}
+
+/// Notes on a record, each marked as what it is: "Assumed" or "The report contradicts itself".
+pub fn notes(notes: &[ragtrail_projections::view::NoteView]) -> String {
+    let mut out = String::new();
+    for n in notes {
+        let kind = match n.kind {
+            ragtrail_events::NoteKind::Assumption => "Assumed",
+            ragtrail_events::NoteKind::Contradiction => "The report contradicts itself",
+        };
+        out.push_str(&format!(
+            "<p class=\"note note-{}\"><strong>{kind}{}:</strong> {}</p>",
+            n.kind,
+            n.field
+                .as_deref()
+                .map(|f| format!(" ({})", esc(f)))
+                .unwrap_or_default(),
+            esc(&n.note)
+        ));
+    }
+    out
 }
 
 /// Query parameters of a page.

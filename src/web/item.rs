@@ -313,6 +313,7 @@ fn render(state: &AppState, caller: &Caller, id: Uuid, fb: &Feedback) -> Result<
     if let Some(p) = &programme_view {
         b.push_str(&super::html::programme_notes(p));
     }
+    b.push_str(&super::html::notes(&item.notes));
     b.push_str(&facts(&item));
     if !children.is_empty() {
         b.push_str("<h2>Within this item</h2><ul>");

@@ -196,6 +196,15 @@ pub fn every_variant() -> Vec<Event> {
             author: Some("Head of Service".into()),
             sha256: Some("ab".repeat(32)),
         },
+        Event::NoteRecorded {
+            kind: NoteKind::Assumption,
+            field: Some("date".into()),
+            note: "The report is undated; its updates run to November 2018".into(),
+        },
+        Event::Attributed {
+            person: "Alison Montgomery".into(),
+            capacity: Some("sponsor, who completed the report".into()),
+        },
     ];
     assert_eq!(
         v.len(),

@@ -255,6 +255,8 @@ pub enum Event {
     /// report says a status means ("Complete: Blue", "Amber (At Risk) – one
     /// or more aspect of programme viability … is at risk").
     RagDefined {
+        /// The dimension the definition is for ("Savings RAG"), or every one.
+        dimension: Option<Dimension>,
         rag: Rag,
         label: String,
         meaning: Option<String>,

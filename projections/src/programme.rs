@@ -95,9 +95,11 @@ pub(crate) fn view(trail: &Trail, id: Uuid, at: Viewpoint) -> Option<ProgrammeVi
 
 /// A programme's own RAG definitions at `at`: the latest given for each RAG, in RAG order.
 fn rag_definitions(trail: &Trail, s: &Stream, at: Viewpoint) -> Vec<RagDefinition> {
-    let mut by_rag: std::collections::BTreeMap<u8, RagDefinition> = Default::default();
+    type Key = (Option<ragtrail_events::Dimension>, usize);
+    let mut by_rag: std::collections::BTreeMap<Key, RagDefinition> = Default::default();
     for e in trail.events(s, Slot::RagDefinition, at) {
         if let Event::RagDefined {
+            dimension,
             rag,
             label,
             meaning,
@@ -106,10 +108,11 @@ fn rag_definitions(trail: &Trail, s: &Stream, at: Viewpoint) -> Vec<RagDefinitio
             let order = ragtrail_events::Rag::ALL
                 .iter()
                 .position(|r| r == rag)
-                .unwrap_or(usize::MAX) as u8;
+                .unwrap_or(usize::MAX);
             by_rag.insert(
-                order,
+                (*dimension, order),
                 RagDefinition {
+                    dimension: *dimension,
                     rag: *rag,
                     label: label.clone(),
                     meaning: meaning.clone(),

@@ -262,6 +262,8 @@ pub struct Trail {
     pub(crate) linked_from: HashMap<Uuid, BTreeSet<Uuid>>,
     /// The programme each item, risk, issue and metric belongs to.
     programme_of: HashMap<Uuid, Uuid>,
+    /// The item each item sits under (its parent), and each metric's item.
+    parent_of: HashMap<Uuid, Uuid>,
     /// Who set the facts of a stream at a date (`Attributed`): the latest given.
     attributions: HashMap<(Uuid, NaiveDate), Arc<str>>,
     pub(crate) programmes: BTreeSet<Uuid>,
@@ -478,6 +480,7 @@ impl Trail {
                 self.items.entry(*programme).or_default().insert(stream);
                 self.programme_of.insert(stream, *programme);
                 if let Some(p) = parent {
+                    self.parent_of.insert(stream, *p);
                     self.children.entry(*p).or_default().insert(stream);
                 }
             }
@@ -486,6 +489,7 @@ impl Trail {
             }
             Event::MetricDefined { item: Some(i), .. } => {
                 self.item_metrics.entry(*i).or_default().insert(stream);
+                self.parent_of.insert(stream, *i);
                 if let Some(p) = self.programme_of.get(i).copied() {
                     self.programme_of.insert(stream, p);
                 }
@@ -580,17 +584,24 @@ impl Trail {
     }
 
     /// Who set the facts of `stream` at `effective`: an attribution of the
-    /// stream itself, else of its programme.
+    /// stream itself, else of the item it sits under (and so on up), else of
+    /// its programme.
     fn attributed(&self, stream: Uuid, effective: NaiveDate) -> Option<String> {
         if self.attributions.is_empty() {
             return None;
         }
+        let mut at = Some(stream);
+        // An outline is a few levels deep; the bound only guards a malformed one.
+        for _ in 0..16 {
+            let Some(s) = at else { break };
+            if let Some(a) = self.attributions.get(&(s, effective)) {
+                return Some(a.to_string());
+            }
+            at = self.parent_of.get(&s).copied();
+        }
+        let p = self.programme_of.get(&stream)?;
         self.attributions
-            .get(&(stream, effective))
-            .or_else(|| {
-                let p = self.programme_of.get(&stream)?;
-                self.attributions.get(&(*p, effective))
-            })
+            .get(&(*p, effective))
             .map(|a| a.to_string())
     }
 

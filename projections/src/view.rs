@@ -90,6 +90,8 @@ pub struct ProgrammeView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RagDefinition {
+    /// The dimension it is for; None: every dimension.
+    pub dimension: Option<Dimension>,
     pub rag: Rag,
     /// The report's word for it: "Complete", "At Risk", "Slippage or Issues".
     pub label: String,

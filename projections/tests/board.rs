@@ -1215,6 +1215,7 @@ fn the_facts_the_model_could_not_say_before_are_held_and_shown() {
         prog,
         d,
         Event::RagDefined {
+            dimension: None,
             rag: Rag::Blue,
             label: "Complete".into(),
             meaning: None,
@@ -1224,6 +1225,7 @@ fn the_facts_the_model_could_not_say_before_are_held_and_shown() {
         prog,
         d,
         Event::RagDefined {
+            dimension: None,
             rag: Rag::Amber,
             label: "Slippage or Issues".into(),
             meaning: Some("Some slippage".into()),

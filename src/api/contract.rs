@@ -321,6 +321,7 @@ fn data(type_name: &str) -> Value {
         "TargetStated" => object(&[("target", t(NAME_MAX))], &["target"]),
         "RagDefined" => object(
             &[
+                ("dimension", nullable(one_of_enum("Dimension"))),
                 ("rag", one_of_enum("Rag")),
                 ("label", t(NAME_MAX)),
                 ("meaning", o(REASON_MAX)),

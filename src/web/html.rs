@@ -85,7 +85,8 @@ pub fn programme_notes(p: &ragtrail_projections::view::ProgrammeView) -> String 
         out.push_str("<dl class=\"rag-definitions\" id=\"rag-definitions\" aria-label=\"What each RAG means in this programme\">");
         for d in &p.rag_definitions {
             out.push_str(&format!(
-                "<dt>{} {}</dt><dd>{}</dd>",
+                "<dt>{}{} {}</dt><dd>{}</dd>",
+                d.dimension.map(|x| format!("{x}: ")).unwrap_or_default(),
                 chip(Some(d.rag)),
                 esc(&d.label),
                 d.meaning.as_deref().map(esc).unwrap_or_default()

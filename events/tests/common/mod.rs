@@ -176,6 +176,7 @@ pub fn every_variant() -> Vec<Event> {
             target: "Quarterly review".into(),
         },
         Event::RagDefined {
+            dimension: Some(Dimension::Savings),
             rag: Rag::Blue,
             label: "Complete".into(),
             meaning: Some("The action is complete".into()),

@@ -257,3 +257,158 @@ async fn what_slipped_and_what_is_late_on_the_demo() {
         );
     }
 }
+
+/// The facts the audit of the seeds found recorded wrongly, or not at all,
+/// as the demo now holds them.
+#[tokio::test]
+async fn the_demo_holds_what_the_audit_found_wrong_or_missing() {
+    let s = Server::start_demo();
+    let board =
+        |p: &str, d: &str| format!("/api/v1/board?as_at={d}&programme={}&limit=1000", id_of(p));
+
+    // Cambridgeshire: an action's Action RAG and Savings RAG are the action's, not a step's.
+    let b = get(&s, &board("cambridgeshire-lac", "2016-06-29")).await;
+    for (action, delivery, savings) in [
+        ("2.1", "amber", Some("red")),
+        ("4.4", "green", Some("green")),
+        ("1.3", "green", None),
+    ] {
+        let a = item(&b, &format!("cambridgeshire-lac/action-{action}"));
+        assert_eq!(a["rag"]["delivery"]["value"], delivery, "action {action}");
+        match savings {
+            Some(r) => assert_eq!(a["rag"]["savings"]["value"], r, "action {action}"),
+            None => assert!(a["rag"]["savings"].is_null()),
+        }
+    }
+    assert!(item(&b, "cambridgeshire-lac/action-2.1/step-3")["rag"]["delivery"].is_null());
+    let p = &b["programmes"][0];
+    let defs = p["rag_definitions"].as_array().unwrap();
+    assert_eq!(
+        defs.len(),
+        8,
+        "the Action RAG's four and the Savings RAG's four"
+    );
+    assert!(defs.iter().any(|d| d["dimension"] == "savings"
+        && d["rag"] == "blue"
+        && d["label"] == "Achieved/Exceeded"));
+    assert_eq!(
+        p["source"]["sha256"],
+        "a4b9bad23fc0e5523b1bc0f806bdf56610adf7fa6d5967bc5d8786a9c5a945c9"
+    );
+    // A revised date earlier than the original, while the text says later: recorded as said, and flagged.
+    let step = item(&b, "cambridgeshire-lac/action-4.7/step-1");
+    assert_eq!(step["target_date"]["value"], "2016-06-30");
+    assert_eq!(step["notes"][0]["kind"], "contradiction");
+    assert!(step["notes"][0]["note"]
+        .as_str()
+        .unwrap()
+        .contains("September 2016"));
+
+    // Cheshire East: the action table shared by standards 5 and 6 (and 8 and 9) belongs to both.
+    let b = get(&s, &board("cheshire-east-sufficiency", "2018-11-30")).await;
+    for (standard, shared_from) in [("5", "6"), ("8", "9")] {
+        let st = item(
+            &b,
+            &format!("cheshire-east-sufficiency/standard-{standard}"),
+        );
+        let links = st["links"].as_array().unwrap();
+        assert!(!links.is_empty(), "standard {standard}");
+        let action = id_of(&format!(
+            "cheshire-east-sufficiency/standard-{shared_from}/action-1"
+        ))
+        .to_string();
+        assert!(links.iter().any(|l| l["item"] == action.as_str()
+            && l["relation"] == "also under"
+            && l["inward"] == true));
+    }
+    // Assumptions are visible where the values are: the review's date, and each measure's direction and tolerance.
+    let p = &b["programmes"][0];
+    assert_eq!(p["notes"][0]["field"], "date");
+    let scorecard = item(&b, "cheshire-east-sufficiency/scorecard");
+    let beyond_20 = scorecard["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["reference"] == "2")
+        .unwrap();
+    let fields: Vec<&str> = beyond_20["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"good_direction") && fields.contains(&"tolerance_pct"),
+        "{fields:?}"
+    );
+    let page = client()
+        .get(s.url(&format!(
+            "/?programme={}&as_at=2018-11-30",
+            id_of("cheshire-east-sufficiency")
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("(assumed: good direction, tolerance pct)"),
+        "beside the measure on the board"
+    );
+    assert!(
+        page.contains("Assumed (date):"),
+        "the review's date, assumed, in the programme's header"
+    );
+
+    // Tameside, July 2020: project 4's milestone table; "To be agreed" has no invented date.
+    let b = get(&s, &board("tameside-lac", "2020-07-31")).await;
+    let duty = item(&b, "tameside-lac/project-4-duty-locality");
+    let m = duty["milestones"].as_array().unwrap();
+    assert_eq!(m.len(), 3);
+    assert!(m
+        .iter()
+        .all(|m| m["date"].is_null() && m["when"] == "No date given"));
+    let positive = item(&b, "tameside-lac/project-5-positive-futures");
+    let tba = positive["milestones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["when"] == "To be a agreed")
+        .unwrap();
+    assert!(tba["date"].is_null(), "{tba}");
+    assert_eq!(b["programmes"][0]["source"]["date"], "2020-07-31");
+    // January 2020: the response to the first two needs keeps its first clause, and is both needs'.
+    let b = get(&s, &board("tameside-lac", "2020-01-31")).await;
+    for need in ["need-1", "need-2"] {
+        let n = item(&b, &format!("tameside-lac/ilacs-2019/{need}"));
+        assert!(
+            n["narratives"]["progress"]["value"]
+                .as_str()
+                .unwrap()
+                .starts_with("Response: Focused actions to review all Looked After Plans"),
+            "{need}"
+        );
+    }
+
+    // The CIB: its RAGs were set by the sponsor, who completed the report; the earlier board's date is an assumption.
+    let b = get(&s, &board("tameside-cip", "2024-09-10")).await;
+    let p4 = item(&b, "tameside-cip/priority-4");
+    assert_eq!(
+        p4["rag"]["overall"]["set"]["attributed_to"],
+        "Alison Montgomery (sponsor, who completed the report)"
+    );
+    assert_eq!(p4["rag"]["overall"]["set"]["actor"], "demo");
+    assert_eq!(
+        p4["money_lines"]["Investment approved in the resources paper (\"almost £5m\")"]["value"],
+        500000000i64
+    );
+    let p = &b["programmes"][0];
+    assert!(p["rag_definitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["label"] == "At Risk"));
+    assert_eq!(p["notes"][0]["kind"], "assumption");
+    assert_eq!(p["source"]["author"], "Alison Montgomery");
+}

@@ -216,9 +216,23 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
         let mut metrics = String::new();
         for m in i.metrics.iter().take(4) {
             if let Some(l) = &m.latest {
+                let assumed: Vec<&str> = m
+                    .notes
+                    .iter()
+                    .filter(|n| n.kind == ragtrail_events::NoteKind::Assumption)
+                    .filter_map(|n| n.field.as_deref())
+                    .collect();
+                let assumed = if assumed.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " <span class=\"note\" title=\"Not in the report: assumed\">(assumed: {})</span>",
+                        esc(&assumed.join(", ").replace('_', " "))
+                    )
+                };
                 let _ = write!(
                     metrics,
-                    "<div>{}: <strong>{}</strong>{} {}</div>",
+                    "<div>{}: <strong>{}</strong>{} {}{assumed}</div>",
                     esc(&m.name),
                     measure(l.value),
                     l.target

@@ -252,6 +252,8 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
     if let Some((item, m)) = chosen.and_then(|id| metrics.iter().find(|(_, m)| m.id == id)) {
         if let Some(t) = ragtrail_projections::trend::metric(&trail, m.id, None) {
             let _ = write!(body, "<h2>{}</h2><p class=\"muted\">{} — <a href=\"/items/{}\">{}</a>; {} is better{}</p>", esc(&t.name), esc(&item.reference), item.id, esc(&item.title), if m.good_direction == Direction::Up { "higher" } else { "lower" }, t.target.map(|v| format!("; target {}", measure(Some(v)))).or_else(|| m.target_text.as_deref().map(|t| format!("; target: {}", esc(t)))).unwrap_or_default());
+            // What the report did not say, and was assumed: beside the values it shapes.
+            body.push_str(&super::html::notes(&m.notes));
             body.push_str(&metric_chart(&t, m.good_direction, m.tolerance_pct));
             body.push_str("<div class=\"scroll\"><table id=\"metric-table\"><caption class=\"sr\">Readings</caption><thead><tr><th>Period</th><th>Value</th><th>Target</th><th>RAG</th><th>How rated</th><th>Note</th></tr></thead><tbody>");
             for r in &t.readings {

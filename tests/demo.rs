@@ -396,7 +396,7 @@ async fn the_demo_holds_what_the_audit_found_wrong_or_missing() {
     let p4 = item(&b, "tameside-cip/priority-4");
     assert_eq!(
         p4["rag"]["overall"]["set"]["attributed_to"],
-        "Alison Montgomery (sponsor, who completed the report)"
+        serde_json::json!({"person": "Alison Montgomery", "capacity": "sponsor, who completed the report"})
     );
     assert_eq!(p4["rag"]["overall"]["set"]["actor"], "demo");
     assert_eq!(

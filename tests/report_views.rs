@@ -217,7 +217,7 @@ async fn the_new_kinds_of_fact_are_taken_and_shown() {
     assert!(board_page.contains("The report contradicts itself (target_date):"));
     assert_eq!(
         row["rag"]["overall"]["set"]["attributed_to"],
-        "Alison Montgomery (sponsor)"
+        json!({"person": "Alison Montgomery", "capacity": "sponsor"})
     );
     let item_page = text(&s, &format!("/items/{shared}")).await;
     assert!(

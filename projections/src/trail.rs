@@ -265,7 +265,7 @@ pub struct Trail {
     /// The item each item sits under (its parent), and each metric's item.
     parent_of: HashMap<Uuid, Uuid>,
     /// Who set the facts of a stream at a date (`Attributed`): the latest given.
-    attributions: HashMap<(Uuid, NaiveDate), Arc<str>>,
+    attributions: HashMap<(Uuid, NaiveDate), crate::view::Attribution>,
     pub(crate) programmes: BTreeSet<Uuid>,
     actors: Vec<Arc<str>>,
     actor_ids: HashMap<Arc<str>, u32>,
@@ -344,12 +344,13 @@ impl Trail {
             self.erased(&env, legal_basis, events);
         }
         if let Event::Attributed { person, capacity } = &env.event {
-            let who = match capacity {
-                Some(c) => format!("{person} ({c})"),
-                None => person.clone(),
-            };
-            self.attributions
-                .insert((env.stream, env.effective), Arc::from(who));
+            self.attributions.insert(
+                (env.stream, env.effective),
+                crate::view::Attribution {
+                    person: person.clone(),
+                    capacity: capacity.clone(),
+                },
+            );
         }
         self.position = env.position;
         self.meta.push(Meta {
@@ -586,7 +587,7 @@ impl Trail {
     /// Who set the facts of `stream` at `effective`: an attribution of the
     /// stream itself, else of the item it sits under (and so on up), else of
     /// its programme.
-    fn attributed(&self, stream: Uuid, effective: NaiveDate) -> Option<String> {
+    fn attributed(&self, stream: Uuid, effective: NaiveDate) -> Option<crate::view::Attribution> {
         if self.attributions.is_empty() {
             return None;
         }
@@ -595,14 +596,12 @@ impl Trail {
         for _ in 0..16 {
             let Some(s) = at else { break };
             if let Some(a) = self.attributions.get(&(s, effective)) {
-                return Some(a.to_string());
+                return Some(a.clone());
             }
             at = self.parent_of.get(&s).copied();
         }
         let p = self.programme_of.get(&stream)?;
-        self.attributions
-            .get(&(*p, effective))
-            .map(|a| a.to_string())
+        self.attributions.get(&(*p, effective)).cloned()
     }
 
     /// The notes (assumptions, contradictions) on a stream's record up to `at`.

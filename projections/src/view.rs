@@ -40,7 +40,16 @@ pub struct Stamp {
     pub corrects: Option<Uuid>,
     /// Who set, reported or approved it, as the report says (`Attributed`),
     /// as distinct from `actor`, the account that recorded it.
-    pub attributed_to: Option<String>,
+    pub attributed_to: Option<Attribution>,
+}
+
+/// Who set a value, as the report says. Kept as the report's own two texts
+/// (never joined into one), so that each can be erased and a seal still holds.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Attribution {
+    pub person: String,
+    pub capacity: Option<String>,
 }
 
 /// A note on a record: an assumed value, or a contradiction in the report.

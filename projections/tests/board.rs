@@ -1369,10 +1369,13 @@ fn the_facts_the_model_could_not_say_before_are_held_and_shown() {
     let a = item::at(&trail, shared, &q).unwrap();
     assert_eq!(a.notes[0].field.as_deref(), Some("target_date"));
     let set = &a.rag[&Dimension::Overall].set;
+    let who = set
+        .attributed_to
+        .as_ref()
+        .expect("the programme's attribution reaches its items at that date");
     assert_eq!(
-        set.attributed_to.as_deref(),
-        Some("Alison Montgomery (sponsor)"),
-        "the programme's attribution reaches its items at that date"
+        (who.person.as_str(), who.capacity.as_deref()),
+        ("Alison Montgomery", Some("sponsor"))
     );
     assert_eq!(
         &*set.actor, "lead",

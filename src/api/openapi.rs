@@ -60,7 +60,7 @@ impl Modify for BearerAuth {
         Board, ProgrammeView, BoardMeeting, SealView, JudgementView, ItemView, MilestoneView, Finance,
         MetricView, ReadingView, ConcernView, Stamp, Rating, WithinSlippage, ErasureView,
         ragtrail_projections::slippage::Slippage, ragtrail_projections::slippage::Slip,
-        TextChange, PlanChange, RagDefinition, SourceView, ItemLink, NoteView,
+        TextChange, PlanChange, RagDefinition, SourceView, ItemLink, NoteView, Attribution,
         Comparison, ItemMovement, Movement, Change, MetricDelta, MetricChange, DateChange,
         MetricTrend, RagAtBoard, CountsAtBoard, HistoryEntry
     )),

@@ -124,7 +124,15 @@ pub fn date(d: NaiveDate) -> String {
 pub fn set_by(s: &ragtrail_projections::view::Stamp) -> String {
     // Who set it, as the report says, beside the account that recorded it.
     let who = match &s.attributed_to {
-        Some(a) => format!("{}, recorded by {}", esc(a), esc(&s.actor)),
+        Some(a) => format!(
+            "{}{}, recorded by {}",
+            esc(&a.person),
+            a.capacity
+                .as_deref()
+                .map(|c| format!(" ({})", esc(c)))
+                .unwrap_or_default(),
+            esc(&s.actor)
+        ),
         None => esc(&s.actor),
     };
     format!(

@@ -58,6 +58,17 @@ enum Command {
         /// Who the events are recorded by.
         #[arg(long, default_value = "import")]
         actor: String,
+        /// The title of the report the file's facts come from: recorded on
+        /// each programme the file names, with the file's SHA-256, and shown
+        /// on the board and item pages.
+        #[arg(long, value_name = "TITLE", requires = "source_date")]
+        source_title: Option<String>,
+        /// The report's date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", requires = "source_title")]
+        source_date: Option<chrono::NaiveDate>,
+        /// Who wrote or completed the report.
+        #[arg(long, value_name = "NAME", requires = "source_title")]
+        source_author: Option<String>,
         /// The file to import (.jsonl or .csv).
         file: PathBuf,
     },
@@ -224,8 +235,22 @@ fn main() -> ExitCode {
             to,
             instance,
         })),
-        Command::Import { data, actor, file } => {
-            rt.block_on(cli::import::run(&data, &actor, &file))
+        Command::Import {
+            data,
+            actor,
+            source_title,
+            source_date,
+            source_author,
+            file,
+        } => {
+            let source = source_title.zip(source_date).map(|(title, date)| {
+                ragtrail::import::source::Source {
+                    title,
+                    date,
+                    author: source_author,
+                }
+            });
+            rt.block_on(cli::import::run(&data, &actor, &file, source.as_ref()))
         }
         Command::Export {
             data,

@@ -361,6 +361,16 @@ async fn the_demo_holds_what_the_audit_found_wrong_or_missing() {
         "the review's date, assumed, in the programme's header"
     );
 
+    // A target in words: "Qtly review".
+    let reviewed = scorecard["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["reference"] == "1")
+        .unwrap();
+    assert_eq!(reviewed["target_text"], "Qtly review");
+    assert!(reviewed["target"].is_null());
+
     // Tameside, July 2020: project 4's milestone table; "To be agreed" has no invented date.
     let b = get(&s, &board("tameside-lac", "2020-07-31")).await;
     let duty = item(&b, "tameside-lac/project-4-duty-locality");

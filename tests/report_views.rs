@@ -237,3 +237,70 @@ async fn the_new_kinds_of_fact_are_taken_and_shown() {
         assert!(item_page.contains(want), "the item page shows {want:?}");
     }
 }
+
+#[tokio::test]
+async fn an_import_names_its_source_report_with_the_files_hash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let file = tmp.path().join("plan.jsonl");
+    let lines = [
+        json!({"stream": "cambs", "type": "ProgrammeRegistered", "data": {"name": "LAC", "authority": "Cambridgeshire"}, "effective": "2016-06-29"}),
+        json!({"stream": "cambs/action-1.1", "type": "ItemRegistered", "data": {"programme": "cambs", "kind": "action", "reference": "1.1", "title": "Edge of care"}, "effective": "2016-06-29"}),
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&file, &text).unwrap();
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(text.as_bytes()))
+    };
+    let import = |f: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ragtrail"))
+            .args(["import", "--data"])
+            .arg(&data)
+            .args([
+                "--source-title",
+                "LAC Action Plan Progress Report",
+                "--source-date",
+                "2016-06-29",
+                "--source-author",
+                "Head of Service",
+            ])
+            .arg(f)
+            .output()
+            .unwrap()
+    };
+    let first = import(&file);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let again = import(&file);
+    assert!(again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("already imported"),
+        "the same file and source change nothing"
+    );
+    // A file that names no programme has nowhere to record its source.
+    let orphan = tmp.path().join("readings.jsonl");
+    std::fs::write(&orphan, format!("{}\n", json!({"stream": "cambs/action-1.1", "type": "NarrativeRecorded", "data": {"section": "progress", "text": "done"}, "effective": "2016-06-29"}))).unwrap();
+    let refused = import(&orphan);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("nothing to record the source on"));
+
+    let s = Server::start_on(&data, true);
+    let p = ragtrail::import::id_of("cambs");
+    let board = s
+        .public_json(&format!("/api/v1/board?as_at=2016-06-29&programme={p}"))
+        .await;
+    let source = &board["programmes"][0]["source"];
+    assert_eq!(source["title"], "LAC Action Plan Progress Report");
+    assert_eq!(source["author"], "Head of Service");
+    assert_eq!(source["sha256"], sha.as_str(), "the file's own SHA-256");
+    let item_page = text_of(
+        &s,
+        &format!("/items/{}", ragtrail::import::id_of("cambs/action-1.1")),
+    )
+    .await;
+    assert!(item_page.contains("Source: LAC Action Plan Progress Report"));
+}

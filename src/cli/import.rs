@@ -9,7 +9,12 @@ use std::process::ExitCode;
 /// Files larger than this show a progress bar while they are checked.
 const PROGRESS_OVER: u64 = 4 * 1024 * 1024;
 
-pub async fn run(data: &Path, actor: &str, file: &Path) -> ExitCode {
+pub async fn run(
+    data: &Path,
+    actor: &str,
+    file: &Path,
+    source: Option<&ragtrail::import::source::Source>,
+) -> ExitCode {
     let opened = std::fs::File::open(file).and_then(|f| Ok((f.metadata()?.len(), f)));
     let (size, handle) = match opened {
         Ok(x) => x,
@@ -35,6 +40,12 @@ pub async fn run(data: &Path, actor: &str, file: &Path) -> ExitCode {
     let name = file.display().to_string();
     let checked = ragtrail::import::read_from(&name, bar.wrap_read(handle), actor);
     bar.finish_and_clear();
+    let checked = match (checked, source) {
+        (Ok((contents, key)), Some(s)) => {
+            ragtrail::import::source::with_source(contents, key, s).map_err(|b| vec![b])
+        }
+        (other, _) => other,
+    };
     let (contents, key) = match checked {
         Ok(c) => c,
         Err(bad) => {

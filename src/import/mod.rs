@@ -17,6 +17,7 @@ mod checked;
 pub mod csv;
 pub mod jsonl;
 pub mod names;
+pub mod source;
 
 pub use checked::{BadLine, Contents};
 pub use names::{id_of, NAMESPACE};

@@ -297,7 +297,7 @@ async fn an_import_names_its_source_report_with_the_files_hash() {
     assert_eq!(source["title"], "LAC Action Plan Progress Report");
     assert_eq!(source["author"], "Head of Service");
     assert_eq!(source["sha256"], sha.as_str(), "the file's own SHA-256");
-    let item_page = text_of(
+    let item_page = text(
         &s,
         &format!("/items/{}", ragtrail::import::id_of("cambs/action-1.1")),
     )

@@ -247,11 +247,11 @@ async fn an_import_names_its_source_report_with_the_files_hash() {
         json!({"stream": "cambs", "type": "ProgrammeRegistered", "data": {"name": "LAC", "authority": "Cambridgeshire"}, "effective": "2016-06-29"}),
         json!({"stream": "cambs/action-1.1", "type": "ItemRegistered", "data": {"programme": "cambs", "kind": "action", "reference": "1.1", "title": "Edge of care"}, "effective": "2016-06-29"}),
     ];
-    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    std::fs::write(&file, &text).unwrap();
+    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&file, &body).unwrap();
     let sha = {
         use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(text.as_bytes()))
+        hex::encode(sha2::Sha256::digest(body.as_bytes()))
     };
     let import = |f: &std::path::Path| {
         std::process::Command::new(env!("CARGO_BIN_EXE_ragtrail"))

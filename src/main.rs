@@ -69,7 +69,20 @@ enum Command {
         /// Who wrote or completed the report.
         #[arg(long, value_name = "NAME", requires = "source_title")]
         source_author: Option<String>,
-        /// The file to import (.jsonl or .csv).
+        /// For an .xlsx tracker: the programme its rows belong to (created if new).
+        #[arg(long, value_name = "NAME")]
+        programme: Option<String>,
+        /// For an .xlsx tracker: the board date the rows apply at (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        as_at: Option<chrono::NaiveDate>,
+        /// For an .xlsx tracker whose programme is new: its authority.
+        #[arg(long, value_name = "NAME")]
+        authority: Option<String>,
+        /// For an .xlsx tracker: a JSON file mapping its headers to what they
+        /// hold, e.g. {"Our RAG": "rag", "Notes": "ignore"} (see docs/recording.md).
+        #[arg(long, value_name = "FILE")]
+        map: Option<PathBuf>,
+        /// The file to import (.jsonl, .csv, or an .xlsx tracker).
         file: PathBuf,
     },
     /// Export the log (jsonl), the board as at a date (csv), or a board pack (xlsx).
@@ -241,8 +254,28 @@ fn main() -> ExitCode {
             source_title,
             source_date,
             source_author,
+            programme,
+            as_at,
+            authority,
+            map,
             file,
         } => {
+            if file
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+            {
+                return rt.block_on(cli::import::tracker(
+                    &data,
+                    &actor,
+                    &file,
+                    cli::import::TrackerArgs {
+                        programme,
+                        as_at,
+                        authority,
+                        map,
+                    },
+                ));
+            }
             let source = source_title.zip(source_date).map(|(title, date)| {
                 ragtrail::import::source::Source {
                     title,

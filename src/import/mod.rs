@@ -18,6 +18,7 @@ pub mod csv;
 pub mod jsonl;
 pub mod names;
 pub mod source;
+pub mod tracker;
 
 pub use checked::{BadLine, Contents};
 pub use names::{id_of, NAMESPACE};

@@ -144,3 +144,134 @@ async fn sign_in_never_redirects_off_site_or_fails() {
         .get("set-cookie")
         .is_none_or(|v| !v.to_str().unwrap().starts_with("ragtrail_token=rt_")));
 }
+
+/// A writer seals a board from its page; anyone may check the seal there and
+/// download it with a signed digest, which `ragtrail verify --digest` accepts.
+#[tokio::test]
+async fn a_writer_seals_a_board_from_its_page_and_downloads_the_seal() {
+    let mut s = Server::start(false);
+    let c = no_redirects();
+    s.batch(&json!({"events": [
+        event(PROGRAMME, "ProgrammeRegistered", json!({"name": "P", "authority": "A"}), "2024-09-10"),
+        event(PROGRAMME, "BoardMeetingHeld", json!({"board": "CIB", "date": "2024-09-10"}), "2024-09-10"),
+    ]}))
+    .await;
+    let boards = s.admin_json("/api/v1/boards").await;
+    let id = boards["boards"][0]["id"].as_str().unwrap().to_string();
+    let signed_in = |token: String| {
+        let (c, s) = (&c, &s);
+        async move {
+            let res = sign_in(c, s, &token, "%2F").await;
+            res.headers()["set-cookie"]
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let reader = signed_in(s.token("inspector", "reader").await).await;
+    let writer = signed_in(s.token("secretary", "writer").await).await;
+    let page = |cookie: String| {
+        let (c, s, id) = (&c, &s, id.clone());
+        async move {
+            c.get(s.url(&format!("/boards/{id}/seal")))
+                .header("Cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    // The board page links to it; a reader sees no form, and may not seal.
+    let board_page = c
+        .get(s.url(&format!("/?board={id}")))
+        .header("Cookie", &writer)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        board_page.contains(&format!("/boards/{id}/seal")),
+        "the board page links to its seal"
+    );
+    let html = page(reader.clone()).await;
+    assert!(
+        html.contains("has not been sealed")
+            && !html.contains(&format!("action=\"/boards/{id}/seal\""))
+    );
+    let csrf = csrf_of(&page(writer.clone()).await);
+    assert!(!csrf.is_empty());
+    let res = c
+        .post(s.url(&format!("/boards/{id}/seal")))
+        .header("Cookie", &reader)
+        .body(format!("csrf={csrf}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "a reader may not seal");
+    let res = c
+        .post(s.url(&format!("/boards/{id}/seal")))
+        .header("Cookie", &writer)
+        .body("csrf=wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        403,
+        "a form without its CSRF token is refused"
+    );
+    assert_eq!(
+        s.admin_json("/api/v1/boards").await["boards"][0]["seal"],
+        serde_json::Value::Null
+    );
+    let res = c
+        .post(s.url(&format!("/boards/{id}/seal")))
+        .header("Cookie", &writer)
+        .body(format!("csrf={csrf}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let html = page(reader.clone()).await;
+    assert!(
+        html.contains("The seal holds.") && html.contains("Sealed by secretary"),
+        "{html}"
+    );
+    let res = c
+        .get(s.url(&format!("/boards/{id}/seal.json")))
+        .header("Cookie", &reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("ragtrail-seal-2024-09-10.json"));
+    let kept: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(kept["seal"]["verified"], true);
+    assert_eq!(kept["seal"]["seal"]["set"]["actor"], "secretary");
+    // The digest it came with is one an inspector can check later, outside the service.
+    let file = s.data.parent().unwrap().join("kept-digest.json");
+    std::fs::write(&file, kept["digest"].to_string()).unwrap();
+    assert_eq!(s.stop(), Some(0));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ragtrail"))
+        .args(["verify", "--data"])
+        .arg(&s.data)
+        .arg("--digest")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -142,6 +142,21 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
             .map(|d| format!("; arrows show movement since the board of {}", date(d)))
             .unwrap_or_default()
     );
+    if let Some(m) = board_id
+        .and_then(|id| all.iter().find(|m| m.id == id))
+        .filter(|m| m.date == as_at && known_at.is_none())
+    {
+        let _ = write!(
+            body,
+            "<p id=\"seal-link\"><a href=\"/boards/{}/seal\">{}</a></p>",
+            m.id,
+            if m.seal.is_some() {
+                "Check this board pack's seal, or download it with a signed digest"
+            } else {
+                "Seal this board pack"
+            }
+        );
+    }
     body.push_str("<div class=\"counts\" aria-label=\"Counts by overall RAG\">");
     for r in [Rag::Red, Rag::Amber, Rag::Green, Rag::Blue, Rag::Unrated] {
         let n = board

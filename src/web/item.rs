@@ -521,7 +521,7 @@ fn posted(
     ))
 }
 
-fn writer_or_signin(caller: &Caller, here: &str) -> Result<String, Box<Response>> {
+pub(super) fn writer_or_signin(caller: &Caller, here: &str) -> Result<String, Box<Response>> {
     match &caller.0 {
         Some(id) if id.role >= Role::Writer => Ok(id.name.clone()),
         Some(_) => Err(Box::new((StatusCode::FORBIDDEN, layout("Not allowed", caller, "<p>Your token can read but not record changes; ask an admin for a writer token.</p>")).into_response())),

@@ -9,6 +9,7 @@ mod boards;
 mod compare;
 mod html;
 mod item;
+mod seal;
 mod signin;
 mod slippage;
 mod trends;
@@ -26,6 +27,8 @@ pub fn routes() -> Router<AppState> {
         .route("/items/{id}", get(item::page))
         .route("/items/{id}/rag", post(item::record_rag))
         .route("/items/{id}/reading", post(item::record_reading))
+        .route("/boards/{id}/seal", get(seal::page).post(seal::submit))
+        .route("/boards/{id}/seal.json", get(seal::download))
         .route("/audit", get(audit::page))
         .route("/signin", get(signin::form).post(signin::submit))
         .route("/signout", post(signin::signout))

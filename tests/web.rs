@@ -275,3 +275,117 @@ async fn a_writer_seals_a_board_from_its_page_and_downloads_the_seal() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A writer corrects an entry from the item's timeline: a reason is required
+/// (the error summary says so and nothing is written), the correction and
+/// the entry it corrects link to each other, and the views use the correction.
+#[tokio::test]
+async fn a_writer_corrects_an_entry_from_the_timeline() {
+    let s = Server::start(false);
+    let c = no_redirects();
+    let item = "00000000-0000-0000-0000-0000000000c1";
+    let mut rag = event(
+        item,
+        "RagChanged",
+        json!({"dimension": "overall", "rag": "red"}),
+        "2024-09-10",
+    );
+    rag["reason"] = json!("as reported");
+    s.batch(&json!({"events": [
+        event(PROGRAMME, "ProgrammeRegistered", json!({"name": "P", "authority": "A"}), "2024-09-10"),
+        event(item, "ItemRegistered", json!({"programme": PROGRAMME, "kind": "priority", "reference": "1", "title": "Quality"}), "2024-09-10"),
+        rag,
+        event(item, "NarrativeRecorded", json!({"section": "progress", "text": "Typed into the wrong item"}), "2024-09-10"),
+    ]}))
+    .await;
+    let res = sign_in(&c, &s, &s.token("secretary", "writer").await, "%2F").await;
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = c
+        .get(s.url(&format!("/items/{item}")))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Correct this entry"));
+    let csrf = csrf_of(&page);
+    let history = s.admin_json(&format!("/api/v1/items/{item}/history")).await;
+    let entries = history["events"].as_array().unwrap();
+    let id_of = |t: &str| {
+        entries.iter().find(|e| e["type"] == t).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (rag_id, note_id) = (id_of("RagChanged"), id_of("NarrativeRecorded"));
+    let before = whole_log(&s).await.len();
+    let post = |body: String| {
+        let (c, s, cookie) = (&c, &s, cookie.clone());
+        async move {
+            c.post(s.url(&format!("/items/{item}/correct")))
+                .header("Cookie", cookie)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // No reason: the summary names it, and nothing is written.
+    let res = post(format!(
+        "csrf={csrf}&target={rag_id}&action=replace&rag=green&reason="
+    ))
+    .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("There is a problem")
+            && html.contains(&format!("href=\"#correct-reason-{rag_id}\"")),
+        "{html}"
+    );
+    assert_eq!(whole_log(&s).await.len(), before);
+    // Replace the RAG, withdraw the narrative.
+    let res = post(format!("csrf={csrf}&target={rag_id}&action=replace&rag=green&reason=Green+at+the+board%2C+typed+as+red")).await;
+    assert_eq!(res.status(), 303);
+    let res = post(format!(
+        "csrf={csrf}&target={note_id}&action=withdraw&reason=Belongs+to+another+priority"
+    ))
+    .await;
+    assert_eq!(res.status(), 303);
+    let board = s
+        .admin_json(&format!(
+            "/api/v1/board?as_at=2024-09-10&programme={PROGRAMME}"
+        ))
+        .await;
+    let row = &board["items"][0];
+    assert_eq!(row["rag"]["overall"]["value"], "green");
+    assert_eq!(
+        row["rag"]["overall"]["set"]["reason"],
+        "Green at the board, typed as red"
+    );
+    assert!(row["narratives"]["progress"].is_null(), "withdrawn");
+    let page = c
+        .get(s.url(&format!("/items/{item}")))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("corrects <a href=\"#e-{rag_id}\">")),
+        "the correction links to the entry"
+    );
+    assert!(
+        page.contains("corrected by <a href=\"#e-"),
+        "the entry links to its correction"
+    );
+}

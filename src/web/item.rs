@@ -234,6 +234,50 @@ fn facts(item: &ItemView) -> String {
     b
 }
 
+/// The form that corrects one entry of the timeline: withdraw it, or (for a
+/// RAG or a narrative) replace its value, always with a reason.
+fn correction_form(
+    caller: &Caller,
+    item: Uuid,
+    e: &ragtrail_projections::history::HistoryEntry,
+    fb: &Feedback,
+) -> String {
+    let this = fb.form == "correct" && fb.value("correct", "target") == e.id.to_string();
+    let k = e.id;
+    let replace = match e.type_name {
+        "RagChanged" => {
+            let mut s = format!("<label for=\"c-{k}-rag\">New RAG</label><select name=\"rag\" id=\"c-{k}-rag\">");
+            for r in ["red", "amber", "green", "blue", "unrated"] {
+                let _ = write!(s, "<option value=\"{r}\">{r}</option>");
+            }
+            s.push_str("</select>");
+            s
+        }
+        "NarrativeRecorded" => format!(
+            "<label for=\"c-{k}-text\">Corrected text</label><textarea name=\"text\" id=\"c-{k}-text\" rows=\"3\">{}</textarea>",
+            e.data["text"].as_str().map(esc).unwrap_or_default()
+        ),
+        _ => String::new(),
+    };
+    let choice = if replace.is_empty() {
+        "<input type=\"hidden\" name=\"action\" value=\"withdraw\"><p>It will be withdrawn: the views no longer show it, the timeline keeps it.</p>".to_string()
+    } else {
+        format!("<fieldset><legend>Correct it by</legend><label><input type=\"radio\" name=\"action\" value=\"replace\" checked> replacing its value</label><label><input type=\"radio\" name=\"action\" value=\"withdraw\"> withdrawing it</label></fieldset>{replace}")
+    };
+    let error = if this {
+        fb.error("correct", "reason")
+    } else {
+        String::new()
+    };
+    format!(
+        "<details{open}><summary>Correct this entry</summary><form method=\"post\" action=\"/items/{item}/correct\" class=\"record\">{csrf}<input type=\"hidden\" name=\"target\" value=\"{k}\">{choice}<label for=\"correct-reason-{k}\">Reason (required)</label><textarea name=\"reason\" id=\"correct-reason-{k}\" rows=\"2\"{inv}>{reason}</textarea>{error}<button>Record the correction</button></form></details>",
+        open = if this { " open" } else { "" },
+        csrf = super::html::csrf_field(caller.1.as_deref()),
+        inv = if this { fb.invalid("correct", "reason") } else { "" },
+        reason = if this { fb.value("correct", "reason") } else { String::new() },
+    )
+}
+
 fn render(state: &AppState, caller: &Caller, id: Uuid, fb: &Feedback) -> Result<ItemPage, NoPage> {
     let today = Utc::now().date_naive();
     let (item, children, history, programme_view): (ItemView, Vec<(Uuid, String, String)>, _, _) = {
@@ -265,6 +309,19 @@ fn render(state: &AppState, caller: &Caller, id: Uuid, fb: &Feedback) -> Result<
         (item, children, history, programme_view)
     };
     let mut b = String::new();
+    // GOV.UK's pattern: what is wrong, at the top, each linked to its field.
+    if !fb.errors.is_empty() {
+        b.push_str("<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\" id=\"error-summary\"><h2>There is a problem</h2><ul>");
+        for (field, message) in &fb.errors {
+            let anchor = match (fb.form, field.as_str()) {
+                (_, "form") => String::new(),
+                ("correct", f) => format!("#correct-{f}-{}", fb.value("correct", "target")),
+                (form, f) => format!("#{form}-{f}"),
+            };
+            let _ = write!(b, "<li><a href=\"{anchor}\">{}</a></li>", esc(message));
+        }
+        b.push_str("</ul></div>");
+    }
     let _ = write!(b, "<div class=\"card\"><p class=\"muted\">{} {} of <a href=\"/?programme={}\">the board</a>{}</p>", item.kind, esc(&item.reference), item.programme, item.parent.map(|p| format!(" · part of <a href=\"/items/{p}\">its parent</a>")).unwrap_or_default());
     b.push_str("<p>");
     for d in Dimension::ALL {
@@ -397,6 +454,13 @@ fn render(state: &AppState, caller: &Caller, id: Uuid, fb: &Feedback) -> Result<
                 "<div class=\"bad\">corrected by <a href=\"#e-{c}\">a later entry</a></div>"
             );
         }
+        if writer
+            && e.corrects.is_none()
+            && e.type_name != "BoardSealed"
+            && e.type_name != "TextErased"
+        {
+            links.push_str(&correction_form(caller, id, e, fb));
+        }
         let _ = write!(
             b,
             "<tr id=\"e-{}\"><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td><strong>{}</strong><br>{what}{links}</td><td>{}</td></tr>",
@@ -466,6 +530,9 @@ fn form_values(body: &Bytes) -> HashMap<String, String> {
         "period_end",
         "value",
         "note",
+        "target",
+        "action",
+        "text",
     ]
     .iter()
     .filter_map(|k| p.text(k).map(|v| (k.to_string(), v.to_string())))
@@ -580,6 +647,80 @@ pub async fn record_rag(
         }
     }
     show(&state, &caller, &id, &fb, StatusCode::UNPROCESSABLE_ENTITY)
+}
+
+/// Corrects an entry of the timeline with a `Corrected` event and a reason.
+pub async fn record_correction(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let here = format!("/items/{id}");
+    let (actor, mut fb) = match posted(&caller, &here, "correct", &body) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let Ok(stream) = Uuid::parse_str(&id) else {
+        return show(&state, &caller, &id, &fb, StatusCode::NOT_FOUND);
+    };
+    let values = fb.values.clone();
+    let get = |k: &str| values.get(k).cloned().unwrap_or_default();
+    let original = Uuid::parse_str(&get("target")).ok().and_then(|t| {
+        let trail = state.trail.read();
+        crate::item_log::read(&state.store, &trail, stream, false, None)
+            .ok()?
+            .into_iter()
+            .find(|e| e.id == t)
+    });
+    let Some(original) = original else {
+        fb.reject(FieldError::new(
+            "form",
+            "That entry is not on this item's timeline.",
+        ));
+        return show(&state, &caller, &id, &fb, StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    if get("reason").trim().is_empty() {
+        fb.reject(FieldError::new(
+            "reason",
+            "A reason is required: say why the entry is corrected.",
+        ));
+        return show(&state, &caller, &id, &fb, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let replacement = match (get("action").as_str(), original.type_name) {
+        ("replace", "RagChanged") => {
+            Some(serde_json::json!({"dimension": original.data["dimension"], "rag": get("rag")}))
+        }
+        ("replace", "NarrativeRecorded") => {
+            Some(serde_json::json!({"section": original.data["section"], "text": get("text")}))
+        }
+        _ => None,
+    };
+    let replacement = match replacement.map(|d| Event::from_type_and_data(original.type_name, d)) {
+        None => None,
+        Some(Ok(e)) => Some(Box::new(e)),
+        Some(Err(inv)) => {
+            fb.reject(on_form(inv));
+            return show(&state, &caller, &id, &fb, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
+    let e = NewEvent {
+        stream,
+        event: Event::Corrected {
+            target: original.id,
+            replacement,
+        },
+        effective: original.effective,
+        reason: Some(get("reason")),
+        expected_version: None,
+    };
+    match record(&state, &actor, e).await {
+        Ok(p) => Redirect::to(&format!("{here}?recorded={p}#timeline")).into_response(),
+        Err(e) => {
+            fb.reject(e);
+            show(&state, &caller, &id, &fb, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    }
 }
 
 pub async fn record_reading(

@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/items/{id}", get(item::page))
         .route("/items/{id}/rag", post(item::record_rag))
         .route("/items/{id}/reading", post(item::record_reading))
+        .route("/items/{id}/correct", post(item::record_correction))
         .route("/boards/{id}/seal", get(seal::page).post(seal::submit))
         .route("/boards/{id}/seal.json", get(seal::download))
         .route("/audit", get(audit::page))

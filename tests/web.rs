@@ -389,3 +389,178 @@ async fn a_writer_corrects_an_entry_from_the_timeline() {
         "the entry links to its correction"
     );
 }
+
+/// A board cycle recorded on one page, twice: a failed save writes nothing
+/// and lists every error at the top; a draft is kept until the board is
+/// saved; each save is one batch; the movement shows between the boards.
+#[tokio::test]
+async fn a_writer_records_two_board_cycles_on_the_record_page() {
+    let s = Server::start(false);
+    let c = no_redirects();
+    let (a, b, metric) = (
+        "00000000-0000-0000-0000-0000000000d1",
+        "00000000-0000-0000-0000-0000000000d2",
+        "00000000-0000-0000-0000-0000000000d3",
+    );
+    s.batch(&json!({"events": [
+        event(PROGRAMME, "ProgrammeRegistered", json!({"name": "CIP", "authority": "Tameside"}), "2024-07-09"),
+        event(PROGRAMME, "BoardMeetingHeld", json!({"board": "CIB", "date": "2024-07-09"}), "2024-07-09"),
+        event(PROGRAMME, "BoardMeetingHeld", json!({"board": "CIB", "date": "2024-09-10"}), "2024-09-10"),
+        event(a, "ItemRegistered", json!({"programme": PROGRAMME, "kind": "priority", "reference": "1", "title": "Quality of Practice"}), "2024-07-09"),
+        event(b, "ItemRegistered", json!({"programme": PROGRAMME, "kind": "priority", "reference": "2", "title": "Partnership"}), "2024-07-09"),
+        event(metric, "MetricDefined", json!({"item": a, "name": "Audits good or better", "unit": "percent", "good_direction": "up"}), "2024-07-09"),
+    ]}))
+    .await;
+    let boards = s.admin_json("/api/v1/boards").await;
+    let board = |d: &str| {
+        boards["boards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["date"] == d)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (july, september) = (board("2024-07-09"), board("2024-09-10"));
+    let res = sign_in(&c, &s, &s.token("secretary", "writer").await, "%2F").await;
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let get = |path: String| {
+        let (c, s, cookie) = (&c, &s, cookie.clone());
+        async move {
+            c.get(s.url(&path))
+                .header("Cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let post = |path: String, body: String| {
+        let (c, s, cookie) = (&c, &s, cookie.clone());
+        async move {
+            c.post(s.url(&path))
+                .header("Cookie", cookie)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let page = get(format!("/boards/{july}/record"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Quality of Practice") && page.contains("Audits good or better"));
+    let csrf = csrf_of(&page);
+    let before = whole_log(&s).await.len();
+
+    // A RAG changed with no reason, and a reading with no period: nothing is written.
+    let bad = format!("csrf={csrf}&intent=save&{a}.rag.overall=amber&{a}.progress=Audit+done&{metric}.value=61%25&{b}.target=soon");
+    let res = post(format!("/boards/{july}/record"), bad.clone()).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("There is a problem") && html.contains("Nothing was saved"));
+    for anchor in [
+        "#f-period",
+        &format!("#f-{a}-reason"),
+        &format!("#f-{b}-target"),
+    ] {
+        assert!(
+            html.contains(&format!("href=\"{anchor}\"")),
+            "the summary links to {anchor}"
+        );
+    }
+    assert!(html.contains("Audit done"), "what was typed is kept");
+    assert_eq!(
+        whole_log(&s).await.len(),
+        before,
+        "a failed save writes nothing"
+    );
+
+    // Kept as a draft, and there again on the page.
+    let res = post(
+        format!("/boards/{july}/record"),
+        format!("csrf={csrf}&intent=draft&{a}.progress=Half+way"),
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let page = get(format!("/boards/{july}/record"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Your saved draft is filled in below") && page.contains("Half way"));
+    assert_eq!(whole_log(&s).await.len(), before, "a draft is not recorded");
+
+    // Saved: all of it, as one batch.
+    let good = format!("csrf={csrf}&intent=save&period=2024-25+Q1&{a}.rag.overall=amber&{a}.reason=Recovery+actions+in+place&{a}.progress=Audit+done&{metric}.value=61%25&{b}.rag.overall=red&{b}.reason=Partnership+board+not+yet+formed&{b}.risk=Partners+not+engaged");
+    let res = post(format!("/boards/{july}/record"), good).await;
+    assert_eq!(
+        res.status(),
+        303,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let log = whole_log(&s).await;
+    assert_eq!(log.len(), before + 5, "two RAGs, an update, a reading and a risk");
+    let positions: Vec<u64> = log[before..]
+        .iter()
+        .map(|e| e["position"].as_u64().unwrap())
+        .collect();
+    let ids: std::collections::HashSet<&str> = log[before..]
+        .iter()
+        .map(|e| e["recorded_at"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 1, "one batch: {positions:?}");
+    let page = get(format!("/boards/{july}/record"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("Your saved draft"),
+        "the draft is gone once the board is saved"
+    );
+
+    // The next board: priority 1 improves to green.
+    let csrf = csrf_of(&page);
+    let res = post(format!("/boards/{september}/record"), format!("csrf={csrf}&intent=save&{a}.rag.overall=green&{a}.reason=Audits+show+improvement&{b}.progress=Board+formed")).await;
+    assert_eq!(res.status(), 303);
+    let cmp = s
+        .admin_json(&format!(
+            "/api/v1/compare?from=2024-07-09&to=2024-09-10&programme={PROGRAMME}"
+        ))
+        .await;
+    let moved = cmp["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == a)
+        .unwrap();
+    assert_eq!(moved["rag"]["overall"]["change"], "improved");
+    let movement = get(format!("/compare?from={july}&to={september}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        movement.contains("Quality of Practice") && movement.contains("improved"),
+        "{movement}"
+    );
+    let board_page = get(format!("/?board={september}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(board_page.contains("Board formed") && board_page.contains("Record this board cycle"));
+    let trend = get(format!("/trends?item={a}")).await;
+    assert_eq!(trend.status(), 200);
+}

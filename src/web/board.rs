@@ -148,7 +148,8 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
     {
         let _ = write!(
             body,
-            "<p id=\"seal-link\"><a href=\"/boards/{}/seal\">{}</a></p>",
+            "<p id=\"seal-link\"><a href=\"/boards/{}/record\">Record this board cycle</a> · <a href=\"/boards/{}/seal\">{}</a></p>",
+            m.id,
             m.id,
             if m.seal.is_some() {
                 "Check this board pack's seal, or download it with a signed digest"

@@ -9,6 +9,7 @@ mod boards;
 mod compare;
 mod html;
 mod item;
+mod record;
 mod seal;
 mod signin;
 mod slippage;
@@ -29,6 +30,10 @@ pub fn routes() -> Router<AppState> {
         .route("/items/{id}/reading", post(item::record_reading))
         .route("/items/{id}/correct", post(item::record_correction))
         .route("/boards/{id}/seal", get(seal::page).post(seal::submit))
+        .route(
+            "/boards/{id}/record",
+            get(record::page).post(record::submit),
+        )
         .route("/boards/{id}/seal.json", get(seal::download))
         .route("/audit", get(audit::page))
         .route("/signin", get(signin::form).post(signin::submit))

@@ -251,3 +251,338 @@ async fn people_see_the_board_movement_trends_and_record_a_change() {
     shot(&c, "audit").await;
     c.close().await.unwrap();
 }
+
+/// axe-core (the npm package, injected through the WebDriver session): the
+/// serious and critical WCAG violations on the page shown now.
+async fn axe(c: &fantoccini::Client, axe_js: &str, page: &str) -> Vec<String> {
+    c.execute(axe_js, vec![]).await.unwrap();
+    let found = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})
+               .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+                 .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' + JSON.stringify(v.nodes.slice(0, 3).map(n => n.target)))))
+               .catch(e => done(['axe could not run: ' + e]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    found
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| format!("{page}: {}", x.as_str().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn axe_source() -> Option<String> {
+    let path = std::env::var("RAGTRAIL_AXE").unwrap_or_else(|_| {
+        format!(
+            "{}/target/axe/package/axe.min.js",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    });
+    match std::fs::read_to_string(&path) {
+        Ok(s) => Some(s),
+        Err(_) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must fetch axe-core ({path})"
+            );
+            println!("SKIPPED the axe-core checks: {path} is missing (npm pack axe-core)");
+            None
+        }
+    }
+}
+
+/// Sets a form field's value as a person would have typed it (date inputs
+/// take typing in the browser's locale, so their value is set directly).
+async fn set(c: &fantoccini::Client, id: &str, value: &str) {
+    c.execute(
+        "const e = document.getElementById(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('input'));",
+        vec![json!(id), json!(value)],
+    )
+    .await
+    .unwrap();
+}
+
+/// Clicks a form's button and waits (bounded) until the next page has loaded.
+async fn click(c: &fantoccini::Client, css: &str) {
+    c.execute("document.body.dataset.before = 'yes';", vec![])
+        .await
+        .unwrap();
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        let done = c
+            .execute(
+                "return document.readyState === 'complete' && document.body && document.body.dataset.before !== 'yes';",
+                vec![],
+            )
+            .await
+            .unwrap_or(json!(false));
+        if done == json!(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css}: no next page within 5 s");
+}
+
+/// Presses Tab until the element with `id` has the focus (at most `most` times).
+async fn tab_to(c: &fantoccini::Client, id: &str, most: usize) {
+    for _ in 0..most {
+        let active = c.active_element().await.unwrap();
+        if active.attr("id").await.unwrap().as_deref() == Some(id) {
+            return;
+        }
+        active.send_keys("\u{E004}").await.unwrap();
+    }
+    panic!("{id} was not reached by {most} presses of Tab");
+}
+
+/// A writer builds a programme from nothing, records two board cycles (one
+/// save failing first, by keyboard alone the second time), and sees the
+/// movement on the board, movement and trends pages; axe-core finds no
+/// serious or critical violation on any page, signed out or as a writer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_builds_a_programme_and_records_two_board_cycles_in_the_browser() {
+    let profile = tempfile::TempDir::new().unwrap();
+    let s = Server::start_demo();
+    let Some((c, _driver)) = browser(profile.path()).await else {
+        return;
+    };
+    let axe_js = axe_source();
+    let mut violations = Vec::new();
+    // The check can fail: a page with an image and no alternative text.
+    if let Some(js) = &axe_js {
+        c.goto("data:text/html,<html lang=en><title>x</title><img src=x.png></html>")
+            .await
+            .unwrap();
+        let found = axe(&c, js, "control").await;
+        assert!(found.iter().any(|v| v.contains("image-alt")), "{found:?}");
+    }
+    let demo_item = id_of("tameside-cip/priority-4");
+    let demo_board = s.public_json("/api/v1/boards").await["boards"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Signed out (the demo reads publicly).
+    for path in [
+        "/".to_string(),
+        "/compare".into(),
+        "/slippage".into(),
+        "/trends".into(),
+        "/audit".into(),
+        "/signin".into(),
+        format!("/items/{demo_item}"),
+        format!("/boards/{demo_board}/seal"),
+    ] {
+        c.goto(&s.url(&path)).await.unwrap();
+        if let Some(js) = &axe_js {
+            violations.extend(axe(&c, js, &path).await);
+        }
+    }
+
+    // Sign in as a writer.
+    let token = s.token("Board secretary", "writer").await;
+    c.goto(&s.url("/signin")).await.unwrap();
+    c.find(Locator::Css("#token"))
+        .await
+        .unwrap()
+        .send_keys(&token)
+        .await
+        .unwrap();
+    click(&c, "#signin").await;
+
+    // A programme from nothing: a failed start first (no authority).
+    c.goto(&s.url("/programmes/new")).await.unwrap();
+    set(&c, "name", "Children's Improvement Programme").await;
+    click(&c, "#create").await;
+    assert!(text_of(&c, "#error-summary")
+        .await
+        .contains("Enter the local authority"));
+    set(&c, "authority", "Testshire").await;
+    set(&c, "starts", "2024-07-01").await;
+    click(&c, "#create").await;
+    let outline = c.current_url().await.unwrap().to_string();
+    assert!(outline.ends_with("/outline"), "{outline}");
+    for (name, day) in [
+        ("Improvement Board", "2024-07-09"),
+        ("Improvement Board", "2024-09-10"),
+    ] {
+        set(&c, "board-name", name).await;
+        set(&c, "board-date", day).await;
+        click(&c, "#add-board").await;
+    }
+    for (reference, title) in [("1", "Quality of practice"), ("2", "Partnership")] {
+        set(&c, "reference", reference).await;
+        set(&c, "title", title).await;
+        click(&c, "#add-item").await;
+    }
+    let links = c.find_all(Locator::Css("#meetings a")).await.unwrap();
+    assert_eq!(
+        links.len(),
+        2,
+        "both board meetings link to their record pages"
+    );
+    let mut records = Vec::new();
+    for l in links {
+        records.push(l.attr("href").await.unwrap().unwrap());
+    }
+    if let Some(js) = &axe_js {
+        violations.extend(axe(&c, js, "/programmes/{id}/outline").await);
+        c.goto(&s.url("/programmes/new")).await.unwrap();
+        violations.extend(axe(&c, js, "/programmes/new").await);
+    }
+    let p = outline
+        .trim_end_matches("/outline")
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let board = s
+        .admin_json(&format!("/api/v1/board?as_at=2024-09-10&programme={p}"))
+        .await;
+    let item = |r: &str| {
+        board["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["reference"] == r)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (one, two) = (item("1"), item("2"));
+
+    // The first board cycle: a save with a changed RAG and no reason fails, and writes nothing.
+    let count = || async {
+        s.admin_json("/api/v1/events?limit=1").await["head"]["position"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = count().await;
+    c.goto(&s.url(&records[0])).await.unwrap();
+    if let Some(js) = &axe_js {
+        violations.extend(axe(&c, js, "/boards/{id}/record").await);
+    }
+    c.find(Locator::Id(&format!("f-{one}-rag-overall")))
+        .await
+        .unwrap()
+        .select_by_value("amber")
+        .await
+        .unwrap();
+    set(&c, &format!("f-{one}-progress"), "Audit completed").await;
+    click(&c, "#save").await;
+    let summary = text_of(&c, "#error-summary").await;
+    assert!(
+        summary.contains("There is a problem") && summary.contains("say why"),
+        "{summary}"
+    );
+    assert_eq!(count().await, before, "a failed save writes nothing");
+    if let Some(js) = &axe_js {
+        violations.extend(axe(&c, js, "/boards/{id}/record (with errors)").await);
+    }
+    set(&c, &format!("f-{one}-reason"), "Recovery actions in place").await;
+    c.find(Locator::Id(&format!("f-{two}-rag-overall")))
+        .await
+        .unwrap()
+        .select_by_value("red")
+        .await
+        .unwrap();
+    set(
+        &c,
+        &format!("f-{two}-reason"),
+        "Partnership board not formed",
+    )
+    .await;
+    click(&c, "#save").await;
+    assert!(c.current_url().await.unwrap().as_str().contains("/?board="));
+
+    // The second board cycle, by keyboard alone: Tab to each field, type, and press Enter on Save.
+    c.goto(&s.url(&records[1])).await.unwrap();
+    c.find(Locator::Css("main")).await.unwrap();
+    c.execute(
+        "document.activeElement && document.activeElement.blur(); document.body.focus();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    tab_to(&c, &format!("f-{one}-rag-overall"), 200).await;
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys("g")
+        .await
+        .unwrap();
+    tab_to(&c, &format!("f-{one}-reason"), 50).await;
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys("Audits show improvement")
+        .await
+        .unwrap();
+    tab_to(&c, &format!("f-{one}-progress"), 10).await;
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys("Audits good or better")
+        .await
+        .unwrap();
+    tab_to(&c, "save", 300).await;
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        c.current_url().await.unwrap().as_str().contains("/?board="),
+        "saved by keyboard"
+    );
+
+    // The movement between the two boards, on the board, movement and trends pages.
+    let sept = records[1].split('/').nth(2).unwrap().to_string();
+    let july = records[0].split('/').nth(2).unwrap().to_string();
+    c.goto(&s.url(&format!("/?board={sept}"))).await.unwrap();
+    let row = text_of(&c, "tr[data-ref='1']").await;
+    assert!(row.contains("Green") && row.contains('↑'), "{row}");
+    c.goto(&s.url(&format!("/compare?from={july}&to={sept}")))
+        .await
+        .unwrap();
+    assert!(text_of(&c, "#table-improved")
+        .await
+        .contains("Quality of practice"));
+    c.goto(&s.url(&format!("/trends?programme={p}&item={one}")))
+        .await
+        .unwrap();
+    if let Some(js) = &axe_js {
+        for path in [
+            "/".to_string(),
+            "/compare".into(),
+            "/slippage".into(),
+            "/trends".into(),
+            "/audit".into(),
+            format!("/items/{one}"),
+            format!("/boards/{sept}/seal"),
+        ] {
+            c.goto(&s.url(&path)).await.unwrap();
+            violations.extend(axe(&c, js, &format!("{path} (as a writer)")).await);
+        }
+    }
+    shot(&c, "record-flow").await;
+    assert!(
+        violations.is_empty(),
+        "axe-core found:\n{}",
+        violations.join("\n")
+    );
+}

@@ -510,7 +510,11 @@ async fn a_writer_records_two_board_cycles_on_the_record_page() {
         res.text().await.unwrap_or_default()
     );
     let log = whole_log(&s).await;
-    assert_eq!(log.len(), before + 5, "two RAGs, an update, a reading and a risk");
+    assert_eq!(
+        log.len(),
+        before + 5,
+        "two RAGs, an update, a reading and a risk"
+    );
     let positions: Vec<u64> = log[before..]
         .iter()
         .map(|e| e["position"].as_u64().unwrap())

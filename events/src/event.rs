@@ -300,6 +300,11 @@ pub enum Event {
         person: String,
         capacity: Option<String>,
     },
+    /// An item (the stream) is given another reference: the outline is
+    /// reordered ("2.3" becomes "2.1"). Boards read items in reference order.
+    ItemRenumbered {
+        reference: String,
+    },
 }
 
 /// One event an erasure changed.
@@ -354,11 +359,12 @@ impl Event {
             Event::SourceRecorded { .. } => "SourceRecorded",
             Event::NoteRecorded { .. } => "NoteRecorded",
             Event::Attributed { .. } => "Attributed",
+            Event::ItemRenumbered { .. } => "ItemRenumbered",
         }
     }
 
     /// Every type name, in variant order.
-    pub const TYPE_NAMES: [&'static str; 33] = [
+    pub const TYPE_NAMES: [&'static str; 34] = [
         "ProgrammeRegistered",
         "BoardMeetingHeld",
         "ItemRegistered",
@@ -392,6 +398,7 @@ impl Event {
         "SourceRecorded",
         "NoteRecorded",
         "Attributed",
+        "ItemRenumbered",
     ];
 
     /// Whether the envelope must carry a reason for this event.

@@ -420,6 +420,9 @@ fn event_at(e: &Event, at: &str) -> Check {
             opt_text(&f("field"), field, NAME_MAX)?;
             text(&f("note"), note, REASON_MAX, true)
         }
+        Event::ItemRenumbered { reference } => {
+            text(&f("reference"), reference, REFERENCE_MAX, true)
+        }
         Event::Attributed { person, capacity } => {
             text(&f("person"), person, NAME_MAX, true)?;
             opt_text(&f("capacity"), capacity, NAME_MAX)

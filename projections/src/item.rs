@@ -141,7 +141,7 @@ pub(crate) fn view(
         programme: *programme,
         parent: *parent,
         kind: *kind,
-        reference: reference.clone(),
+        reference: trail.reference(id, at).unwrap_or_else(|| reference.clone()),
         title: trail.text(s, Slot::Title, at).unwrap_or_default(),
         owner: trail.text(s, Slot::Owner, at),
         description: trail.text(s, Slot::Description, at),
@@ -175,10 +175,7 @@ pub(crate) fn view(
 
 /// The items `id` links to, and those that link to it.
 fn links_of(trail: &Trail, id: Uuid, at: Viewpoint) -> Vec<ItemLink> {
-    let reference = |other: Uuid| match trail.registration(other, at) {
-        Some(Event::ItemRegistered { reference, .. }) => Some(reference.clone()),
-        _ => None,
-    };
+    let reference = |other: Uuid| trail.reference(other, at);
     let relations = |from: Uuid| -> Vec<(Uuid, String)> {
         trail
             .stream(from)
@@ -285,10 +282,7 @@ fn within_slippage(trail: &Trail, id: Uuid, at: Viewpoint) -> Option<WithinSlipp
         }
         if let Some(days) = slippage(trail, child, at).filter(|d| *d > 0) {
             if worst.as_ref().is_none_or(|w| days > w.days) {
-                let reference = match trail.registration(child, at) {
-                    Some(Event::ItemRegistered { reference, .. }) => reference.clone(),
-                    _ => String::new(),
-                };
+                let reference = trail.reference(child, at).unwrap_or_default();
                 worst = Some(WithinSlippage {
                     days,
                     item: child,

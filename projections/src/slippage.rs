@@ -86,7 +86,9 @@ pub fn between(
                 id: *id,
                 programme: p,
                 kind: *kind,
-                reference: reference.clone(),
+                reference: trail
+                    .reference(*id, at)
+                    .unwrap_or_else(|| reference.clone()),
                 title: trail.text(s, Slot::Title, at).unwrap_or_default(),
                 before,
                 after: now.value,

@@ -55,6 +55,8 @@ pub(crate) enum Slot {
     Source,
     /// Assumptions and contradictions noted, each event whole.
     Note,
+    /// An item's reference, as registered or renumbered.
+    Reference,
 }
 
 /// One fact's value, as small as it can be kept.
@@ -200,6 +202,7 @@ pub(crate) fn facts_of(e: Event) -> Vec<(Slot, SlotValue)> {
         Event::ItemLinked { .. } => whole(Link, e),
         Event::SourceRecorded { .. } => whole(Source, e),
         Event::NoteRecorded { .. } => whole(Note, e),
+        Event::ItemRenumbered { reference } => vec![(Reference, text(reference))],
         // Read by every stamp of the stream (or programme) at its date; see `Trail::stamp`.
         Event::Attributed { .. } => Vec::new(),
         // A correction acts on its target; an erasure changed stored text
@@ -648,6 +651,16 @@ impl Trail {
             .iter()
             .filter(move |(p, _)| programme.is_none_or(|want| want == **p))
             .flat_map(|(_, ids)| ids.iter().copied())
+    }
+
+    /// An item's reference at `at`: as renumbered, else as registered.
+    pub(crate) fn reference(&self, id: Uuid, at: Viewpoint) -> Option<String> {
+        let s = self.stream(id)?;
+        self.text(s, Slot::Reference, at)
+            .or_else(|| match self.registration(id, at) {
+                Some(Event::ItemRegistered { reference, .. }) => Some(reference.clone()),
+                _ => None,
+            })
     }
 
     /// An item's registration in force at `at`.

@@ -345,6 +345,7 @@ fn data(type_name: &str) -> Value {
             ],
             &["kind", "note"],
         ),
+        "ItemRenumbered" => object(&[("reference", t(REFERENCE_MAX))], &["reference"]),
         "Attributed" => object(
             &[("person", t(NAME_MAX)), ("capacity", o(NAME_MAX))],
             &["person"],

@@ -158,6 +158,14 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
             }
         );
     }
+    // Where a writer starts or changes a programme (others are asked to sign in).
+    let _ = write!(
+        body,
+        "<p id=\"programme-links\"><a href=\"/programmes/new\">Start a programme</a>{}</p>",
+        programme
+            .map(|p| format!(" · <a href=\"/programmes/{p}/outline\">Change this programme's outline and board meetings</a>"))
+            .unwrap_or_default()
+    );
     body.push_str("<div class=\"counts\" aria-label=\"Counts by overall RAG\">");
     for r in [Rag::Red, Rag::Amber, Rag::Green, Rag::Blue, Rag::Unrated] {
         let n = board

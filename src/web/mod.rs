@@ -9,6 +9,7 @@ mod boards;
 mod compare;
 mod html;
 mod item;
+mod outline;
 mod record;
 mod seal;
 mod signin;
@@ -33,6 +34,12 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/boards/{id}/record",
             get(record::page).post(record::submit),
+        )
+        .route("/programmes/new", get(outline::new))
+        .route("/programmes", post(outline::create))
+        .route(
+            "/programmes/{id}/outline",
+            get(outline::outline).post(outline::change),
         )
         .route("/boards/{id}/seal.json", get(seal::download))
         .route("/audit", get(audit::page))

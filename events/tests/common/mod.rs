@@ -206,6 +206,9 @@ pub fn every_variant() -> Vec<Event> {
             person: "Alison Montgomery".into(),
             capacity: Some("sponsor, who completed the report".into()),
         },
+        Event::ItemRenumbered {
+            reference: "2.1".into(),
+        },
     ];
     assert_eq!(
         v.len(),

@@ -353,3 +353,131 @@ async fn a_tracker_in_both_layouts_is_brought_in_over_two_board_cycles() {
         .await;
     assert!(trend.to_string().contains("green"), "{trend}");
 }
+
+/// The same in the browser's way: an upload, a preview that writes nothing,
+/// the bad cells of a bad tracker named, and the import on confirmation.
+#[tokio::test]
+async fn a_tracker_uploaded_is_previewed_before_anything_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(false);
+    let c = no_redirects();
+    let res = sign_in(&c, &s, &s.token("secretary", "writer").await, "%2F").await;
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = c
+        .get(s.url("/import"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page);
+    let upload = |path: std::path::PathBuf| {
+        let (c, s, cookie, csrf) = (&c, &s, cookie.clone(), csrf.clone());
+        async move {
+            let form = reqwest::multipart::Form::new()
+                .text("csrf", csrf)
+                .text("programme", "LAC action plan")
+                .text("as_at", "2016-06-29")
+                .text("authority", "Cambridgeshire")
+                .text("map", "")
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(std::fs::read(path).unwrap())
+                        .file_name("tracker.xlsx"),
+                );
+            c.post(s.url("/import"))
+                .header("Cookie", cookie)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let bad = tmp.path().join("bad.xlsx");
+    workbook(
+        &bad,
+        &[(
+            "Actions",
+            ACTIONS,
+            vec![vec![
+                C::T("1"),
+                C::T("Edge of care"),
+                C::E,
+                C::T("Purple"),
+                C::E,
+                C::E,
+                C::E,
+                C::E,
+            ]],
+        )],
+    );
+    let res = upload(bad).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("sheet &quot;Actions&quot;, row 4, column D (Status/RAG)"),
+        "{html}"
+    );
+
+    let good = tmp.path().join("good.xlsx");
+    workbook(
+        &good,
+        &[(
+            "Actions",
+            ACTIONS,
+            vec![vec![
+                C::T("1"),
+                C::T("Edge of care"),
+                C::T("T. Collins"),
+                C::T("Amber"),
+                C::E,
+                C::D(2016, 4, 30),
+                C::E,
+                C::T("Panel in place"),
+            ]],
+        )],
+    );
+    let before = whole_log(&s).await.len();
+    let res = upload(good).await;
+    assert_eq!(res.status(), 200);
+    let preview = res.text().await.unwrap();
+    assert!(
+        preview.contains("Sheet Actions: action plan, 1 row(s)") && preview.contains("RagChanged"),
+        "{preview}"
+    );
+    assert_eq!(
+        whole_log(&s).await.len(),
+        before,
+        "a preview writes nothing"
+    );
+    let hash = preview
+        .split("name=\"hash\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let res = c
+        .post(s.url("/import/confirm"))
+        .header("Cookie", &cookie)
+        .body(format!("csrf={csrf}&hash={hash}&programme=LAC+action+plan&as_at=2016-06-29&authority=Cambridgeshire&map="))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let p = ragtrail::import::id_of("LAC action plan");
+    let board = s
+        .admin_json(&format!("/api/v1/board?as_at=2016-06-29&programme={p}"))
+        .await;
+    assert_eq!(board["items"][0]["title"], "Edge of care");
+    assert_eq!(board["items"][0]["rag"]["overall"]["value"], "amber");
+}

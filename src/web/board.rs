@@ -161,7 +161,7 @@ fn render(state: &AppState, uri: &Uri) -> Result<String, String> {
     // Where a writer starts or changes a programme (others are asked to sign in).
     let _ = write!(
         body,
-        "<p id=\"programme-links\"><a href=\"/programmes/new\">Start a programme</a>{}</p>",
+        "<p id=\"programme-links\"><a href=\"/programmes/new\">Start a programme</a> · <a href=\"/import\">Import an Excel tracker</a>{}</p>",
         programme
             .map(|p| format!(" · <a href=\"/programmes/{p}/outline\">Change this programme's outline and board meetings</a>"))
             .unwrap_or_default()

@@ -15,6 +15,7 @@ mod seal;
 mod signin;
 mod slippage;
 mod trends;
+mod upload;
 
 use crate::state::AppState;
 use axum::routing::{get, post};
@@ -35,6 +36,8 @@ pub fn routes() -> Router<AppState> {
             "/boards/{id}/record",
             get(record::page).post(record::submit),
         )
+        .route("/import", get(upload::page).post(upload::preview))
+        .route("/import/confirm", post(upload::confirm))
         .route("/programmes/new", get(outline::new))
         .route("/programmes", post(outline::create))
         .route(

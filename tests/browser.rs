@@ -565,6 +565,13 @@ async fn a_writer_builds_a_programme_and_records_two_board_cycles_in_the_browser
     c.goto(&s.url(&format!("/trends?programme={p}&item={one}")))
         .await
         .unwrap();
+    let trends = text_of(&c, "main").await;
+    assert!(
+        trends.contains("Overall RAG at each board")
+            && trends.contains("Green")
+            && trends.contains("Amber"),
+        "the RAG at each of the two boards: {trends}"
+    );
     if let Some(js) = &axe_js {
         for path in [
             "/".to_string(),
@@ -574,6 +581,8 @@ async fn a_writer_builds_a_programme_and_records_two_board_cycles_in_the_browser
             "/audit".into(),
             format!("/items/{one}"),
             format!("/boards/{sept}/seal"),
+            "/import".into(),
+            format!("/boards/{sept}/record"),
         ] {
             c.goto(&s.url(&path)).await.unwrap();
             violations.extend(axe(&c, js, &format!("{path} (as a writer)")).await);

@@ -534,10 +534,44 @@ async fn a_writer_records_two_board_cycles_on_the_record_page() {
         "the draft is gone once the board is saved"
     );
 
-    // The next board: priority 1 improves to green.
+    // The next board: priority 1 improves to green; the risk's mitigation changes; an issue is raised.
     let csrf = csrf_of(&page);
-    let res = post(format!("/boards/{september}/record"), format!("csrf={csrf}&intent=save&{a}.rag.overall=green&{a}.reason=Audits+show+improvement&{b}.progress=Board+formed")).await;
+    let july_board = s
+        .admin_json(&format!(
+            "/api/v1/board?as_at=2024-07-09&programme={PROGRAMME}"
+        ))
+        .await;
+    let risk = july_board["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == b)
+        .unwrap()["risks"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = post(
+        format!("/boards/{september}/record"),
+        format!("csrf={csrf}&intent=save&{a}.rag.overall=green&{a}.reason=Audits+show+improvement&{b}.progress=Board+formed&{risk}.mitigation=Joint+meeting+set&{a}.issue=Audit+capacity"),
+    )
+    .await;
     assert_eq!(res.status(), 303);
+    let sept_board = s
+        .admin_json(&format!(
+            "/api/v1/board?as_at=2024-09-10&programme={PROGRAMME}"
+        ))
+        .await;
+    let row = |id: &str| {
+        sept_board["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(row(b)["risks"][0]["action"], "Joint meeting set");
+    assert_eq!(row(a)["issues"][0]["description"], "Audit capacity");
     let cmp = s
         .admin_json(&format!(
             "/api/v1/compare?from=2024-07-09&to=2024-09-10&programme={PROGRAMME}"

@@ -173,6 +173,11 @@ fn render(caller: &Caller, m: &BoardEntry, items: &[ItemView], form: &Form, note
             ),
             ("next", "Next steps".to_string(), "textarea"),
             ("risk", "A new risk (its description)".to_string(), "text"),
+            (
+                "issue",
+                "A new issue for the board (its description)".to_string(),
+                "text",
+            ),
         ] {
             let name = format!("{k}.{field}");
             let (inv, err) = feedback(form, &name);
@@ -183,7 +188,13 @@ fn render(caller: &Caller, m: &BoardEntry, items: &[ItemView], form: &Form, note
                 t => write!(b, "<label for=\"{id}\">{label}</label>{err}<input type=\"{t}\" name=\"{name}\" id=\"{id}\" value=\"{v}\"{inv}>"),
             };
         }
-        for r in i.risks.iter().filter(|r| r.open) {
+        for (r, what, close) in i
+            .risks
+            .iter()
+            .map(|r| (r, "risk", "Close"))
+            .chain(i.issues.iter().map(|r| (r, "issue", "Resolve")))
+            .filter(|(r, _, _)| r.open)
+        {
             let name = format!("{}.close", r.id);
             let checked = if form.value(&name) == "yes" {
                 " checked"
@@ -192,11 +203,21 @@ fn render(caller: &Caller, m: &BoardEntry, items: &[ItemView], form: &Form, note
             };
             let _ = write!(
                 b,
-                "<div><input type=\"checkbox\" name=\"{name}\" id=\"{id}\" value=\"yes\"{checked}><label for=\"{id}\">Close risk {} ({})</label></div>",
+                "<div><input type=\"checkbox\" name=\"{name}\" id=\"{id}\" value=\"yes\"{checked}><label for=\"{id}\">{close} {what} {} ({})</label></div>",
                 esc(&r.reference),
                 esc(&r.description),
                 id = field_id(&name)
             );
+            if what == "risk" {
+                let name = format!("{}.mitigation", r.id);
+                let _ = write!(
+                    b,
+                    "<label for=\"{id}\">Risk {}: its mitigation now (empty: as it was)</label><input type=\"text\" name=\"{name}\" id=\"{id}\" value=\"{}\">",
+                    esc(&r.reference),
+                    esc(&form.value(&name)),
+                    id = field_id(&name)
+                );
+            }
         }
         for metric in &i.metrics {
             let name = format!("{}.value", metric.id);
@@ -350,12 +371,54 @@ fn events_of(m: &BoardEntry, items: &[ItemView], form: &mut Form) -> Vec<NewEven
                 None,
             ));
         }
+        let issue = form.value(&format!("{k}.issue")).trim().to_string();
+        if !issue.is_empty() {
+            out.push(at(
+                Uuid::now_v7(),
+                Event::IssueEscalated {
+                    programme: m.programme,
+                    item: Some(k),
+                    reference: format!("I{}", i.issues.len() + 1),
+                    description: issue,
+                    owner: None,
+                    action: None,
+                },
+                None,
+            ));
+        }
         for r in i.risks.iter().filter(|r| r.open) {
+            let mitigation = form
+                .value(&format!("{}.mitigation", r.id))
+                .trim()
+                .to_string();
+            if !mitigation.is_empty() && r.action.as_deref() != Some(mitigation.as_str()) {
+                out.push(at(
+                    r.id,
+                    Event::RiskUpdated {
+                        description: None,
+                        owner: None,
+                        mitigation: Some(mitigation),
+                        rag: None,
+                    },
+                    None,
+                ));
+            }
             if form.value(&format!("{}.close", r.id)) == "yes" {
                 out.push(at(
                     r.id,
                     Event::RiskClosed {
                         note: Some(format!("closed at the board of {}", m.date)),
+                    },
+                    None,
+                ));
+            }
+        }
+        for r in i.issues.iter().filter(|r| r.open) {
+            if form.value(&format!("{}.close", r.id)) == "yes" {
+                out.push(at(
+                    r.id,
+                    Event::IssueResolved {
+                        note: Some(format!("resolved at the board of {}", m.date)),
                     },
                     None,
                 ));

@@ -336,3 +336,50 @@ tr.exception td { background: #fdecea; }
   .rag { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 "#;
+
+/// A writer's name, or the answer for anyone else: sign in first, or 403 for a reader.
+pub fn writer_or_signin(caller: &Caller, here: &str) -> Result<String, Box<Response>> {
+    match &caller.0 {
+        Some(id) if id.role >= crate::auth::Role::Writer => Ok(id.name.clone()),
+        Some(_) => Err(Box::new((axum::http::StatusCode::FORBIDDEN, layout("Not allowed", caller, "<p>Your token can read but not record changes; ask an admin for a writer token.</p>")).into_response())),
+        None => Err(Box::new(Redirect::to(&format!("/signin?next={}", urlencode(here))).into_response())),
+    }
+}
+
+/// The start of a writer's form post: the writer's name, the posted fields
+/// and the body as text (or the answer: sign in, 403, or a refused CSRF token).
+pub fn writer_form(
+    caller: &Caller,
+    here: &str,
+    body: &[u8],
+) -> Result<(String, Params, String), Box<Response>> {
+    let actor = writer_or_signin(caller, here)?;
+    let text = String::from_utf8_lossy(body).into_owned();
+    let form = Params::from_form(Some(&text));
+    if !crate::csrf::matches(form.text(crate::csrf::FIELD), caller.1.as_deref()) {
+        return Err(Box::new(csrf_refused(caller)));
+    }
+    Ok((actor, form, text))
+}
+
+/// GOV.UK's error summary: what is wrong, at the top of the page, each
+/// message linked to its field (`#id`; an empty id links nowhere).
+pub fn error_summary(intro: Option<&str>, errors: &[(String, String)]) -> String {
+    if errors.is_empty() {
+        return String::new();
+    }
+    let mut b = String::from("<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\" id=\"error-summary\"><h2>There is a problem</h2>");
+    if let Some(i) = intro {
+        b.push_str(&format!("<p>{}</p>", esc(i)));
+    }
+    b.push_str("<ul>");
+    for (id, message) in errors {
+        if id.is_empty() {
+            b.push_str(&format!("<li>{}</li>", esc(message)));
+        } else {
+            b.push_str(&format!("<li><a href=\"#{id}\">{}</a></li>", esc(message)));
+        }
+    }
+    b.push_str("</ul></div>");
+    b
+}

@@ -310,18 +310,19 @@ fn render(state: &AppState, caller: &Caller, id: Uuid, fb: &Feedback) -> Result<
     };
     let mut b = String::new();
     // GOV.UK's pattern: what is wrong, at the top, each linked to its field.
-    if !fb.errors.is_empty() {
-        b.push_str("<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\" id=\"error-summary\"><h2>There is a problem</h2><ul>");
-        for (field, message) in &fb.errors {
+    let linked: Vec<(String, String)> = fb
+        .errors
+        .iter()
+        .map(|(field, message)| {
             let anchor = match (fb.form, field.as_str()) {
                 (_, "form") => String::new(),
-                ("correct", f) => format!("#correct-{f}-{}", fb.value("correct", "target")),
-                (form, f) => format!("#{form}-{f}"),
+                ("correct", f) => format!("correct-{f}-{}", fb.value("correct", "target")),
+                (form, f) => format!("{form}-{f}"),
             };
-            let _ = write!(b, "<li><a href=\"{anchor}\">{}</a></li>", esc(message));
-        }
-        b.push_str("</ul></div>");
-    }
+            (anchor, message.clone())
+        })
+        .collect();
+    b.push_str(&super::html::error_summary(None, &linked));
     let _ = write!(b, "<div class=\"card\"><p class=\"muted\">{} {} of <a href=\"/?programme={}\">the board</a>{}</p>", item.kind, esc(&item.reference), item.programme, item.parent.map(|p| format!(" · part of <a href=\"/items/{p}\">its parent</a>")).unwrap_or_default());
     b.push_str("<p>");
     for d in Dimension::ALL {
@@ -572,7 +573,7 @@ fn posted(
     form: &'static str,
     body: &Bytes,
 ) -> Result<(String, Feedback), Box<Response>> {
-    let actor = writer_or_signin(caller, here)?;
+    let actor = super::html::writer_or_signin(caller, here)?;
     let values = form_values(body);
     let posted = values.get(crate::csrf::FIELD).map(String::as_str);
     if !crate::csrf::matches(posted, caller.1.as_deref()) {
@@ -586,14 +587,6 @@ fn posted(
             errors: HashMap::new(),
         },
     ))
-}
-
-pub(super) fn writer_or_signin(caller: &Caller, here: &str) -> Result<String, Box<Response>> {
-    match &caller.0 {
-        Some(id) if id.role >= Role::Writer => Ok(id.name.clone()),
-        Some(_) => Err(Box::new((StatusCode::FORBIDDEN, layout("Not allowed", caller, "<p>Your token can read but not record changes; ask an admin for a writer token.</p>")).into_response())),
-        None => Err(Box::new(Redirect::to(&format!("/signin?next={}", super::html::urlencode(here))).into_response())),
-    }
 }
 
 pub async fn record_rag(

@@ -25,15 +25,7 @@ use uuid::Uuid;
 type Errors = Vec<(String, String)>;
 
 fn summary(errors: &Errors) -> String {
-    if errors.is_empty() {
-        return String::new();
-    }
-    let mut b = String::from("<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\" id=\"error-summary\"><h2>There is a problem</h2><ul>");
-    for (f, m) in errors {
-        let _ = write!(b, "<li><a href=\"#{f}\">{}</a></li>", esc(m));
-    }
-    b.push_str("</ul></div>");
-    b
+    super::html::error_summary(None, errors)
 }
 
 /// A labelled text input, with its error beside it.
@@ -66,7 +58,7 @@ fn new_page(caller: &Caller, form: &Params, errors: &Errors) -> String {
 }
 
 pub async fn new(State(_state): State<AppState>, caller: Caller) -> Response {
-    if let Err(r) = super::item::writer_or_signin(&caller, "/programmes/new") {
+    if let Err(r) = super::html::writer_or_signin(&caller, "/programmes/new") {
         return *r;
     }
     let form = Params::from_form(None);
@@ -103,13 +95,7 @@ async fn write_one(state: &AppState, actor: &str, e: NewEvent, field: &str) -> R
 }
 
 fn posted(caller: &Caller, here: &str, body: &Bytes) -> Result<(String, Params), Box<Response>> {
-    let actor = super::item::writer_or_signin(caller, here)?;
-    let text = String::from_utf8_lossy(body).into_owned();
-    let form = Params::from_form(Some(&text));
-    if !crate::csrf::matches(form.text(crate::csrf::FIELD), caller.1.as_deref()) {
-        return Err(Box::new(super::html::csrf_refused(caller)));
-    }
-    Ok((actor, form))
+    super::html::writer_form(caller, here, body).map(|(actor, form, _)| (actor, form))
 }
 
 pub async fn create(State(state): State<AppState>, caller: Caller, body: Bytes) -> Response {
@@ -307,7 +293,7 @@ pub async fn outline(
     Path(id): Path<String>,
 ) -> Response {
     let here = format!("/programmes/{id}/outline");
-    if let Err(r) = super::item::writer_or_signin(&caller, &here) {
+    if let Err(r) = super::html::writer_or_signin(&caller, &here) {
         return *r;
     }
     let Some(body) = Uuid::parse_str(&id)

@@ -92,18 +92,15 @@ fn dimensions(i: &ItemView) -> Vec<Dimension> {
 
 fn render(caller: &Caller, m: &BoardEntry, items: &[ItemView], form: &Form, note: &str) -> String {
     let mut b = String::new();
-    if !form.errors.is_empty() {
-        b.push_str("<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\" id=\"error-summary\"><h2>There is a problem</h2><p>Nothing was saved. Correct these and save again:</p><ul>");
-        for (name, message) in &form.errors {
-            let _ = write!(
-                b,
-                "<li><a href=\"#{}\">{}</a></li>",
-                field_id(name),
-                esc(message)
-            );
-        }
-        b.push_str("</ul></div>");
-    }
+    let linked: Vec<(String, String)> = form
+        .errors
+        .iter()
+        .map(|(name, m)| (field_id(name), m.clone()))
+        .collect();
+    b.push_str(&super::html::error_summary(
+        Some("Nothing was saved. Correct these and save again:"),
+        &linked,
+    ));
     b.push_str(note);
     let _ = write!(
         b,
@@ -478,7 +475,7 @@ pub async fn page(
     uri: axum::http::Uri,
 ) -> Response {
     let here = format!("/boards/{id}/record");
-    let actor = match super::item::writer_or_signin(&caller, &here) {
+    let actor = match super::html::writer_or_signin(&caller, &here) {
         Ok(a) => a,
         Err(r) => return *r,
     };
@@ -524,15 +521,10 @@ pub async fn submit(
     body: Bytes,
 ) -> Response {
     let here = format!("/boards/{id}/record");
-    let actor = match super::item::writer_or_signin(&caller, &here) {
-        Ok(a) => a,
+    let (actor, values, text) = match super::html::writer_form(&caller, &here, &body) {
+        Ok(p) => p,
         Err(r) => return *r,
     };
-    let text = String::from_utf8_lossy(&body).into_owned();
-    let values = Params::from_form(Some(&text));
-    if !crate::csrf::matches(values.text(crate::csrf::FIELD), caller.1.as_deref()) {
-        return super::html::csrf_refused(&caller);
-    }
     let Some(m) = meeting(&state, &id) else {
         return (
             StatusCode::NOT_FOUND,

@@ -112,15 +112,10 @@ pub async fn submit(
     body: Bytes,
 ) -> Response {
     let here = format!("/boards/{id}/seal");
-    let actor = match super::item::writer_or_signin(&caller, &here) {
-        Ok(a) => a,
+    let actor = match super::html::writer_form(&caller, &here, &body) {
+        Ok((actor, _, _)) => actor,
         Err(r) => return *r,
     };
-    let form = String::from_utf8_lossy(&body).into_owned();
-    let posted = crate::params::Params::from_form(Some(&form));
-    if !crate::csrf::matches(posted.text(crate::csrf::FIELD), caller.1.as_deref()) {
-        return super::html::csrf_refused(&caller);
-    }
     let Some(board) = board_id(&id) else {
         return not_found(&caller);
     };

@@ -7,7 +7,6 @@
 use super::html::{csrf_field, date, esc, layout};
 use crate::caller::Caller;
 use crate::import::tracker::{self, Options, Role};
-use crate::params::Params;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Multipart, State};
@@ -22,13 +21,7 @@ const UPLOADS: &str = "uploads";
 
 fn form(caller: &Caller, errors: &[(String, String)], v: &HashMap<String, String>) -> String {
     let mut b = String::new();
-    if !errors.is_empty() {
-        b.push_str("<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\" id=\"error-summary\"><h2>There is a problem</h2><ul>");
-        for (f, m) in errors {
-            let _ = write!(b, "<li><a href=\"#{f}\">{}</a></li>", esc(m));
-        }
-        b.push_str("</ul></div>");
-    }
+    b.push_str(&super::html::error_summary(None, errors));
     let get = |k: &str| esc(v.get(k).map(String::as_str).unwrap_or(""));
     let _ = write!(
         b,
@@ -50,7 +43,7 @@ fn form(caller: &Caller, errors: &[(String, String)], v: &HashMap<String, String
 }
 
 pub async fn page(State(_state): State<AppState>, caller: Caller) -> Response {
-    if let Err(r) = super::item::writer_or_signin(&caller, "/import") {
+    if let Err(r) = super::html::writer_or_signin(&caller, "/import") {
         return *r;
     }
     layout(
@@ -103,7 +96,7 @@ pub async fn preview(
     caller: Caller,
     mut parts: Multipart,
 ) -> Response {
-    let actor = match super::item::writer_or_signin(&caller, "/import") {
+    let actor = match super::html::writer_or_signin(&caller, "/import") {
         Ok(a) => a,
         Err(r) => return *r,
     };
@@ -157,11 +150,14 @@ pub async fn preview(
     let plan = match read {
         Ok(p) => p,
         Err(bad) => {
-            let mut b = String::from("<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\" id=\"error-summary\"><h2>There is a problem</h2><p>Nothing was imported. Correct these cells in the tracker and upload it again:</p><ul>");
-            for c in &bad {
-                let _ = write!(b, "<li>{}</li>", esc(&c.to_string()));
-            }
-            b.push_str("</ul></div>");
+            let cells: Vec<(String, String)> =
+                bad.iter().map(|c| (String::new(), c.to_string())).collect();
+            let mut b = super::html::error_summary(
+                Some(
+                    "Nothing was imported. Correct these cells in the tracker and upload it again:",
+                ),
+                &cells,
+            );
             b.push_str(&form(&caller, &[], &v));
             return (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -231,15 +227,10 @@ pub async fn preview(
 
 /// Writes a previewed upload: read again against the store as it is now.
 pub async fn confirm(State(state): State<AppState>, caller: Caller, body: Bytes) -> Response {
-    let actor = match super::item::writer_or_signin(&caller, "/import") {
-        Ok(a) => a,
+    let (actor, p, _) = match super::html::writer_form(&caller, "/import", &body) {
+        Ok(x) => x,
         Err(r) => return *r,
     };
-    let text = String::from_utf8_lossy(&body).into_owned();
-    let p = Params::from_form(Some(&text));
-    if !crate::csrf::matches(p.text(crate::csrf::FIELD), caller.1.as_deref()) {
-        return super::html::csrf_refused(&caller);
-    }
     let v: HashMap<String, String> = ["programme", "as_at", "authority", "map", "hash"]
         .iter()
         .filter_map(|k| p.text(k).map(|x| (k.to_string(), x.to_string())))

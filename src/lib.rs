@@ -34,6 +34,7 @@ pub mod export;
 pub mod import;
 pub mod item_log;
 pub mod params;
+pub mod pending;
 pub mod replicate;
 pub mod same_origin;
 pub mod seal;

@@ -193,6 +193,38 @@ async fn an_admin_erases_a_name_and_everything_still_verifies() {
     std::fs::write(&digest_file, digest.to_string()).unwrap();
     let log_before = whole_log(&s).await;
 
+    // A draft of a board cycle that names the person waits on the server.
+    let browser = no_redirects();
+    let res = sign_in(&browser, &s, &s.admin, "%2F").await;
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let record = format!("/boards/{}/record", ids[0]);
+    let page = browser
+        .get(s.url(&record))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = browser
+        .post(s.url(&record))
+        .header("Cookie", &cookie)
+        .body(format!(
+            "csrf={}&intent=draft&period=Alison+Montgomery+to+confirm",
+            csrf_of(&page)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+
     // The dry run lists the fields and changes nothing, on disk either.
     let files_before = files_digest(&s.data);
     let (status, dry) = post_erasure(&s, Some(&s.admin), &erasure(json!(NAME), true)).await;
@@ -235,6 +267,23 @@ async fn an_admin_erases_a_name_and_everything_still_verifies() {
 
     // Gone from every file of the data directory.
     assert_eq!(files_holding(&s.data, NAME), Vec::<String>::new());
+    assert!(
+        files_holding(&s.data, "Alison+Montgomery").is_empty(),
+        "the draft naming her is gone"
+    );
+    let page = browser
+        .get(s.url(&record))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("Your saved draft"),
+        "the draft naming her was removed"
+    );
 
     // The erasure is an event that names positions and fields, never the text.
     let log_after = whole_log(&s).await;

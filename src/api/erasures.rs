@@ -170,6 +170,9 @@ pub async fn erase(
             Json(serde_json::to_value(answer).unwrap_or_default()),
         ));
     }
+    // Drafts and uploads waiting on the server are not records: those that
+    // hold the text go, so that no file of the store keeps it.
+    crate::pending::clear_for_erasure(&state.store, &request.texts)?;
     let erased = state.store.erase(request).await?;
     // The projections held the text as first written: build them again from the log.
     let (trail, store) = (state.trail.clone(), state.store.clone());

@@ -74,6 +74,15 @@ pub async fn run(o: Options) -> ExitCode {
         }
     } else {
         eprintln!("erasing: searching every event, then rewriting the store…");
+        match ragtrail::pending::clear_for_erasure(&store, &request.texts) {
+            Ok(0) => {}
+            Ok(n) => eprintln!("removed {n} draft(s) and upload(s) waiting on the server"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                store.close().await;
+                return ExitCode::from(2);
+            }
+        }
         match store.erase(request).await {
             Ok(erased) => {
                 let last = erased.erasures.last().unwrap_or(&erased.erasure);

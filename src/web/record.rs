@@ -23,8 +23,7 @@ use ragtrail_projections::BoardQuery;
 use std::fmt::Write;
 use uuid::Uuid;
 
-/// The store's tree that keeps drafts: board/actor → the posted form.
-const DRAFTS: &str = "drafts";
+use crate::pending::DRAFTS;
 
 /// What a field was given, and what is wrong with it.
 struct Form {

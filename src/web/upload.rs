@@ -16,8 +16,7 @@ use chrono::NaiveDate;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
-/// The store's tree that holds uploads waiting to be confirmed, by their SHA-256.
-const UPLOADS: &str = "uploads";
+use crate::pending::UPLOADS;
 
 fn form(caller: &Caller, errors: &[(String, String)], v: &HashMap<String, String>) -> String {
     let mut b = String::new();

@@ -1,0 +1,69 @@
+//! What waits on the server for a person to finish it: drafts of a board
+//! cycle (`/boards/{id}/record`) and uploaded trackers waiting to be
+//! confirmed (`/import`), each in a store tree of its own. They are not
+//! records, so an erasure does not redact them: it removes those that hold
+//! the text, before the store is rewritten.
+
+use ragtrail_events::{Store, StoreError};
+
+/// Drafts of board cycles: board/actor → the posted form.
+pub const DRAFTS: &str = "drafts";
+/// Uploads waiting to be confirmed: hash/actor → the file.
+pub const UPLOADS: &str = "uploads";
+
+/// Removes every draft that holds any of `texts` (ignoring ASCII case), and
+/// every upload (a workbook is compressed, so it cannot be searched, and an
+/// upload is only ever minutes old). Returns how many were removed.
+pub fn clear_for_erasure(store: &Store, texts: &[String]) -> Result<usize, StoreError> {
+    let needles: Vec<Vec<u8>> = texts
+        .iter()
+        .map(|t| t.trim().to_ascii_lowercase().into_bytes())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let mut removed = 0;
+    for (tree, all) in [(DRAFTS, false), (UPLOADS, true)] {
+        removed += store.write_tree(tree, |t| {
+            let mut n = 0;
+            for kv in t.iter() {
+                let (k, v) = kv?;
+                // A draft is a posted form: its text is URL-encoded.
+                let plain = String::from_utf8_lossy(&v).replace('+', " ");
+                let decoded = percent_decode(&plain).to_ascii_lowercase();
+                let holds = needles.iter().any(|n| {
+                    decoded
+                        .as_bytes()
+                        .windows(n.len())
+                        .any(|w| w == n.as_slice())
+                });
+                if all || holds {
+                    t.remove(k)?;
+                    n += 1;
+                }
+            }
+            Ok(n)
+        })?;
+    }
+    if removed > 0 {
+        store.sync()?;
+    }
+    Ok(removed)
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
+            if let Some(x) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(x);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -31,6 +31,11 @@ impl Params {
         }
     }
 
+    /// Every value given, decoded (for a search through a whole form).
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        self.values.values().map(String::as_str)
+    }
+
     /// A parameter as given; for a form, only if not empty.
     pub fn text(&self, name: &str) -> Option<&str> {
         self.values

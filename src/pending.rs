@@ -26,14 +26,13 @@ pub fn clear_for_erasure(store: &Store, texts: &[String]) -> Result<usize, Store
             let mut n = 0;
             for kv in t.iter() {
                 let (k, v) = kv?;
-                // A draft is a posted form: its text is URL-encoded.
-                let plain = String::from_utf8_lossy(&v).replace('+', " ");
-                let decoded = percent_decode(&plain).to_ascii_lowercase();
-                let holds = needles.iter().any(|n| {
-                    decoded
-                        .as_bytes()
-                        .windows(n.len())
-                        .any(|w| w == n.as_slice())
+                // A draft is a posted form: its fields are searched decoded.
+                let form = crate::params::Params::from_form(Some(&String::from_utf8_lossy(&v)));
+                let holds = form.values().any(|value| {
+                    let value = value.to_ascii_lowercase();
+                    needles
+                        .iter()
+                        .any(|n| value.as_bytes().windows(n.len()).any(|w| w == n.as_slice()))
                 });
                 if all || holds {
                     t.remove(k)?;
@@ -47,23 +46,4 @@ pub fn clear_for_erasure(store: &Store, texts: &[String]) -> Result<usize, Store
         store.sync()?;
     }
     Ok(removed)
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
-            if let Some(x) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(x);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

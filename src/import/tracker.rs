@@ -323,7 +323,13 @@ fn period_of(d: &Data) -> Option<(String, NaiveDate)> {
 }
 
 fn value_of(d: &Data, unit: Unit) -> Result<Option<Value>, String> {
-    let s = text(d);
+    measure_of(&text(d), unit)
+}
+
+/// A measure as people write it ("24%", "£3,561", "Yes", "0.8") in `unit`;
+/// None when empty. The record page reads its readings this way too.
+pub fn measure_of(s: &str, unit: Unit) -> Result<Option<Value>, String> {
+    let s = s.trim();
     if s.is_empty() {
         return Ok(None);
     }

@@ -17,7 +17,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
-use ragtrail_events::{Append, Dimension, Event, NewEvent, Rag, Section, Unit, Value};
+use ragtrail_events::{Append, Dimension, Event, NewEvent, Rag, Section};
 use ragtrail_projections::view::{BoardEntry, ItemView};
 use ragtrail_projections::BoardQuery;
 use std::fmt::Write;
@@ -243,33 +243,6 @@ fn render(caller: &Caller, m: &BoardEntry, items: &[ItemView], form: &Form, note
     b
 }
 
-fn value_of(raw: &str, unit: Unit) -> Result<Value, String> {
-    let t = raw.trim();
-    let lower = t.to_lowercase();
-    if unit == Unit::YesNo {
-        return match lower.as_str() {
-            "yes" | "y" => Ok(Value::YesNo(true)),
-            "no" | "n" => Ok(Value::YesNo(false)),
-            _ => Err("Enter yes or no.".into()),
-        };
-    }
-    let n: f64 = t
-        .trim_start_matches('£')
-        .trim_end_matches('%')
-        .replace(',', "")
-        .trim()
-        .parse()
-        .map_err(|_| format!("Enter a number, not {t:?}."))?;
-    if !n.is_finite() {
-        return Err("Enter a number.".into());
-    }
-    Ok(if unit == Unit::Gbp {
-        Value::Pence((n * 100.0).round() as i64)
-    } else {
-        Value::Number(n)
-    })
-}
-
 /// Works out the batch a posted form asks for, or every error in it.
 fn events_of(m: &BoardEntry, items: &[ItemView], form: &mut Form) -> Vec<NewEvent> {
     let mut out = Vec::new();
@@ -427,8 +400,9 @@ fn events_of(m: &BoardEntry, items: &[ItemView], form: &mut Form) -> Vec<NewEven
                 continue;
             }
             readings = true;
-            match value_of(&raw, metric.unit) {
-                Ok(v) => out.push(at(
+            match crate::import::tracker::measure_of(&raw, metric.unit) {
+                Ok(None) => {}
+                Ok(Some(v)) => out.push(at(
                     metric.id,
                     Event::MetricReadingRecorded {
                         period: form.value("period").trim().to_string(),

@@ -92,37 +92,43 @@ pub fn find(
 ) -> Result<Vec<Found>, StoreError> {
     let mut out = Vec::new();
     for e in events {
-        let e = e?;
-        let header = [
-            ("actor", Some(e.actor.as_str())),
-            ("reason", e.reason.as_deref()),
-            ("idempotency_key", e.idempotency_key.as_deref()),
-        ];
-        for (field, value) in header {
-            if value.is_some_and(|v| erasure::holds(v, texts)) {
-                out.push(Found {
-                    position: e.position,
-                    stream: e.stream,
-                    field: field.to_string(),
-                    erasable: false,
-                });
-            }
-        }
-        if matches!(e.event, crate::event::Event::TextErased { .. }) {
-            continue;
-        }
-        let redacted = erasure::redact(&e.event, texts).map(|(_, f)| f);
-        for field in erasure::fields_holding(&e.event, texts) {
-            let erasable = redacted.as_ref().is_some_and(|f| f.contains(&field));
-            out.push(Found {
-                position: e.position,
-                stream: e.stream,
-                field,
-                erasable,
-            });
-        }
+        out.extend(find_in(&e?, texts).0);
     }
     Ok(out)
+}
+
+/// The fields of one event that hold one of `texts`, and the event with
+/// them redacted (the writer's real run uses both; the dry run the first).
+pub(crate) fn find_in(
+    e: &Envelope,
+    texts: &[String],
+) -> (Vec<Found>, Option<(crate::event::Event, Vec<String>)>) {
+    let mut out = Vec::new();
+    let found = |field: String, erasable: bool| Found {
+        position: e.position,
+        stream: e.stream,
+        field,
+        erasable,
+    };
+    let header = [
+        ("actor", Some(e.actor.as_str())),
+        ("reason", e.reason.as_deref()),
+        ("idempotency_key", e.idempotency_key.as_deref()),
+    ];
+    for (field, value) in header {
+        if value.is_some_and(|v| erasure::holds(v, texts)) {
+            out.push(found(field.to_string(), false));
+        }
+    }
+    if matches!(e.event, crate::event::Event::TextErased { .. }) {
+        return (out, None);
+    }
+    let redacted = erasure::redact(&e.event, texts);
+    for field in erasure::fields_holding(&e.event, texts) {
+        let erasable = redacted.as_ref().is_some_and(|(_, f)| f.contains(&field));
+        out.push(found(field, erasable));
+    }
+    (out, redacted)
 }
 
 /// What an erasure did.

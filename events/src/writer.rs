@@ -668,11 +668,9 @@ impl Writer {
             next += chunk.len() as u64;
             for e in chunk {
                 let e = e?;
-                let here = crate::erase::find(std::iter::once(Ok(e.clone())), &texts)?;
-                if here.iter().any(|f| f.erasable) {
-                    if let Some((redacted, fields)) = crate::erasure::redact(&e.event, &texts) {
-                        redactions.insert(e.position, (e.stream, fields, redacted));
-                    }
+                let (here, redacted) = crate::erase::find_in(&e, &texts);
+                if let Some((redacted, fields)) = redacted {
+                    redactions.insert(e.position, (e.stream, fields, redacted));
                 }
                 found.extend(here);
             }

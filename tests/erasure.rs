@@ -195,14 +195,7 @@ async fn an_admin_erases_a_name_and_everything_still_verifies() {
 
     // A draft of a board cycle that names the person waits on the server.
     let browser = no_redirects();
-    let res = sign_in(&browser, &s, &s.admin, "%2F").await;
-    let cookie = res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = signed_in(&browser, &s, &s.admin).await;
     let record = format!("/boards/{}/record", ids[0]);
     let page = browser
         .get(s.url(&record))

@@ -361,14 +361,7 @@ async fn a_tracker_uploaded_is_previewed_before_anything_is_written() {
     let tmp = tempfile::tempdir().unwrap();
     let s = Server::start(false);
     let c = no_redirects();
-    let res = sign_in(&c, &s, &s.token("secretary", "writer").await, "%2F").await;
-    let cookie = res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = signed_in(&c, &s, &s.token("secretary", "writer").await).await;
     let page = c
         .get(s.url("/import"))
         .header("Cookie", &cookie)

@@ -298,14 +298,7 @@ async fn a_writer_corrects_an_entry_from_the_timeline() {
         event(item, "NarrativeRecorded", json!({"section": "progress", "text": "Typed into the wrong item"}), "2024-09-10"),
     ]}))
     .await;
-    let res = sign_in(&c, &s, &s.token("secretary", "writer").await, "%2F").await;
-    let cookie = res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = signed_in(&c, &s, &s.token("secretary", "writer").await).await;
     let page = c
         .get(s.url(&format!("/items/{item}")))
         .header("Cookie", &cookie)
@@ -424,14 +417,7 @@ async fn a_writer_records_two_board_cycles_on_the_record_page() {
             .to_string()
     };
     let (july, september) = (board("2024-07-09"), board("2024-09-10"));
-    let res = sign_in(&c, &s, &s.token("secretary", "writer").await, "%2F").await;
-    let cookie = res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = signed_in(&c, &s, &s.token("secretary", "writer").await).await;
     let get = |path: String| {
         let (c, s, cookie) = (&c, &s, cookie.clone());
         async move {

@@ -228,6 +228,19 @@ pub async fn sign_in(
         .expect("POST /signin")
 }
 
+/// Signs in through the form and returns the cookie to send (`name=value`).
+pub async fn signed_in(c: &reqwest::Client, s: &Server, token: &str) -> String {
+    let res = sign_in(c, s, token, "%2F").await;
+    assert_eq!(res.status(), 303, "signing in");
+    res.headers()["set-cookie"]
+        .to_str()
+        .expect("a cookie")
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// A client that shows redirects instead of following them.
 pub fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()

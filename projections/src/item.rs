@@ -230,12 +230,15 @@ fn narratives_of(
         let Slot::Narrative(section) = slot else {
             continue;
         };
-        let hits: Vec<_> = trail.all(s, *slot, at).collect();
-        let Some(last) = hits.last() else { continue };
-        let day = last.effective;
-        let earlier: Vec<Stamped<String>> = hits[..hits.len() - 1]
+        let hits = s
+            .slot(*slot)
+            .map(|t| t.day_at(at.as_at, at.upto))
+            .unwrap_or_default();
+        let Some((_, earlier)) = hits.split_last() else {
+            continue;
+        };
+        let earlier: Vec<Stamped<String>> = earlier
             .iter()
-            .filter(|h| h.effective == day)
             .filter_map(|h| {
                 Some(Stamped {
                     value: h.value.text()?.to_string(),

@@ -144,6 +144,23 @@ impl<V> Timeline<V> {
             .filter_map(move |e| e.visible(upto).flatten())
     }
 
+    /// Every value set for the date of the one in force at `as_at` (oldest
+    /// first, the one in force last): several entries of one board. A binary
+    /// search and a walk over that one date, however long the timeline.
+    pub fn day_at(&self, as_at: NaiveDate, upto: u64) -> Vec<Hit<'_, V>> {
+        let Some(latest) = self.at(as_at, upto) else {
+            return Vec::new();
+        };
+        let end = self.entries.partition_point(|e| e.effective <= as_at);
+        let start = self
+            .entries
+            .partition_point(|e| e.effective < latest.effective);
+        self.entries[start..end]
+            .iter()
+            .filter_map(|e| e.visible(upto).flatten())
+            .collect()
+    }
+
     /// The first value in force up to `as_at`.
     pub fn first_at(&self, as_at: NaiveDate, upto: u64) -> Option<Hit<'_, V>> {
         self.all_at(as_at, upto).next()
